@@ -1,0 +1,3 @@
+from wxtui.cli import main
+
+raise SystemExit(main())

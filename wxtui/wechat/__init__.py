@@ -1,0 +1,1 @@
+"""The WeChat Official Account API client: no UI, no database."""
