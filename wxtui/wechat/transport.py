@@ -1,0 +1,260 @@
+"""One HTTP round trip to the API, with the platform's retry, token and failover rules.
+
+`ApiTransport.call()` is the only place that talks HTTP. The typed calls in client.py build on
+it. Nothing here knows what a tag is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json as jsonlib
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+
+from wxtui.wechat import limits
+from wxtui.wechat.errors import (
+    BadResponseError,
+    Category,
+    TransportError,
+    api_error,
+    describe,
+    redact,
+)
+from wxtui.wechat.secret_str import SecretStr
+
+log = logging.getLogger("wxtui.wechat")
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs tokens and secrets from log records (httpx logs every request URL at INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+for _name in ("httpx", "httpcore", "wxtui"):
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try. Delays are seconds; tests shrink them."""
+
+    max_retries: int = 5  # for -1, 45169, 45159 and garbage answers
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    transport_retries: int = 4  # connection errors, timeouts, HTTP 5xx (each may fail over)
+    minute_waits: int = 3  # 45011: how many times to wait for the next minute
+    minute_wait_s: float | None = None  # None: until the next minute of the wall clock
+    timeout_s: float = 15.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Exponential with 'equal jitter': half fixed, half random, capped."""
+        delay = min(self.max_delay, self.base_delay * (2 ** attempt))
+        return delay / 2 + rng.uniform(0, delay / 2)
+
+    def until_next_minute(self, now: float, rng: random.Random) -> float:
+        if self.minute_wait_s is not None:
+            return self.minute_wait_s
+        return 60 - (now % 60) + rng.uniform(0.2, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    path: str
+    reason: str  # "errcode -1", "errcode 45011", "HTTP 503", "timeout", "token", ...
+    attempt: int
+    delay_s: float
+    host: str
+
+
+# Set by whoever runs a call (the bulk-action scheduler) to hear about that call's retries.
+call_observer: contextvars.ContextVar[Callable[[RetryEvent], None] | None] = contextvars.ContextVar(
+    "wxtui_call_observer", default=None
+)
+
+
+@dataclass
+class CallStats:
+    calls: int = 0  # HTTP round trips, retries included
+    retries: int = 0
+    failovers: int = 0
+    token_fetches: int = 0
+    by_path: dict[str, int] = field(default_factory=dict)
+
+
+class _Transient(Exception):
+    """Internal: a failure worth another try on the next host."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class ApiTransport:
+    def __init__(
+        self,
+        hosts: list[str] | tuple[str, ...] = (limits.DEFAULT_HOST, limits.BACKUP_HOST),
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_in_flight: int = 8,
+        retry: RetryPolicy = RetryPolicy(),
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], object] = asyncio.sleep,
+    ):
+        if not hosts:
+            raise ValueError("at least one API host is needed")
+        self.hosts = [h.rstrip("/") for h in hosts]
+        self._host_index = 0
+        self.retry = retry
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self.max_in_flight = max_in_flight
+        self.stats = CallStats()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(retry.timeout_s),
+            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
+            headers={"User-Agent": "wxtui"},
+            follow_redirects=False,
+        )
+        self.token_manager = None  # set by the client; None for token-less calls
+
+    @property
+    def host(self) -> str:
+        return self.hosts[self._host_index]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the raw round trip -------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, *, params: dict | None = None,
+                      json: dict | None = None) -> dict:
+        """One call without an access token (token endpoints), with transport retries and
+        failover, raising ApiError on a non-zero errcode. Used by the token sources."""
+        return await self._call(method, path, params=params, json=json, with_token=False)
+
+    async def call(self, method: str, path: str, *, params: dict | None = None,
+                   json: dict | None = None) -> dict:
+        """One API call with the access token, every retry rule applied."""
+        return await self._call(method, path, params=params, json=json, with_token=True)
+
+    async def _call(self, method: str, path: str, *, params: dict | None, json: dict | None,
+                    with_token: bool) -> dict:
+        body = None
+        if json is not None:
+            # ensure_ascii=False: the platform stores \uXXXX escapes literally in tag names.
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if not with_token:
+            # Token fetches skip the in-flight slots: the calls waiting for the token hold them.
+            return await self._attempts(method, path, params, body, with_token)
+        async with self._slots:
+            return await self._attempts(method, path, params, body, with_token)
+
+    async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
+                        with_token: bool) -> dict:
+        retries = transport_failures = minute_waits = 0
+        token_refreshed = False
+        while True:
+            token: SecretStr | None = None
+            query = dict(params) if params else {}
+            if with_token:
+                token = await self.token_manager.get()
+                query["access_token"] = token
+            host = self.host
+            try:
+                payload = await self._round_trip(method, host, path, query, body)
+            except _Transient as exc:
+                transport_failures += 1
+                if transport_failures > self.retry.transport_retries:
+                    raise TransportError(path, exc.reason) from None
+                self._fail_over(host)
+                await self._pause(path, exc.reason, transport_failures - 1, host)
+                continue
+            except BadResponseError:
+                retries += 1
+                if retries > self.retry.max_retries:
+                    raise
+                await self._pause(path, "garbage answer", retries - 1, host)
+                continue
+            errcode = payload.get("errcode", 0) if isinstance(payload, dict) else 0
+            if not errcode:
+                return payload
+            errmsg = str(payload.get("errmsg", ""))
+            category = describe(errcode).category
+            if category is Category.TOKEN and with_token and not token_refreshed:
+                token_refreshed = True
+                self._notify(path, "token", 0, 0.0, host)
+                await self.token_manager.invalidate(token)
+                continue
+            if category is Category.RETRY and retries < self.retry.max_retries:
+                retries += 1
+                await self._pause(path, f"errcode {errcode}", retries - 1, host)
+                continue
+            if category is Category.MINUTE and minute_waits < self.retry.minute_waits:
+                minute_waits += 1
+                delay = self.retry.until_next_minute(self._clock(), self._rng)
+                self._notify(path, f"errcode {errcode}", minute_waits, delay, host)
+                self.stats.retries += 1
+                await self._sleep(delay)
+                continue
+            raise api_error(errcode, errmsg, path)
+
+    async def _round_trip(self, method: str, host: str, path: str, query: dict,
+                          body: bytes | None) -> dict:
+        self.stats.calls += 1
+        self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        try:
+            response = await self._http.request(method, host + path, params=query, content=body,
+                                                headers=headers)
+        except httpx.TimeoutException:
+            raise _Transient("timed out") from None
+        except httpx.TransportError as exc:
+            # str(exc) may quote the URL with its token: keep the class and the redacted text.
+            raise _Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
+        if response.status_code >= 500:
+            raise _Transient(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise BadResponseError(path, f"HTTP {response.status_code}")
+        try:
+            payload = jsonlib.loads(response.content)
+        except ValueError:
+            raise BadResponseError(path, f"not JSON: {response.content[:60]!r}") from None
+        if not isinstance(payload, dict):
+            raise BadResponseError(path, f"a JSON {type(payload).__name__}, not an object")
+        return payload
+
+    def _fail_over(self, failed_host: str) -> None:
+        """After a transport failure, later calls go to the next host (sticky)."""
+        if len(self.hosts) > 1 and self.host == failed_host:
+            self._host_index = (self._host_index + 1) % len(self.hosts)
+            self.stats.failovers += 1
+            log.warning("API host %s failed; switching to %s", failed_host, self.host)
+
+    async def _pause(self, path: str, reason: str, attempt: int, host: str) -> None:
+        delay = self.retry.backoff(attempt, self._rng)
+        self.stats.retries += 1
+        self._notify(path, reason, attempt + 1, delay, host)
+        await self._sleep(delay)
+
+    def _notify(self, path: str, reason: str, attempt: int, delay: float, host: str) -> None:
+        observer = call_observer.get()
+        if observer is not None:
+            observer(RetryEvent(path, reason, attempt, delay, host))
