@@ -1,0 +1,132 @@
+"""One open account: its client and its cache, ready for the app and the headless commands.
+
+`open_session()` is the single way in: a configured account by name, the default account, or the
+built-in demo (an in-process emulator). The demo's cache is rebuilt at every launch because the
+emulator's state lives only in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from wxtui import paths
+
+DEMO_FOLLOWERS = 100_000
+DEMO_SEED = 1
+
+
+@dataclass
+class Session:
+    label: str  # what the header shows: "Acme Coffee"
+    account_key: str  # the AppID (the cache file's name)
+    client: Any  # wxtui.wechat.client.WeChatClient
+    store: Any  # wxtui.store.Store
+    emulator: Any = None  # the in-process emulator, in demo mode
+    profile: Any = None  # the account profile, for a configured account
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.emulator is not None
+
+    @property
+    def short_appid(self) -> str:
+        key = self.account_key
+        return key if len(key) <= 10 else key[:8] + "…"
+
+
+class NoAccountError(Exception):
+    """No account is configured and the caller did not ask for the demo."""
+
+
+def slow_faults(emulator) -> None:
+    """The knobs of `wxtui demo --slow`: visible latency and a few of every retryable fault."""
+    faults = emulator.faults
+    faults.latency_ms = 120
+    faults.jitter_ms = 60
+    faults.p_busy = 0.05
+    faults.p_minute = 0.005
+    faults.p_5xx = 0.01
+
+
+def build_demo(followers: int = DEMO_FOLLOWERS, *, seed: int = DEMO_SEED, slow: bool = False,
+               latency_ms: int = 0):
+    from wxtui.emulator import Emulator
+
+    emulator = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
+    if slow:
+        slow_faults(emulator)
+    return emulator
+
+
+def demo_store_path(appid: str) -> Path:
+    return paths.data_dir() / "demo" / f"{appid}.sqlite"
+
+
+def _open_store(path: Path, fresh: bool):
+    from wxtui.store import Store
+
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    return Store.open(path)
+
+
+@contextlib.asynccontextmanager
+async def open_session(
+    account: str | None = None,
+    *,
+    demo: bool = False,
+    followers: int = DEMO_FOLLOWERS,
+    seed: int = DEMO_SEED,
+    slow: bool = False,
+    emulator=None,
+    store_path: Path | None = None,
+    max_in_flight: int | None = None,
+) -> AsyncIterator[Session]:
+    """A ready session. `emulator` runs the demo on an emulator the caller already built."""
+    from wxtui.wechat.client import WeChatClient
+
+    if emulator is None and not demo:
+        profile = _configured_profile(account)
+        if profile is None:
+            if account:
+                raise NoAccountError(f"No account named {account!r} (see: wxtui account list)")
+            demo = True
+        else:
+            from wxtui.accounts import build_client
+
+            client = build_client(profile)
+            store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
+            try:
+                yield Session(profile.name, profile.appid, client, store, profile=profile)
+            finally:
+                await client.aclose()
+                store.close()
+            return
+    if emulator is None:
+        emulator = build_demo(followers, seed=seed, slow=slow)
+    acct = emulator.account
+    kwargs = {"max_in_flight": max_in_flight} if max_in_flight else {}
+    client = WeChatClient.with_secret(acct.appid, acct.secret, transport=emulator.transport(), **kwargs)
+    store = _open_store(store_path or demo_store_path(acct.appid), fresh=store_path is None)
+    try:
+        yield Session(acct.name, acct.appid, client, store, emulator=emulator)
+    finally:
+        await client.aclose()
+        store.close()
+
+
+def _configured_profile(name: str | None):
+    """The named profile, the default one, or None when nothing is configured."""
+    try:
+        from wxtui.config import load_config
+    except ImportError:
+        return None
+    config = load_config()
+    if name:
+        return config.account(name)
+    return config.default_account()
