@@ -1,0 +1,82 @@
+"""`wxtui emulator`: serve a demo account over HTTP for the app, scripts or any WeChat SDK."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
+
+
+def _non_negative(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+        return value
+
+    return parse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "emulator",
+        help="serve an emulated WeChat Official Account API on this machine",
+        description="Serve an emulated WeChat Official Account API with a demo account. Point "
+                    "wxtui or any WeChat SDK at the printed base URL instead of "
+                    "https://api.weixin.qq.com and use the printed AppID and AppSecret. "
+                    "The admin API is under /_emulator/ (state, stats, faults, clock/advance).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--followers", type=_non_negative(int), default=100_000, help="demo followers (default: 100000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the demo data and of the faults (default: 1)")
+    p.add_argument("--latency-ms", type=_non_negative(float), default=30.0, help="latency of each API call (default: 30)")
+    p.add_argument("--jitter-ms", type=_non_negative(float), default=0.0, help="extra random latency, up to this (default: 0)")
+    p.add_argument("--fault-busy", type=_probability, default=0.0, metavar="P", help="share of calls answering -1")
+    p.add_argument("--fault-minute", type=_probability, default=0.0, metavar="P", help="share of calls answering 45011")
+    p.add_argument("--fault-5xx", type=_probability, default=0.0, metavar="P", help="share of calls answering HTTP 503")
+    p.add_argument("--fault-slow", type=_probability, default=0.0, metavar="P",
+                   help="share of calls answering only after --slow-s seconds")
+    p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
+    p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
+                   help="share of calls answering HTTP 200 with a body that is not JSON")
+    p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
+                   help="how fast the emulated clock runs (token expiry, quota days; default: 1)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .app import Emulator
+    from .server import base_url, bind, serve
+
+    print(f"Building {args.followers:,} followers (seed {args.seed})...", file=sys.stderr)
+    emu = Emulator.demo(followers=args.followers, seed=args.seed, latency_ms=args.latency_ms)
+    emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_minute,
+                      p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
+                      p_garbage=args.fault_garbage)
+    emu.clock.speed = args.clock_speed
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"wxtui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    acct = emu.account
+    url = base_url(sock)
+    # The only place the emulator ever prints a secret: the one it accepts, so the user can use it.
+    print(f"Account:   {acct.name}")
+    print(f"AppID:     {acct.appid}")
+    print(f"AppSecret: {acct.secret}")
+    print(f"Base URL:  {url}   (instead of https://api.weixin.qq.com)")
+    print(f"Admin API: {url}/_emulator/state")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        serve(emu, sock)
+    except KeyboardInterrupt:
+        pass
+    return 0
