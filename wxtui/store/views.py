@@ -1,0 +1,322 @@
+"""A view: a Filter and a Sort turned into the first rows at once, then the exact count and the
+ordered row ids (an array of ints, never a Python object per follower).
+
+SQLite's planner, without statistics, joins and then sorts: "tag X by subscribe time" sorts
+600k rows (seconds). So the plan is chosen here, from sizes the cache knows exactly (per-tag
+counts, untagged, blacklist): the query is driven either by a walk of an index that is already
+in the requested order (stopping after n rows for the first screen), or by the smallest set of
+candidates, collected and sorted. Whatever drives, every condition of the filter is applied.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from array import array
+from dataclasses import dataclass, field
+
+from .filters import Filter, FollowerRow, Sort, SortKey
+from .textsearch import text_candidates, text_condition
+
+# Rough costs per row; only the ratios matter (calibrated with bench/view_bench.py on 1M):
+# reading followers in the order of one of their own indexes is cheap, reaching a follower
+# row from another table costs more, and sorting collected rows about as much again.
+SCAN_COST = 0.4
+LOOKUP_COST = 1.0
+SORT_COST = 1.5
+FETCH = 8192
+
+
+class QueryCancelled(Exception):
+    """View.cancel() interrupted a query that was running in another thread."""
+
+
+@dataclass
+class _Condition:
+    name: str
+    sql: str  # {id} stands for the follower id; other columns are read through f
+    params: list
+    needs_f: bool
+
+
+@dataclass
+class _Segment:
+    """One ORDER BY walk; the remark order is two of them (with a remark, then without)."""
+
+    order: str  # with {d} for ASC/DESC
+    where: str = ""
+    hint: str = ""  # INDEXED BY for the followers table
+
+
+@dataclass
+class _Source:
+    """A way to enumerate candidates: the FROM clause and its own conditions."""
+
+    name: str
+    size: int
+    from_sql: str  # may hold {hint} after "followers f"
+    where: str
+    params: list
+    id_col: str
+    covers: frozenset[str]  # filter conditions this source guarantees
+    has_f: bool  # "followers f" is part of from_sql
+    walks: dict[SortKey, list[_Segment]] = field(default_factory=dict)
+    row_cost: float = LOOKUP_COST
+
+
+def _conditions(flt: Filter) -> list[_Condition]:
+    out = []
+    member = "EXISTS (SELECT 1 FROM memberships m WHERE m.follower = {id} AND m.tagid "
+    if flt.tags and flt.match_all_tags:
+        out += [_Condition(f"tag:{t}", member + "= ?)", [t], False) for t in sorted(flt.tags)]
+    elif flt.tags:
+        out.append(_Condition("tags", member + f"IN ({_marks(flt.tags)}))", sorted(flt.tags), False))
+    if flt.not_tags:
+        out.append(_Condition("not_tags", "NOT " + member + f"IN ({_marks(flt.not_tags)}))",
+                              sorted(flt.not_tags), False))
+    if flt.untagged:
+        out.append(_Condition("untagged", "f.tag_count = 0", [], True))
+    if flt.blacklisted is not None:
+        sql = "EXISTS (SELECT 1 FROM blacklist b WHERE b.openid = f.openid)"
+        out.append(_Condition("blacklisted" if flt.blacklisted else "not_blacklisted",
+                              sql if flt.blacklisted else "NOT " + sql, [], True))
+    if flt.text:
+        out.append(_Condition("text", *text_condition(flt.text), True))
+    if flt.scenes:
+        out.append(_Condition("scenes", f"f.scene IN ({_marks(flt.scenes)})", sorted(flt.scenes), True))
+    if flt.subscribed_from is not None:
+        out.append(_Condition("from", "f.subscribe_time >= ?", [flt.subscribed_from], True))
+    if flt.subscribed_to is not None:
+        out.append(_Condition("to", "f.subscribe_time < ?", [flt.subscribed_to], True))
+    return out
+
+
+def _marks(items) -> str:
+    return ",".join("?" * len(items))
+
+
+def _order_by(sort: Sort) -> str:
+    """ORDER BY for collected candidates: the same order as the walks."""
+    d = "DESC" if sort.descending else "ASC"
+    if sort.key is SortKey.SUBSCRIBE_TIME:
+        return f"f.subscribe_time {d}, f.id {d}"
+    if sort.key is SortKey.OPENID:
+        return f"f.openid {d}"
+    # Followers without a remark come last in both directions (nobody wants 700k blanks first).
+    return f"f.remark = '' ASC, f.remark {d}, f.id {d}"
+
+
+_ALL_WALKS = {
+    SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}", hint="followers_by_subscribe_time")],
+    SortKey.OPENID: [_Segment("f.openid {d}", hint="sqlite_autoindex_followers_1")],
+    SortKey.REMARK: [_Segment("f.remark {d}, f.id {d}", "f.remark != ''", "followers_by_remark"),
+                     _Segment("f.id {d}", "f.remark = ''")],
+}
+
+
+class View:
+    """Followers matching a filter, in an order. Every method may run in any thread."""
+
+    def __init__(self, store, flt: Filter, sort: Sort):
+        self.store = store
+        self.filter = flt
+        self.sort = sort
+        self._count: int | None = None
+        self._running: sqlite3.Connection | None = None
+        self._cancelled = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"View({self.filter.describe()} · {self.sort.describe()})"
+
+    # ---- public ----------------------------------------------------------------------------
+
+    def first_ids(self, n: int = 100) -> array:
+        conn, conds, sources, estimate = self._plan_inputs()
+        source = min(sources, key=lambda s: self._first_cost(s, n, estimate))
+        return self._ordered_ids(conn, source, conds, limit=n)
+
+    def first_rows(self, n: int = 100) -> list[FollowerRow]:
+        """The first n rows in order, at once (the screen the user sees first)."""
+        return [r for r in self.store.rows_by_ids(self.first_ids(n)) if r is not None]
+
+    def row_ids(self) -> array:
+        """Every matching id in order, as array('q'). Up to a second at 1M: run it off the UI."""
+        conn, conds, sources, estimate = self._plan_inputs()
+        source = min(sources, key=lambda s: self._all_cost(s, estimate))
+        ids = self._ordered_ids(conn, source, conds, limit=None)
+        self._count = len(ids)
+        return ids
+
+    def count(self) -> int:
+        """The exact number of matching followers (remembered once known)."""
+        if self._count is None:
+            conn, conds, sources, _ = self._plan_inputs()
+            source = min(sources, key=lambda s: s.size * s.row_cost)
+            sql, params = self._select(source, conds, "count(*)", need_f=False)
+            self._count = self._fetch(conn, sql, params)[0][0]
+        return self._count
+
+    def id_set_sql(self) -> tuple[str, list]:
+        """A subquery of the matching ids (column `id`, no order), for set operations."""
+        _, conds, sources, _ = self._plan_inputs()
+        source = min(sources, key=lambda s: s.size * s.row_cost)
+        return self._select(source, conds, "{id} AS id", need_f=False)
+
+    def condition_sql(self) -> tuple[str, list]:
+        """The filter as one SQL condition on followers aliased f ("1" when it matches all)."""
+        conds = _conditions(self.filter)
+        where = " AND ".join(c.sql.format(id="f.id") for c in conds) or "1"
+        return where, [p for c in conds for p in c.params]
+
+    def matching_of(self, ids) -> set[int]:
+        """Which of these ids the filter matches (a window of rows, a selection's members)."""
+        conn = self.store.reader()
+        cond, params = self.condition_sql()
+        where = f" AND {cond}"
+        out: set[int] = set()
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT f.id FROM followers f WHERE f.id IN ({_marks(chunk)}){where}"
+            out.update(r[0] for r in conn.execute(sql, chunk + params))
+        return out
+
+    def contains(self, follower_id: int) -> bool:
+        return bool(self.matching_of([follower_id]))
+
+    def cancel(self) -> None:
+        """Stop this view's query running in another thread; it raises QueryCancelled there."""
+        self._cancelled.set()
+        running = self._running
+        if running is not None:
+            running.interrupt()
+
+    # ---- planning --------------------------------------------------------------------------
+
+    def _plan_inputs(self):
+        conn = self.store.reader()
+        conds = _conditions(self.filter)
+        sources = self._sources(conn, conds)
+        return conn, conds, sources, self._estimate(sources, conds)
+
+    def _sources(self, conn, conds: list[_Condition]) -> list[_Source]:
+        flt = self.filter
+        one = lambda sql, params=(): self._fetch(conn, sql, list(params))[0][0]  # noqa: E731
+        n_all = one("SELECT count(*) FROM followers")
+        sources = [_Source("all", n_all, "followers f{hint}", "", [], "f.id", frozenset(), True,
+                           _ALL_WALKS, SCAN_COST)]
+        counts = dict(self._fetch(conn, "SELECT id, count FROM tags", []))
+        dates = [c for c in conds if c.name in ("from", "to")]
+        date_sql = "".join(" AND " + c.sql.replace("f.", "d.") for c in dates)
+        date_params = [p for c in dates for p in c.params]
+        if flt.tags and (flt.match_all_tags or len(flt.tags) == 1):
+            for t in sorted(flt.tags):
+                covers = {f"tag:{t}" if flt.match_all_tags else "tags", "from", "to"}
+                sources.append(_Source(
+                    f"tag {t}", counts.get(t, n_all), "memberships d", "d.tagid = ?" + date_sql,
+                    [t, *date_params], "d.follower", frozenset(covers), False,
+                    {SortKey.SUBSCRIBE_TIME: [_Segment("d.subscribe_time {d}, d.follower {d}")]},
+                ))
+        elif flt.tags:
+            sources.append(_Source(
+                "any tag", sum(counts.get(t, n_all) for t in flt.tags),
+                f"(SELECT DISTINCT follower FROM memberships WHERE tagid IN ({_marks(flt.tags)})) d",
+                "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, row_cost=LOOKUP_COST + SORT_COST,
+            ))
+        if flt.untagged:
+            size = one("SELECT count(*) FROM followers WHERE tag_count = 0")
+            sources.append(_Source("untagged", size, "followers f{hint}", "f.tag_count = 0", [], "f.id",
+                                   frozenset({"untagged"}), True,
+                                   {SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}",
+                                                                      hint="followers_untagged")]}, SCAN_COST))
+        if flt.blacklisted:
+            sources.append(_Source("blacklist", one("SELECT count(*) FROM blacklist"),
+                                   "blacklist d CROSS JOIN followers f ON f.openid = d.openid", "", [],
+                                   "f.id", frozenset({"blacklisted"}), True))
+        if flt.text:
+            sql, params = text_candidates(flt.text)
+            remarks = one("SELECT count(*) FROM followers INDEXED BY followers_by_remark WHERE remark != ''")
+            # How many match is unknown until the search runs; what it costs is a scan of the
+            # compact index of non-empty remarks (cheaper per row than a walk).
+            sources.append(_Source("text", remarks // 4, f"({sql}) d", "", params, "d.id",
+                                   frozenset({"text"}), False, row_cost=SCAN_COST))
+        return sources
+
+    @staticmethod
+    def _estimate(sources: list[_Source], conds: list[_Condition]) -> float:
+        """Expected matches, taking conditions as independent."""
+        n_all = max(sources[0].size, 1)
+        estimate = float(n_all)
+        for s in sources[1:]:
+            estimate *= min(s.size / n_all, 1.0)
+        for c in conds:
+            if c.name in ("not_tags", "scenes", "from", "to", "not_blacklisted"):
+                estimate *= 0.5
+        return estimate
+
+    def _first_cost(self, s: _Source, n: int, estimate: float) -> float:
+        if self.sort.key in s.walks:
+            share = max(estimate, 1.0) / max(s.size, 1)
+            return min(s.size, n / share) * s.row_cost
+        return s.size * s.row_cost + min(estimate, s.size) * SORT_COST
+
+    def _all_cost(self, s: _Source, estimate: float) -> float:
+        if self.sort.key in s.walks:
+            # Walking all followers through an index reads each row out of table order.
+            return s.size * (LOOKUP_COST if s.name == "all" else s.row_cost)
+        return s.size * s.row_cost + min(estimate, s.size) * SORT_COST
+
+    # ---- SQL -------------------------------------------------------------------------------
+
+    def _select(self, s: _Source, conds: list[_Condition], what: str, need_f: bool,
+                segment: _Segment | None = None) -> tuple[str, list]:
+        rest = [c for c in conds if c.name not in s.covers]
+        join_f = not s.has_f and (need_f or any(c.needs_f for c in rest))
+        id_expr = "f.id" if (s.has_f or join_f) else s.id_col
+        from_sql = s.from_sql.format(hint=f" INDEXED BY {segment.hint}" if segment and segment.hint else "")
+        if join_f:
+            from_sql += f" CROSS JOIN followers f ON f.id = {s.id_col}"
+        where = [w for w in (s.where, segment.where if segment else "") if w]
+        where += [c.sql.format(id=id_expr) for c in rest]
+        sql = f"SELECT {what.format(id=id_expr)} FROM {from_sql}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql, s.params + [p for c in rest for p in c.params]
+
+    def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+        d = "DESC" if self.sort.descending else "ASC"
+        walk = s.walks.get(self.sort.key)
+        segments = walk if walk else [_Segment(_order_by(self.sort))]
+        out = array("q")
+        for segment in segments:
+            sql, params = self._select(s, conds, "{id}", need_f=not walk, segment=segment)
+            sql += " ORDER BY " + segment.order.format(d=d)
+            if limit is not None:
+                sql += f" LIMIT {limit - len(out)}"
+            self._fetch_into(conn, sql, params, out)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def _fetch(self, conn, sql: str, params: list) -> list[tuple]:
+        return self._guarded(conn, lambda: conn.execute(sql, params).fetchall())
+
+    def _fetch_into(self, conn, sql: str, params: list, out: array) -> None:
+        def run():
+            cursor = conn.execute(sql, params)
+            while batch := cursor.fetchmany(FETCH):
+                out.extend([r[0] for r in batch])
+        self._guarded(conn, run)
+
+    def _guarded(self, conn, run):
+        if self._cancelled.is_set():
+            raise QueryCancelled(repr(self))
+        self._running = conn
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                raise QueryCancelled(repr(self)) from None
+            raise
+        finally:
+            self._running = None
