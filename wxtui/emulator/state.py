@@ -127,12 +127,20 @@ class Account:
         self._tag_count.extend(bytes(n))
         return new
 
-    def add_followers(self, n: int) -> list[str]:
-        """n new followers who follow now; returns their openids."""
+    def add_followers(self, n: int = 0, *, openids=()) -> list[str]:
+        """New followers who follow now: the given openids (this account's prefix), then n random
+        ones; returns their openids."""
+        for o in openids:
+            if not is_wellformed_openid(o) or not o.startswith(self.prefix):
+                raise ValueError(f"{o!r} is not an openid of this account (prefix {self.prefix})")
+            if o in self._index:
+                raise ValueError(f"{o!r} is already a follower (or was one)")
         rng = self.rng
+        suffixes = [o[len(self.prefix):] for o in openids] + make_openid_suffixes(rng, n)
+        n = len(suffixes)
         scenes = rng.choices(range(len(SCENES)), SCENE_WEIGHTS, k=n)
         return self.append_followers(
-            make_openid_suffixes(rng, n),
+            suffixes,
             [int(self.clock.now())] * n,
             bytes(rng.choices(range(len(LANGUAGES)), LANGUAGE_WEIGHTS, k=n)),
             bytes(scenes),
@@ -222,7 +230,8 @@ class Account:
     def tagids(self, i: int) -> list[int]:
         if not self._tag_count[i]:
             return []
-        return sorted(t for t, members in self._members.items() if i in members)
+        # Newest tag first, the star group last, as in the platform's example ([134, 2]).
+        return sorted((t for t, members in self._members.items() if i in members), reverse=True)
 
     def tags_of(self, openid: str) -> list[int]:
         return self.tagids(self._index[openid])
