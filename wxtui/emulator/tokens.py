@@ -62,7 +62,7 @@ class TokenIssuer:
             self._forced[account.appid] = forced + [(today, now)]
             self._records.pop(current, None)  # a forced refresh kills the previous token at once
         elif record is not None and now < record.expires_at - limits.TOKEN_GRACE_S and now < record.dies_at:
-            return {"access_token": current, "expires_in": int(record.expires_at - now)}
+            return {"access_token": current, "expires_in": round(record.expires_at - now)}
         token = self._stable[account.appid] = self._mint(account, now)
         return {"access_token": token, "expires_in": limits.TOKEN_LIFETIME_S}
 
