@@ -222,9 +222,12 @@ class ApiTransport:
         self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
         headers = {"Content-Type": "application/json"} if body is not None else None
         try:
-            response = await self._http.request(method, host + path, params=query, content=body,
-                                                headers=headers)
-        except httpx.TimeoutException:
+            # httpx enforces its timeouts in the network layer only; this bound holds for any
+            # transport (the in-process emulator included) and for a server that trickles bytes.
+            async with asyncio.timeout(self.retry.timeout_s):
+                response = await self._http.request(method, host + path, params=query, content=body,
+                                                    headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
             raise _Transient("timed out") from None
         except httpx.TransportError as exc:
             # str(exc) may quote the URL with its token: keep the class and the redacted text.
