@@ -36,3 +36,82 @@ async def client(emu):
         emu.account.appid, emu.account.secret, transport=emu.transport(), retry=FAST_RETRY, seed=1
     ) as c:
         yield c
+
+
+# -- keyrings (wxtui.secrets) -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_state():
+    """wxtui.secrets caches the keyring probe and the secrets found in this process: start clean."""
+    import sys
+
+    secrets = sys.modules.get("wxtui.secrets")
+    if secrets is not None:
+        secrets.reset_keyring_probe()
+        secrets.forget_session_secret()
+    yield
+
+
+def _install_keyring(backend):
+    import keyring
+
+    from wxtui import secrets
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    secrets.reset_keyring_probe()
+    secrets.forget_session_secret()
+    return previous
+
+
+def _restore_keyring(previous):
+    import keyring
+
+    from wxtui import secrets
+
+    keyring.set_keyring(previous)
+    secrets.reset_keyring_probe()
+    secrets.forget_session_secret()
+
+
+@pytest.fixture
+def memory_keyring():
+    """An in-memory keyring backend (a dict: (service, username) -> password), installed for one test."""
+    from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.entries.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service, username):
+            if self.entries.pop((service, username), None) is None:
+                raise PasswordDeleteError("no such entry")
+
+    backend = MemoryKeyring()
+    previous = _install_keyring(backend)
+    yield backend
+    _restore_keyring(previous)
+
+
+@pytest.fixture
+def failing_keyring(monkeypatch):
+    """The headless server: PYTHON_KEYRING_BACKEND names keyring's fail backend."""
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    backend = keyring.core.load_env()
+    assert type(backend).__module__ == "keyring.backends.fail"
+    previous = _install_keyring(backend)
+    yield backend
+    _restore_keyring(previous)

@@ -15,5 +15,9 @@ class SecretStr(str):
     def __repr__(self) -> str:
         return "'***'"
 
+    def __getitem__(self, key) -> "SecretStr":
+        # A slice of a secret is a secret: rich shortens long strings in tracebacks by slicing.
+        return SecretStr(str.__getitem__(self, key))
+
     def reveal(self) -> str:
         return str.__str__(self)

@@ -12,6 +12,7 @@ Sources:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from abc import ABC, abstractmethod
 from typing import Awaitable, Callable, Protocol
@@ -23,7 +24,9 @@ from wxtui.wechat.secret_str import SecretStr
 # Renew a token this long before it expires (the stable token rolls over in its last 5 minutes).
 REFRESH_MARGIN_S = 240
 
-SecretProvider = Callable[[], str]
+# A callable giving the AppSecret when a token is fetched; it may be a coroutine function, so a
+# provider that reads a keyring or runs a command does it off the event loop.
+SecretProvider = Callable[[], "str | Awaitable[str]"]
 
 
 class RawRequest(Protocol):
@@ -52,8 +55,10 @@ def _token_from(payload: dict, path: str, now: float) -> Token:
     return Token(SecretStr(value), now + expires_in)
 
 
-def _secret_of(secret: str | SecretProvider) -> str:
+async def _secret_of(secret: str | SecretProvider) -> str:
     value = secret() if callable(secret) else secret
+    if inspect.isawaitable(value):
+        value = await value
     if not value:
         raise ValidationError("No AppSecret is available for this account (see: wxtui account add)")
     return value
@@ -71,7 +76,7 @@ class StableTokenSource(TokenSource):
         body = {
             "grant_type": "client_credential",
             "appid": self.appid,
-            "secret": SecretStr(_secret_of(self._secret)),
+            "secret": SecretStr(await _secret_of(self._secret)),
             "force_refresh": bool(force),
         }
         payload = await request("POST", "/cgi-bin/stable_token", json=body)
@@ -91,7 +96,7 @@ class ClassicTokenSource(TokenSource):
 
     async def fetch(self, request: RawRequest, *, force: bool = False) -> Token:
         params = {"grant_type": "client_credential", "appid": self.appid,
-                  "secret": SecretStr(_secret_of(self._secret))}
+                  "secret": SecretStr(await _secret_of(self._secret))}
         payload = await request("GET", "/cgi-bin/token", params=params)
         return _token_from(payload, "/cgi-bin/token", self._clock())
 
