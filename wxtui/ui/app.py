@@ -1,0 +1,140 @@
+"""The wxtui application: opens an account (or the demo) and shows the main screen.
+
+    WxtuiApp(opener).run()
+
+`opener` is a zero-argument callable returning an async context manager that yields a ready
+`wxtui.session.Session`; the app holds it open while it runs. Without one, the app starts on
+the first-run screen (try the demo, or add an account).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from functools import partial
+from typing import AsyncContextManager, Callable, Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Center, Middle
+from textual.screen import Screen
+from textual.widgets import Label
+
+from wxtui.ui import keys
+
+Opener = Callable[[], AsyncContextManager]
+
+
+class WxtuiApp(App):
+    CSS_PATH = "wxtui.tcss"
+    TITLE = "wxtui"
+    BINDINGS = keys.APP
+
+    def __init__(self, opener: Opener | None = None, *, keymap: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time, sync_on_start: bool | None = None,
+                 demo_opener: Opener | None = None, keyring_note: str = "",
+                 watch_css: bool = False) -> None:
+        super().__init__(watch_css=watch_css)
+        self.opener = opener
+        self.demo_opener = demo_opener
+        self.clock = clock
+        self.keymap = dict(keymap or {})
+        # None: sync when the cache has never been synced (a new account, the demo).
+        self.sync_on_start = sync_on_start
+        self.keyring_note = keyring_note
+        self.session = None
+        self.model = None
+        self._stack = contextlib.AsyncExitStack()
+
+    def compose(self) -> ComposeResult:
+        with Middle(), Center():
+            yield Label("Opening…", id="opening")
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        if self.opener is None:
+            from wxtui.ui.screens.first_run import FirstRunScreen
+
+            self.push_screen(FirstRunScreen(keyring_note=self.keyring_note))
+        else:
+            self.open_account(self.opener)
+
+    @work(group="session", exclusive=True)
+    async def open_account(self, opener: Opener) -> None:
+        from wxtui.ui.account import AccountModel
+        from wxtui.ui.screens.main import MainScreen
+        from wxtui.wechat.errors import redact
+
+        await self._close_session()
+        try:
+            session = await self._stack.enter_async_context(opener())
+        except Exception as exc:  # any failure to open is told, never shown as a traceback
+            self.notify(redact(str(exc)) or type(exc).__name__, title="Could not open the account",
+                        severity="error", timeout=15)
+            from wxtui.ui.screens.first_run import FirstRunScreen
+
+            await self.push_screen(FirstRunScreen(keyring_note=self.keyring_note))
+            return
+        self.session = session
+        profile = getattr(session, "profile", None)
+        if profile is not None and profile.keymap:
+            self.keymap = {**profile.keymap, **self.keymap}
+            self.set_keymap(self.keymap)
+        self.model = AccountModel(session, self.clock)
+        screen = MainScreen(self.model)
+        await self.switch_screen(screen) if isinstance(self.screen, MainScreen) else await self.push_screen(screen)
+        sync = self.sync_on_start
+        if sync is None:
+            sync = session.store.last_synced_at() is None
+        if sync:
+            screen.action_sync()
+
+    async def _close_session(self) -> None:
+        stack, self._stack = self._stack, contextlib.AsyncExitStack()
+        self.session = None
+        await stack.aclose()
+
+    async def on_unmount(self) -> None:
+        if self.model is not None:
+            await self.model.aclose()
+        await self._close_session()
+
+    def open_configured(self, name: str) -> None:
+        from wxtui.ui.commands import account_opener
+
+        self.open_account(account_opener(name))
+
+    def open_demo(self) -> None:
+        if self.demo_opener is not None:
+            self.open_account(self.demo_opener)
+
+    # -- app-wide actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from wxtui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers every action of the app, under its plain-language name."""
+        from wxtui.ui.screens.main import MainScreen
+
+        main = screen if isinstance(screen, MainScreen) else None
+        for heading, bindings in keys.GROUPS:
+            for binding in bindings:
+                action = binding.action
+                if action.startswith("screen."):
+                    if main is None:
+                        continue
+                    callback = partial(main.run_action, action.removeprefix("screen."))
+                elif heading == "Followers" and main is not None:
+                    callback = partial(main.table.run_action, action)
+                elif heading == "Everywhere":
+                    callback = partial(self.run_action, action)
+                else:
+                    continue
+                title = keys.LONG_HELP.get(binding.id or "", binding.description)
+                yield SystemCommand(title, f"{heading} · key {keys.key_for(binding, self.keymap)}", callback)
+        yield SystemCommand("Theme", "Change the colours", self.action_change_theme)

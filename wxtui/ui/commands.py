@@ -1,0 +1,156 @@
+"""The commands that open the app: `wxtui` (no arguments), `wxtui demo`, `wxtui app`, `wxtui serve`.
+
+Everything that may ask the user something on the terminal (the keyring's password, a missing
+AppSecret) happens here, before the UI takes the terminal over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import sys
+
+DEFAULT_SERVE_PORT = 8000
+
+
+def register(subparsers) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="open the app on the built-in emulator (no account needed)",
+        description="Open the app on an in-process WeChat emulator with demo followers.")
+    demo.add_argument("--followers", type=_positive, default=100_000, metavar="N",
+                      help="how many demo followers (default 100,000)")
+    demo.add_argument("--slow", action="store_true",
+                      help="add latency and transient faults, so retries show live")
+    demo.add_argument("--seed", type=int, default=1, help="the demo data's seed (default 1)")
+    _display_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    app = subparsers.add_parser("app", help="open the app on a configured account",
+                                description="Open the app on a configured account (default: the default one).")
+    app.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
+    _display_options(app)
+    app.set_defaults(func=cmd_app)
+
+    serve = subparsers.add_parser(
+        "serve", help="serve the app to a browser on loopback (textual-serve)",
+        description="Serve the app to a web browser. It listens on 127.0.0.1 only: from another "
+                    "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
+    serve.add_argument("--port", type=_positive, default=DEFAULT_SERVE_PORT)
+    who = serve.add_mutually_exclusive_group()
+    who.add_argument("--account", metavar="NAME")
+    who.add_argument("--demo", action="store_true", help="serve the demo")
+    serve.set_defaults(func=cmd_serve)
+
+
+def _positive(text: str) -> int:
+    value = int(text.replace(",", "").replace("_", ""))
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _display_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-mouse", action="store_true",
+                        help="leave the mouse to the terminal (select and copy text as usual)")
+
+
+def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
+    """An opener for the demo: the emulator is built in a thread, so the first frame is not held."""
+
+    @contextlib.asynccontextmanager
+    async def opener():
+        import asyncio
+
+        from wxtui.session import build_demo, open_session
+
+        emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow)
+        async with open_session(emulator=emulator) as session:
+            yield session
+
+    return opener
+
+
+def account_opener(name: str | None):
+    def opener():
+        from wxtui.session import open_session
+
+        return open_session(name)
+
+    return opener
+
+
+def _run(app, args) -> int:
+    app.run(mouse=not getattr(args, "no_mouse", False))
+    return int(app.return_code or 0)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wxtui.ui.app import WxtuiApp
+
+    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed)
+    return _run(WxtuiApp(opener, demo_opener=opener), args)
+
+
+def _prepare_account(name: str | None):
+    """The profile to open, with its secret found now (it may prompt); or an exit status."""
+    from wxtui import secrets
+    from wxtui.config import ConfigError, load_config
+
+    try:
+        profile = load_config().require(name)
+    except ConfigError as exc:
+        print(f"wxtui: {exc}", file=sys.stderr)
+        return None, 2
+    if profile.needs_secret:
+        try:
+            secrets.resolve_secret(profile, allow_prompt=True)
+        except secrets.SecretUnavailable as exc:
+            print(f"wxtui: {exc}", file=sys.stderr)
+            return None, 1
+    return profile, 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from wxtui.ui.app import WxtuiApp
+
+    profile, status = _prepare_account(args.account)
+    if profile is None:
+        return status
+    return _run(WxtuiApp(account_opener(profile.name), demo_opener=demo_opener(100_000)), args)
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """`wxtui` alone: the default account, or the first-run screen when there is none."""
+    from wxtui import secrets
+    from wxtui.config import ConfigError, load_config
+    from wxtui.ui.app import WxtuiApp
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"wxtui: {exc}", file=sys.stderr)
+        return 2
+    if config.default_account() is None and not config.accounts:
+        status = secrets.probe_keyring()
+        note = "" if status.usable else (
+            f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "
+            "session only. See `wxtui account add --help` for a secret_command or an environment variable.")
+        return _run(WxtuiApp(None, demo_opener=demo_opener(100_000), keyring_note=note), args)
+    args.account = None
+    return cmd_app(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("wxtui serve needs textual-serve: pip install 'wxtui[serve]'", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "wxtui", "demo" if args.demo else "app"]
+    if args.account:
+        command += ["--account", args.account]
+    print(f"Serving on http://127.0.0.1:{args.port} (loopback only). From another machine: "
+          f"ssh -L {args.port}:127.0.0.1:{args.port} THIS_SERVER, then open that address.")
+    Server(shlex.join(command), host="127.0.0.1", port=args.port, title="wxtui").serve()
+    return 0

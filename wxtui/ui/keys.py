@@ -1,0 +1,112 @@
+"""Every key binding of the app, by pane, with the ids users remap in their profile's keymap.
+
+    [accounts.acme.keymap]
+    tag = "ctrl+t"
+    blacklist = "x"
+
+The help screen and the command palette read these same lists, so a remapped key shows where the
+binding is documented. Actions prefixed `screen.` run on the main screen, whichever pane is
+focused, so the palette can run any of them from anywhere.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP = [
+    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    Binding("question_mark,f1", "help", "Help", id="help"),
+    Binding("s", "screen.sync", "Sync", id="sync"),
+    Binding("z", "screen.undo", "Undo", id="undo"),
+    Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
+]
+
+MEMBERS = [
+    Binding("a", "screen.select_all", "All", id="select_all"),
+    Binding("A", "screen.clear_selection", "None", id="clear_selection"),
+    Binding("slash", "screen.filter", "Filter", id="filter"),
+    Binding("t", "screen.tag", "Tag", id="tag"),
+    Binding("u", "screen.untag", "Untag", id="untag"),
+    Binding("c", "screen.clear_tags", "Clear tags", id="clear_tags"),
+    Binding("b", "screen.blacklist", "Block", id="blacklist"),
+    Binding("B", "screen.unblacklist", "Unblock", id="unblacklist"),
+    Binding("e", "screen.export", "Export", id="export", show=False),
+    Binding("i", "screen.import_openids", "Import", id="import", show=False),
+    Binding("escape", "screen.clear_filter", "Clear filter", id="clear_filter", show=False),
+]
+
+TAGS = [
+    Binding("n", "screen.new_tag", "New tag", id="new_tag"),
+    Binding("r", "screen.rename_tag", "Rename", id="rename_tag"),
+    Binding("d", "screen.delete_tag", "Delete", id="delete_tag"),
+]
+
+JOBS = [
+    Binding("x", "screen.cancel_job", "Cancel job", id="cancel_job"),
+    Binding("R", "screen.resume_job", "Resume", id="resume_job"),
+    Binding("enter", "screen.job_details", "Details", id="job_details"),
+]
+
+# Cursor keys of the member table (kept here so they can be remapped too).
+TABLE = [
+    Binding("space", "toggle", "Select", id="toggle_select"),
+    Binding("shift+up", "extend(-1)", "Extend up", show=False, id="extend_up"),
+    Binding("shift+down", "extend(1)", "Extend down", show=False, id="extend_down"),
+    Binding("up", "cursor_up", "Up", show=False, id="cursor_up"),
+    Binding("down", "cursor_down", "Down", show=False, id="cursor_down"),
+    Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+    Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+    Binding("home", "first", "First", show=False, id="first"),
+    Binding("end", "last", "Last", show=False, id="last"),
+]
+
+# What the help screen lists, in order: (heading, bindings, longer descriptions by id).
+GROUPS: list[tuple[str, list[Binding]]] = [
+    ("Followers", TABLE[:3] + MEMBERS),
+    ("Tags", TAGS),
+    ("Jobs", JOBS),
+    ("Everywhere", APP),
+]
+
+# What the command palette offers (every action with a screen-level implementation).
+LONG_HELP: dict[str, str] = {
+    "toggle_select": "Select or unselect the follower under the cursor",
+    "extend_up": "Extend the selection upwards",
+    "extend_down": "Extend the selection downwards",
+    "select_all": "Select every follower matching the filter",
+    "clear_selection": "Clear the selection",
+    "filter": "Filter followers by remark or openid as you type",
+    "clear_filter": "Clear the text filter",
+    "tag": "Tag the selected followers (pick or create a tag)",
+    "untag": "Untag the selected followers",
+    "clear_tags": "Remove every tag from the selected followers",
+    "blacklist": "Blacklist the selected followers",
+    "unblacklist": "Take the selected followers off the blacklist",
+    "export": "Export the selection (or the view) to a CSV file",
+    "import": "Import openids from a file into the selection",
+    "new_tag": "Create a tag",
+    "rename_tag": "Rename the highlighted tag",
+    "delete_tag": "Delete the highlighted tag",
+    "cancel_job": "Cancel the highlighted job",
+    "resume_job": "Resume the highlighted paused or interrupted job",
+    "job_details": "Show the highlighted job's failures",
+    "sync": "Sync the account from WeChat",
+    "undo": "Undo the last finished job",
+    "jobs": "Go to the jobs panel",
+    "help": "Show every key",
+    "quit": "Quit wxtui",
+}
+
+
+def key_for(binding: Binding, keymap: dict[str, str]) -> str:
+    """The key(s) a binding answers to under a keymap, as the user would type them."""
+    keys = keymap.get(binding.id or "", binding.key)
+    return ", ".join(display_key(k) for k in keys.split(","))
+
+
+_DISPLAY = {"question_mark": "?", "slash": "/", "space": "space", "pageup": "pgup", "pagedown": "pgdn"}
+
+
+def display_key(key: str) -> str:
+    key = key.strip()
+    return _DISPLAY.get(key, key)

@@ -1,0 +1,358 @@
+"""The main screen's actions: bulk actions through the planner's confirmation, tag management,
+sync, import and export, and the jobs panel's cancel, resume, details and undo.
+
+Each flow runs in a worker: dialogs are awaited, slow work goes to a thread or to the account's
+scheduler, and the result comes back as a notification in plain language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import work
+
+from wxtui.jobs.events import DONE, RUNNING, JobEvent
+from wxtui.ui.account import Intent
+from wxtui.ui.screens.confirm import ConfirmScreen
+from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
+                                      tag_name_meter)
+from wxtui.wechat import limits
+from wxtui.wechat.errors import WxtuiError, redact
+
+DATA_REFRESH_S = 1.0  # while jobs or a sync change the cache, redraw the data at most this often
+
+
+def plain_error(exc: BaseException) -> str:
+    """What a user is told about a failure: the errcode table's message and hint, or the
+    exception's own message; never a traceback or a token."""
+    if isinstance(exc, WxtuiError):
+        return redact(str(exc))
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+class ActionsMixin:
+    """Mixed into MainScreen (which provides model, table, tag_list, jobs_panel, reload())."""
+
+    _data_dirty = False
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _target(self):
+        target = self.model.target(self.table.cursor_row, self.selected)
+        if target is None:
+            self.notify("Nothing to act on: no follower is selected or under the cursor",
+                        severity="warning")
+        return target
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        self.notify(plain_error(exc), title=what, severity="error", timeout=12)
+
+    async def _confirm_and_start(self, intent: Intent) -> None:
+        try:
+            planned = await asyncio.to_thread(self.model.plan, intent)
+        except Exception as exc:
+            self._fail("Could not plan the action", exc)
+            return
+        if planned.nothing_to_do:
+            self.notify(planned.nothing_to_do)
+            return
+        if not await self.app.push_screen_wait(ConfirmScreen(planned.summary)):
+            self.notify("Cancelled; nothing was changed")
+            return
+        try:
+            job_id = await self.model.start(planned)
+        except Exception as exc:
+            self._fail("Could not start the job", exc)
+            return
+        self.log(f"job {job_id} started")
+
+    def _tag_rows(self, *, with_reserved: bool) -> list[tuple[int, str, int]]:
+        out = []
+        for entry in self.tag_list.tag_entries:
+            if entry.tagid in (0, 1) or (entry.reserved and not with_reserved):
+                continue
+            out.append((entry.tagid, entry.name, entry.count))
+        return out
+
+    # -- bulk actions -------------------------------------------------------------------------
+
+    def action_tag(self) -> None:
+        self._tag_flow(untag=False)
+
+    def action_untag(self) -> None:
+        self._tag_flow(untag=True)
+
+    @work(group="action", exclusive=True)
+    async def _tag_flow(self, untag: bool) -> None:
+        target = self._target()
+        if target is None:
+            return
+        title = f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…"
+        choice: TagChoice | None = await self.app.push_screen_wait(
+            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag))
+        if choice is None:
+            return
+        tagid = choice.tagid
+        if tagid is None:
+            try:
+                tag = await self.model.create_tag(choice.name)
+            except Exception as exc:
+                self._fail(f"Could not create the tag {choice.name!r}", exc)
+                return
+            tagid = tag.id
+            self.notify(f"Created the tag {tag.name!r}")
+            self.load_tags()
+        await self._confirm_and_start(Intent("untag" if untag else "tag", target, tagid, choice.name))
+
+    @work(group="action", exclusive=True)
+    async def action_clear_tags(self) -> None:
+        target = self._target()
+        if target is not None:
+            await self._confirm_and_start(Intent("clear_tags", target))
+
+    @work(group="action", exclusive=True)
+    async def action_blacklist(self) -> None:
+        target = self._target()
+        if target is not None:
+            await self._confirm_and_start(Intent("blacklist", target))
+
+    @work(group="action", exclusive=True)
+    async def action_unblacklist(self) -> None:
+        target = self._target()
+        if target is not None:
+            await self._confirm_and_start(Intent("unblacklist", target))
+
+    # -- tags ---------------------------------------------------------------------------------
+
+    def _names(self) -> list[str]:
+        return [e.name for e in self.tag_list.tag_entries]
+
+    @work(group="action", exclusive=True)
+    async def action_new_tag(self) -> None:
+        if len(self.tag_list.tag_entries) >= limits.MAX_TAGS_PER_ACCOUNT:
+            self.notify("The account already has 100 tags: delete one you no longer need first",
+                        severity="warning")
+            return
+        name = await self.app.push_screen_wait(TextPromptScreen(
+            "New tag", placeholder="name (at most 30 bytes)", check=tag_name_check(self._names()),
+            meter=tag_name_meter, ok="Create"))
+        if not name:
+            return
+        try:
+            tag = await self.model.create_tag(name)
+        except Exception as exc:
+            self._fail("Could not create the tag", exc)
+            return
+        self.notify(f"Created the tag {tag.name!r}")
+        self.load_tags()
+
+    def _editable_tag(self, verb: str):
+        entry = self.tag_list.highlighted_entry
+        if entry is None or entry.kind != "tag":
+            self.notify(f"Highlight a tag in the tag list to {verb} it", severity="warning")
+            return None
+        if entry.reserved:
+            self.notify(f"{entry.name!r} is reserved by WeChat and cannot be {verb}d", severity="warning")
+            return None
+        return entry
+
+    @work(group="action", exclusive=True)
+    async def action_rename_tag(self) -> None:
+        entry = self._editable_tag("rename")
+        if entry is None:
+            return
+        name = await self.app.push_screen_wait(TextPromptScreen(
+            f"Rename {entry.name!r}", value=entry.name, check=tag_name_check(self._names(), allow=entry.name),
+            meter=tag_name_meter, ok="Rename"))
+        if not name or name == entry.name:
+            return
+        try:
+            await self.model.rename_tag(entry.tagid, name)
+        except Exception as exc:
+            self._fail("Could not rename the tag", exc)
+            return
+        self.notify(f"Renamed {entry.name!r} to {name!r}")
+        self.reload()
+
+    @work(group="action", exclusive=True)
+    async def action_delete_tag(self) -> None:
+        entry = self._editable_tag("delete")
+        if entry is not None:
+            await self._confirm_and_start(Intent("delete_tag", None, entry.tagid, entry.name))
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    @work(group="sync", exclusive=True)
+    async def action_sync(self) -> None:
+        header = self.header
+        header.sync_progress = "syncing…"
+        refresher = self.set_interval(DATA_REFRESH_S, self._refresh_while_busy)
+
+        def progress(text: str) -> None:
+            header.sync_progress = text
+            self._data_dirty = True
+
+        try:
+            summary = await self.model.sync(progress)
+        except Exception as exc:
+            self._fail("Sync failed", exc)
+        else:
+            self.notify(summary, title="Synced")
+        finally:
+            refresher.stop()
+            header.sync_progress = ""
+            header.synced_at = self.model.store.last_synced_at()
+            self.reload()
+
+    def _refresh_while_busy(self) -> None:
+        if self._data_dirty:
+            self._data_dirty = False
+            self.reload()
+
+    # -- import / export ----------------------------------------------------------------------
+
+    @work(group="action", exclusive=True)
+    async def action_export(self) -> None:
+        what = f"the {self.selected:,} selected followers" if self.selected else "the followers in view"
+        default = self.model.default_export_path()
+        path = await self.app.push_screen_wait(TextPromptScreen(
+            f"Export {what} to CSV", value=str(default), check=_path_check(for_writing=True), ok="Export"))
+        if not path:
+            return
+        try:
+            count = await asyncio.to_thread(self.model.export_csv, Path(path).expanduser(),
+                                            self.view_filter, bool(self.selected))
+        except Exception as exc:
+            self._fail("Export failed", exc)
+            return
+        self.notify(f"Exported {count:,} followers to {path}")
+
+    @work(group="action", exclusive=True)
+    async def action_import_openids(self) -> None:
+        path = await self.app.push_screen_wait(TextPromptScreen(
+            "Import openids into the selection (one per line, or a CSV with an openid column)",
+            placeholder="path/to/openids.txt", check=_path_check(for_writing=False), ok="Import"))
+        if not path:
+            return
+        try:
+            result = await asyncio.to_thread(self.model.import_openids, Path(path).expanduser())
+        except Exception as exc:
+            self._fail("Import failed", exc)
+            return
+        self._selection_changed()
+        self.notify(result.message(), severity="warning" if result.unknown or result.invalid else "information")
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def job_event(self, event: JobEvent) -> None:
+        """Every job event of the account (rate-limited by the engine)."""
+        self.jobs_panel.show_event(event)
+        self._data_dirty = True
+        if event.is_final:
+            self._job_finished(event)
+        elif not getattr(self, "_job_refresher", None):
+            self._job_refresher = self.set_interval(DATA_REFRESH_S, self._refresh_while_busy)
+
+    def _job_finished(self, event: JobEvent) -> None:
+        refresher = getattr(self, "_job_refresher", None)
+        if refresher is not None and not self.model.running_jobs():
+            refresher.stop()
+            self._job_refresher = None
+        self.reload()
+        if event.state == DONE and not event.failures_count:
+            self.notify(f"{event.title}: done, {event.targets_done:,} changed", title="Job finished")
+        elif event.state == DONE:
+            first = event.failures[0] if event.failures else None
+            detail = f" — {first.message}" if first else ""
+            self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
+                        "Press j, then enter for the list.", title="Job finished with failures",
+                        severity="warning", timeout=12)
+        else:
+            self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
+                        title=f"Job {event.state}", severity="warning", timeout=12)
+
+    def _highlighted_job(self) -> JobEvent | None:
+        event = self.jobs_panel.highlighted_event
+        if event is None:
+            self.notify("No job is highlighted in the jobs panel", severity="warning")
+        return event
+
+    def action_cancel_job(self) -> None:
+        event = self._highlighted_job()
+        if event is None:
+            return
+        if event.state != RUNNING:
+            self.notify(f"{event.title} is not running ({event.state})")
+            return
+        self.model.cancel(event.job_id)
+        self.notify(f"Cancelling {event.title}; press R to resume it later")
+
+    @work(group="action", exclusive=True)
+    async def action_resume_job(self) -> None:
+        event = self._highlighted_job()
+        if event is None:
+            return
+        if event.state in (RUNNING, DONE):
+            self.notify(f"{event.title} is {event.state}: nothing to resume")
+            return
+        try:
+            await self.model.resume(event.job_id)
+        except Exception as exc:
+            self._fail("Could not resume the job", exc)
+
+    @work(group="action", exclusive=True)
+    async def action_job_details(self) -> None:
+        from wxtui.ui.screens.job_detail import JobDetailScreen
+
+        event = self._highlighted_job()
+        if event is None:
+            return
+        failures = await asyncio.to_thread(self.model.job_failures, event.job_id)
+        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures))
+        if choice == "resume":
+            await self.model.resume(event.job_id)
+        elif choice == "undo":
+            await self._undo(event.job_id)
+        elif choice == "cancel":
+            self.model.cancel(event.job_id)
+
+    @work(group="action", exclusive=True)
+    async def action_undo(self) -> None:
+        await self._undo(None)
+
+    async def _undo(self, job_id: int | None) -> None:
+        try:
+            planned = await asyncio.to_thread(self.model.plan_undo, job_id)
+        except Exception as exc:
+            self._fail("Cannot undo", exc)
+            return
+        if planned.nothing_to_do:
+            self.notify(planned.nothing_to_do)
+            return
+        if not await self.app.push_screen_wait(ConfirmScreen(planned.summary)):
+            self.notify("Cancelled; nothing was changed")
+            return
+        try:
+            await self.model.start(planned)
+        except Exception as exc:
+            self._fail("Could not start the undo", exc)
+
+
+def _path_check(*, for_writing: bool):
+    def check(text: str) -> str:
+        text = text.strip()
+        if not text:
+            return "Type a file path"
+        path = Path(text).expanduser()
+        if for_writing:
+            if path.is_dir():
+                return "That is a folder; name a file"
+            if not path.parent.exists():
+                return f"No folder {path.parent}"
+            return ""
+        if not path.is_file():
+            return "No such file"
+        return ""
+
+    return check

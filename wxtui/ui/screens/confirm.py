@@ -1,0 +1,52 @@
+"""The one confirmation dialog: count, target, API calls, estimated time and quota."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from wxtui.ui.summary import ActionSummary
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Answers True when the user confirms, False otherwise."""
+
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("y", "confirm", "Confirm", id="confirm.yes"),
+    ]
+
+    def __init__(self, summary: ActionSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        with Vertical(id="dialog", classes="dialog -destructive" if s.destructive else "dialog"):
+            yield Label(s.title, classes="dialog-title")
+            for name, value in s.lines():
+                with Horizontal(classes="fact"):
+                    yield Label(name, classes="fact-name")
+                    yield Label(value, classes="fact-value")
+            if s.warning:
+                yield Static(s.warning, classes="warning")
+            with Horizontal(classes="buttons"):
+                yield Button(s.verb, id="confirm", variant="error" if s.destructive else "primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        # Focus the safe choice for destructive actions: an Enter typed ahead must not delete.
+        self.query_one("#cancel" if self.summary.destructive else "#confirm", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

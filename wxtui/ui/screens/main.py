@@ -1,0 +1,229 @@
+"""The main screen: tag list, member browser (filter bar, table, counts), jobs panel.
+
+Queries run in threads (asyncio.to_thread) inside workers; a newer filter cancels the older
+query (View.cancel interrupts SQLite), so typing never waits for a count. The bulk actions live
+in screens/actions.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label
+
+from wxtui.store import Filter, QueryCancelled, View
+from wxtui.ui import keys
+from wxtui.ui.account import AccountModel, TagSummary
+from wxtui.ui.rows import RowSource
+from wxtui.ui.screens.actions import ActionsMixin
+from wxtui.ui.widgets.header import AccountHeader
+from wxtui.ui.widgets.jobs_panel import JobsPanel
+from wxtui.ui.widgets.member_table import MemberTable
+from wxtui.ui.widgets.tag_list import TagEntry, TagList
+
+FIRST_ROWS = 200  # shown at once; the full id list follows
+FILTER_DEBOUNCE_S = 0.04  # a burst of keystrokes costs one query
+
+
+class MemberBrowser(Vertical):
+    """The followers pane; its bindings are the member actions shown in the footer."""
+
+    BINDINGS = keys.MEMBERS
+
+
+def entry_filter(entry: TagEntry) -> Filter:
+    if entry.kind == "untagged":
+        return Filter(untagged=True)
+    if entry.kind == "blacklisted":
+        return Filter(blacklisted=True)
+    if entry.kind == "tag":
+        return Filter(tags={entry.tagid})
+    return Filter()
+
+
+class MainScreen(ActionsMixin, Screen):
+    def __init__(self, model: AccountModel) -> None:
+        super().__init__()
+        self.model = model
+        self.entry = TagEntry("all", name="All")
+        self.text = ""
+        self.view_filter = Filter()
+        self.view_total: int | None = None
+        self.selected = 0
+        self._view: View | None = None
+        self._debounce: Timer | None = None
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AccountHeader(clock=self.app.clock, id="header")
+        with Horizontal(id="body"):
+            yield TagList(id="tags")
+            with MemberBrowser(id="browser"):
+                with Horizontal(id="browser-bar"):
+                    yield Label("Followers", id="view-title")
+                    yield Label("", id="view-counts")
+                yield Input(placeholder="/ filter by remark or openid", id="filter")
+                yield MemberTable(id="members")
+        yield JobsPanel(id="jobs")
+        yield Footer()
+
+    @property
+    def table(self) -> MemberTable:
+        return self.query_one(MemberTable)
+
+    @property
+    def tag_list(self) -> TagList:
+        return self.query_one(TagList)
+
+    @property
+    def header(self) -> AccountHeader:
+        return self.query_one(AccountHeader)
+
+    @property
+    def jobs_panel(self) -> JobsPanel:
+        return self.query_one(JobsPanel)
+
+    def on_mount(self) -> None:
+        header = self.header
+        header.account = self.model.label
+        header.appid = self.model.appid
+        header.synced_at = self.model.store.last_synced_at()
+        self.table.selected_among = self.model.selected_among
+        self.table.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read tag counts, the view and the selection count (after a sync or a job)."""
+        self.load_tags()
+        self.load_view(keep_cursor=True)
+        self.count_selection()
+
+    # -- tags ---------------------------------------------------------------------------------
+
+    @work(group="tags", exclusive=True)
+    async def load_tags(self) -> None:
+        summary: TagSummary = await asyncio.to_thread(self.model.tag_summary)
+        self.tag_list.set_entries(
+            summary.total, summary.untagged, summary.blacklisted,
+            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags))
+        self.view_total = summary.total
+        self._show_counts()
+        self.table.refresh_rows()
+
+    @on(TagList.Chosen)
+    def _tag_chosen(self, event: TagList.Chosen) -> None:
+        self.entry = event.entry
+        title = "Blacklist" if event.entry.kind == "blacklisted" else f"Followers · {event.entry.name}"
+        if event.entry.kind == "all":
+            title = "Followers"
+        self.query_one("#view-title", Label).update(title)
+        self.table.empty_text = ("Nobody is blacklisted" if event.entry.kind == "blacklisted"
+                                 else "No followers here")
+        self.set_class(event.entry.kind == "blacklisted", "-blacklist")
+        self.load_view()
+        if event.go:
+            self.table.focus()
+
+    # -- filtering ----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.load_view)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def current_filter(self) -> Filter:
+        base = entry_filter(self.entry)
+        return Filter(tags=base.tags, untagged=base.untagged, blacklisted=base.blacklisted, text=self.text)
+
+    def load_view(self, keep_cursor: bool = False) -> None:
+        if self._view is not None:
+            self._view.cancel()  # the older query stops in its thread
+        flt = self.current_filter()
+        self.view_filter = flt
+        self._view = view = self.model.view(flt)
+        self._run_view(view, keep_cursor)
+
+    @work(group="view", exclusive=True)
+    async def _run_view(self, view: View, keep_cursor: bool) -> None:
+        try:
+            if not keep_cursor:
+                first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
+                self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=False)
+                self._show_counts(matching=None)
+            ids = await asyncio.to_thread(view.row_ids)
+        except QueryCancelled:
+            return
+        self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
+        self._show_counts(matching=len(ids))
+
+    def _show_counts(self, matching: int | None = -1) -> None:
+        if matching != -1:
+            self._matching = matching
+        matching = getattr(self, "_matching", None)
+        parts = []
+        if matching is None:
+            parts.append("counting…")
+        elif self.view_total is not None and not self.view_filter.is_empty:
+            parts.append(f"{matching:,} of {self.view_total:,}")
+        else:
+            parts.append(f"{matching:,}")
+        if self.selected:
+            parts.append(f"{self.selected:,} selected")
+        self.query_one("#view-counts", Label).update(" · ".join(parts))
+
+    # -- selection ----------------------------------------------------------------------------
+
+    @work(group="count", exclusive=True)
+    async def count_selection(self) -> None:
+        self.selected = await asyncio.to_thread(self.model.selection_count)
+        self._show_counts()
+
+    def _selection_changed(self) -> None:
+        self.table.refresh_marks()
+        self.count_selection()
+
+    @on(MemberTable.ToggleRequested)
+    def _toggle(self, event: MemberTable.ToggleRequested) -> None:
+        self.model.selection.toggle(event.row_id)
+        self._selection_changed()
+
+    @on(MemberTable.RangeRequested)
+    def _range(self, event: MemberTable.RangeRequested) -> None:
+        self.model.selection.add(event.row_ids)
+        self._selection_changed()
+
+    def action_select_all(self) -> None:
+        self.model.selection.select_all(self.view_filter)
+        self._selection_changed()
+        self.notify(f"Selected every follower matching: {self.view_filter.describe(self.model.tag_names)}")
+
+    def action_clear_selection(self) -> None:
+        self.model.selection.clear()
+        self._selection_changed()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        self.table.focus()
+
+    def action_focus_jobs(self) -> None:
+        if self.jobs_panel.display:
+            self.jobs_panel.focus()
+        else:
+            self.notify("No jobs yet")

@@ -1,0 +1,198 @@
+"""Small dialogs that ask for one thing: a tag (picked or created), a tag name, a file path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from wxtui.ui import format as fmt
+from wxtui.wechat import limits
+
+# A check of the text typed so far: an error to show (the OK button is disabled), or "".
+Check = Callable[[str], str]
+
+
+def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
+    """Live validation of a tag name: empty, over 30 bytes of UTF-8, or taken."""
+    taken = {n.casefold() for n in existing} - {allow.casefold()}
+
+    def check(text: str) -> str:
+        name = text.strip()
+        if not name:
+            return "A tag needs a name"
+        size = limits.tag_name_bytes(name)
+        if size > limits.MAX_TAG_NAME_BYTES:
+            return (f"{size} bytes: WeChat allows {limits.MAX_TAG_NAME_BYTES} "
+                    "(a Chinese character takes 3)")
+        if name.casefold() in taken:
+            return "A tag with this name exists already"
+        return ""
+
+    return check
+
+
+def tag_name_meter(text: str) -> str:
+    return f"{limits.tag_name_bytes(text.strip())}/{limits.MAX_TAG_NAME_BYTES} bytes"
+
+
+class TextPromptScreen(ModalScreen[str | None]):
+    """Asks for one line of text, checked as it is typed; None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, *, value: str = "", placeholder: str = "", check: Check | None = None,
+                 meter: Callable[[str], str] | None = None, ok: str = "OK") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.check = check or (lambda text: "" if text.strip() else "Type something first")
+        self.meter = meter
+        self.ok = ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            with Horizontal(classes="prompt-status"):
+                yield Label("", id="prompt-error", classes="error")
+                yield Label("", id="prompt-meter", classes="meter")
+            with Horizontal(classes="buttons"):
+                yield Button(self.ok, id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._validate(self.value)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._validate(event.value)
+
+    def _validate(self, text: str) -> bool:
+        error = self.check(text)
+        self.query_one("#prompt-error", Label).update(error)
+        if self.meter:
+            self.query_one("#prompt-meter", Label).update(self.meter(text))
+        self.query_one("#ok", Button).disabled = bool(error)
+        return not error
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._validate(event.value):
+            self.dismiss(event.value.strip())
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            value = self.query_one(Input).value
+            if self._validate(value):
+                self.dismiss(value.strip())
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class TagChoice:
+    """A tag picked from the list (tagid set), or one to create (tagid None)."""
+
+    name: str
+    tagid: int | None = None
+
+
+class TagPickerScreen(ModalScreen[TagChoice | None]):
+    """A fuzzy list of tags; typing a name that does not exist offers to create it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+                Binding("down", "down", show=False), Binding("up", "up", show=False)]
+
+    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.tags = [(tagid, name, count) for tagid, name, count in tags]
+        self.allow_create = allow_create
+        self.check = tag_name_check([])
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="type to search" + (" or name a new tag" if self.allow_create else ""),
+                        id="picker-input")
+            yield OptionList(id="picker-options")
+            yield Label("", id="picker-note", classes="meter")
+
+    def on_mount(self) -> None:
+        self._fill("")
+
+    def _fill(self, query: str) -> None:
+        options = self.query_one(OptionList)
+        query = query.strip()
+        matches = self.tags
+        if query:
+            matcher = Matcher(query)
+            scored = [(matcher.match(name), (tagid, name, count)) for tagid, name, count in self.tags]
+            matches = [t for score, t in sorted(scored, key=lambda s: -s[0]) if score > 0]
+        items: list[Option] = []
+        exact = any(name.casefold() == query.casefold() for _, name, _ in self.tags)
+        note = ""
+        if query and self.allow_create and not exact:
+            error = self.check(query)
+            if error:
+                note = error
+            else:
+                items.append(Option(Text.assemble(("+ create ", "bold"), query), id="create"))
+                note = tag_name_meter(query)
+        for tagid, name, count in matches:
+            items.append(Option(Text.assemble(fmt.fit(name, 20), " ", (fmt.count(count).rjust(6), "dim")),
+                                id=f"tag:{tagid}"))
+        options.set_options(items)
+        if items:
+            options.highlighted = 0
+        self.query_one("#picker-note", Label).update(note)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self._choose(options.get_option_at_index(options.highlighted).id or "")
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose(event.option.id or "")
+
+    def _choose(self, option_id: str) -> None:
+        if option_id == "create":
+            self.dismiss(TagChoice(self.query_one(Input).value.strip()))
+        elif option_id.startswith("tag:"):
+            tagid = int(option_id[4:])
+            name = next(n for t, n, _ in self.tags if t == tagid)
+            self.dismiss(TagChoice(name, tagid))
+
+    def action_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

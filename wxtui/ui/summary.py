@@ -1,0 +1,77 @@
+"""What the confirmation dialog states about an action before it runs. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wxtui.ui import format as fmt
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    """The planner's dry run, in the words of the confirmation dialog."""
+
+    title: str  # "Tag followers"
+    verb: str  # the confirm button: "Tag 1,204"
+    count: int  # followers (or tags) affected
+    target: str  # "tag VIP", "the blacklist", "tag 广东 (deleted with its 12 followers)"
+    calls: int  # API calls it will cost
+    seconds: float | None = None  # estimated time at the current rate
+    quota: str = ""  # "quota ok: 999,976 of 1,000,000 left today"
+    skipped: int = 0  # no-ops the planner proved from the cache
+    warning: str = ""  # something to read twice (a destructive action, a big tag)
+    destructive: bool = False
+    noun: str = "followers"
+
+    def lines(self) -> list[tuple[str, str]]:
+        rows = [("Count", f"{self.count:,} {self.noun}"), ("Target", self.target),
+                ("API calls", f"{self.calls:,}")]
+        if self.skipped:
+            rows.append(("Skipped", f"{self.skipped:,} already done (from the cache)"))
+        if self.seconds is not None:
+            rows.append(("Time", f"about {fmt.duration(self.seconds)}"))
+        if self.quota:
+            rows.append(("Quota", self.quota))
+        return rows
+
+
+_TITLES = {
+    "tag": ("Tag followers", "Tag"),
+    "untag": ("Untag followers", "Untag"),
+    "clear_tags": ("Clear all tags", "Clear tags of"),
+    "blacklist": ("Blacklist followers", "Blacklist"),
+    "unblacklist": ("Take followers off the blacklist", "Unblacklist"),
+    "delete_tag": ("Delete a tag", "Delete"),
+    "undo": ("Undo a job", "Undo"),
+}
+DESTRUCTIVE = frozenset({"clear_tags", "blacklist", "delete_tag"})
+
+
+def quota_text(quota: dict[str, dict]) -> str:
+    """'ok: 999,976 of 1,000,000 left today' (the tightest API), 'short: …', or 'unknown'."""
+    known = [(q["remain"] - q["needed"], path, q) for path, q in quota.items() if "remain" in q]
+    if not known:
+        return "unknown (could not ask WeChat)" if quota else ""
+    spare, path, q = min(known)
+    state = "ok" if spare >= 0 else "SHORT"
+    return f"{state}: {q['remain']:,} of {q['daily_limit']:,} left today"
+
+
+def summarize(kind: str, plan, target: str) -> ActionSummary:
+    """The confirmation's words for a planner's Plan (wxtui.jobs.planner)."""
+    title, verb = _TITLES.get(kind, (plan.title, "Run"))
+    count = plan.targets
+    noun = "tag" if kind == "delete_tag" else ("follower" if count == 1 else "followers")
+    return ActionSummary(
+        title=title,
+        verb=f"{verb} {count:,}" if kind not in ("delete_tag", "undo") else verb,
+        count=count,
+        target=target,
+        calls=len(plan.calls),
+        seconds=plan.estimated_s,
+        quota=quota_text(plan.quota),
+        skipped=plan.noops,
+        warning="\n".join(w.message for w in plan.warnings),
+        destructive=kind in DESTRUCTIVE,
+        noun=noun,
+    )
