@@ -115,3 +115,32 @@ def failing_keyring(monkeypatch):
     previous = _install_keyring(backend)
     yield backend
     _restore_keyring(previous)
+
+
+@pytest.fixture
+def served_emu(emu):
+    """The emulator on a loopback port, served from its own thread (the CLI runs asyncio.run)."""
+    import asyncio
+    import threading
+
+    from wxtui.emulator.server import serving
+
+    box: dict = {}
+    started = threading.Event()
+
+    def run():
+        async def serve():
+            async with serving(emu) as url:
+                box["url"] = url
+                started.set()
+                while not box.get("stop"):
+                    await asyncio.sleep(0.02)
+
+        asyncio.run(serve())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(10), "the emulator did not start"
+    yield box["url"]
+    box["stop"] = True
+    thread.join(5)

@@ -13,6 +13,8 @@ import sys
 
 # Modules that add subcommands, in the order they appear in --help.
 COMMAND_MODULES = (
+    "wxtui.accounts.commands",
+    "wxtui.doctor",
     "wxtui.emulator.commands",
 )
 

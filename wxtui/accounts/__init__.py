@@ -1,0 +1,84 @@
+"""From an account profile to a working client.
+
+`build_client(profile)` is the entry point for everything that talks to an account (the session,
+the headless commands, `wxtui doctor`). It resolves nothing up front: the AppSecret (or the
+external token) is looked up the first time a token is needed, off the event loop and without
+prompting. To give the user the chance to type a missing secret, call
+`wxtui.secrets.resolve_secret(profile, allow_prompt=True)` before the UI starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import httpx
+
+from wxtui.config import CLASSIC_WARNING, ConfigError, Profile, command_argv
+
+log = logging.getLogger("wxtui.accounts")
+
+
+def token_env_for(appid: str) -> str:
+    """The variable that may hand over an authorizer_access_token for the first fetch."""
+    return "WXTUI_TOKEN_" + appid.upper()
+
+
+def build_token_source(profile: Profile, *, secret: str | None = None,
+                       token_transport: httpx.AsyncBaseTransport | None = None):
+    """The profile's token source. `secret` bypasses the resolver (tests, the demo)."""
+    from wxtui.wechat.tokens import ClassicTokenSource, StableTokenSource
+    from wxtui.wechat.token_sources import AuthorizerTokenSource, CommandTokenSource, UrlTokenSource
+
+    profile.validate()
+    kind = profile.token_source
+    if kind in ("stable", "classic"):
+        provider = secret if secret is not None else _lazy_secret(profile)
+        if kind == "classic":
+            log.warning("%s: %s", profile.name, CLASSIC_WARNING)
+            return ClassicTokenSource(profile.appid, provider)
+        return StableTokenSource(profile.appid, provider)
+    if kind == "command":
+        return CommandTokenSource(command_argv(profile.token_command, "token_command"), appid=profile.appid)
+    if kind == "url":
+        return UrlTokenSource(profile.token_url, appid=profile.appid, transport=token_transport)
+    if kind == "authorizer":
+        refresh = command_argv(profile.refresh_command, "refresh_command") if profile.refresh_command else None
+        if refresh is None and not os.environ.get(token_env_for(profile.appid)):
+            raise ConfigError(f"account {profile.name!r}: the authorizer token source needs a "
+                              f"refresh_command, or the token in {token_env_for(profile.appid)}")
+        return AuthorizerTokenSource(refresh, appid=profile.appid,
+                                     initial=lambda: os.environ.get(token_env_for(profile.appid)))
+    raise ConfigError(f"account {profile.name!r}: unknown token_source {kind!r}")
+
+
+def _lazy_secret(profile: Profile):
+    async def provide() -> str:
+        from wxtui.secrets import aresolve_secret
+
+        return (await aresolve_secret(profile)).value
+
+    return provide
+
+
+def build_client(profile: Profile, *, transport: httpx.AsyncBaseTransport | None = None,
+                 secret: str | None = None, token_transport: httpx.AsyncBaseTransport | None = None,
+                 **client_kwargs: Any):
+    """A WeChatClient for the account: its hosts, its token source, its concurrency.
+
+    `transport` reaches the API hosts (an emulator's, in tests and the demo); `token_transport`
+    reaches a token URL. Other keywords go to WeChatClient (retry, seed, clock, sleep,
+    max_in_flight to override the profile's concurrency).
+    """
+    from wxtui.wechat.client import WeChatClient
+
+    if profile.kind != "wechat":
+        raise ConfigError(f"account {profile.name!r} is of kind {profile.kind!r}, not a WeChat account")
+    source = build_token_source(profile, secret=secret, token_transport=token_transport)
+    client_kwargs.setdefault("max_in_flight", profile.concurrency)
+    return WeChatClient(source, appid=profile.appid, hosts=list(profile.hosts), transport=transport,
+                        **client_kwargs)
+
+
+__all__ = ["build_client", "build_token_source", "token_env_for"]

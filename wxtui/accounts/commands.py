@@ -1,0 +1,261 @@
+"""`wxtui account add|list|remove|default|test`: accounts from a shell or a script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from wxtui.config import TOKEN_SOURCES, ConfigError, load_config, new_profile
+from wxtui.wechat.errors import WxtuiError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "account", help="add, list, remove and test accounts",
+        description="Account profiles live in the config file; AppSecrets live in the OS keyring.")
+    sub = parser.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="add an account (or replace one with --replace)",
+                         description="Add an account. The AppSecret is asked for when stdin is a "
+                                     "terminal, or read from stdin with --secret-stdin.")
+    add.add_argument("name", help="a short name for the account, e.g. acme")
+    add.add_argument("--appid", required=True, help="the AppID (wx followed by 16 characters)")
+    add.add_argument("--host", action="append", dest="hosts", metavar="URL",
+                     help="API host, repeat for failover order (default: api.weixin.qq.com, api2.weixin.qq.com)")
+    add.add_argument("--token-source", choices=TOKEN_SOURCES, default="stable",
+                     help="where access tokens come from (default: stable)")
+    add.add_argument("--token-command", metavar="CMD", help="token source 'command': prints the token")
+    add.add_argument("--token-url", metavar="URL", help="token source 'url': answers the token ({appid} is replaced)")
+    add.add_argument("--refresh-command", metavar="CMD",
+                     help="token source 'authorizer': prints a renewed authorizer_access_token")
+    add.add_argument("--secret-command", metavar="CMD",
+                     help="a command printing the AppSecret, used when the keyring has none")
+    add.add_argument("--secret-env", metavar="VAR", help="the variable holding the AppSecret "
+                     "(default WXTUI_SECRET_<APPID>)")
+    add.add_argument("--concurrency", type=int, default=None, help="calls in flight (default 8)")
+    add.add_argument("--default", action="store_true", help="make it the default account")
+    add.add_argument("--replace", action="store_true", help="replace an account of the same name")
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument("--secret-stdin", action="store_true",
+                        help="read the AppSecret from stdin (for scripts) and store it in the keyring")
+    secret.add_argument("--no-secret", action="store_true", help="do not ask for the AppSecret")
+    add.add_argument("--test", action="store_true", help="make a test call afterwards")
+    add.set_defaults(func=cmd_add)
+
+    lst = sub.add_parser("list", help="list the accounts and where their secrets are")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+    lst.set_defaults(func=cmd_list)
+
+    rm = sub.add_parser("remove", help="remove an account and its keyring entry")
+    rm.add_argument("name")
+    rm.add_argument("--keep-secret", action="store_true", help="leave the AppSecret in the keyring")
+    rm.set_defaults(func=cmd_remove)
+
+    default = sub.add_parser("default", help="make an account the default one")
+    default.add_argument("name")
+    default.set_defaults(func=cmd_default)
+
+    test = sub.add_parser("test", help="make a real call (tags/get) and explain what goes wrong")
+    test.add_argument("name", nargs="?", help="the account (default: the default account)")
+    test.set_defaults(func=cmd_test)
+
+
+def _err(message: str) -> None:
+    print(f"wxtui: {message}", file=sys.stderr)
+
+
+def _load():
+    config = load_config()
+    for warning in config.warnings:
+        _err(f"warning: {warning}")
+    return config
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from wxtui import secrets
+    from wxtui.accounts.manage import add_account
+
+    try:
+        config = _load()
+        fields = {"hosts": args.hosts, "token_source": args.token_source,
+                  "token_command": args.token_command, "token_url": args.token_url,
+                  "refresh_command": args.refresh_command, "secret_command": args.secret_command,
+                  "secret_env": args.secret_env}
+        if args.concurrency is not None:
+            fields["concurrency"] = args.concurrency
+        profile = new_profile(args.name, args.appid, **{k: v for k, v in fields.items() if v is not None})
+        if args.name in config.accounts and not args.replace:
+            raise ConfigError(f"An account named {args.name!r} exists already (replace it with --replace)")
+    except (ConfigError, WxtuiError) as exc:
+        _err(str(exc))
+        return 2
+    secret = None
+    keyring_failed = ""
+    if profile.needs_secret and not args.no_secret:
+        if args.secret_stdin:
+            secret = sys.stdin.readline()
+            if not secret.strip():
+                _err("--secret-stdin: nothing was read from stdin; nothing was changed")
+                return 2
+        elif _stdin_is_terminal() and not profile.secret_command:
+            status = secrets.probe_keyring()
+            if status.usable:
+                secret = _ask_secret(profile)
+            else:
+                keyring_failed = status.problem
+    try:
+        outcome = add_account(config, profile, secret=secret, replace_existing=args.replace,
+                              make_default=args.default)
+    except (ConfigError, WxtuiError) as exc:
+        _err(str(exc))
+        return 2
+    print(f"Account {profile.name} ({profile.appid}) saved in {outcome.config_path}")
+    if outcome.secret_stored:
+        print(f"AppSecret stored in the keyring ({outcome.keyring_backend})")
+    for message in outcome.messages:
+        _err(message)
+    if keyring_failed:
+        _err(f"The AppSecret was not asked for: the keyring cannot be used: {keyring_failed}\n"
+             f"{secrets.secret_choices(profile)}")
+    elif profile.needs_secret and secret is None and not args.no_secret and not profile.secret_command:
+        _err("No AppSecret was given (stdin is not a terminal). Store it with "
+             f"`wxtui account add {profile.name} --appid {profile.appid} --secret-stdin --replace`, "
+             f"or see `wxtui account test {profile.name}` for the other ways")
+    status = 0 if (outcome.secret_stored or secret is None and not keyring_failed) else 1
+    if args.test:
+        status = max(status, _run_test(profile))
+    return status
+
+
+def _ask_secret(profile) -> str | None:
+    import getpass
+
+    try:
+        typed = getpass.getpass(f"AppSecret of {profile.name} ({profile.appid}), stored in the keyring "
+                                "(empty to skip): ")
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return None
+    return typed if typed.strip() else None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from wxtui import secrets
+
+    try:
+        config = _load()
+    except ConfigError as exc:
+        _err(str(exc))
+        return 2
+    status = secrets.probe_keyring() if config.accounts else None
+    rows = []
+    default = config.default_account()
+    for profile in config.accounts.values():
+        rows.append({
+            "name": profile.name, "default": profile is default, "kind": profile.kind,
+            "appid": profile.appid, "token_source": profile.token_source,
+            "hosts": list(profile.hosts), "concurrency": profile.concurrency,
+            "secret": _secret_where(profile, status),
+        })
+    if args.json:
+        print(json.dumps({"config": str(config.path), "accounts": rows}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No accounts yet. Add one: wxtui account add NAME --appid wx...  (or try: wxtui demo)")
+        return 0
+    print(f"Accounts in {config.path}:")
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        mark = "*" if r["default"] else " "
+        print(f"{mark} {r['name']:<{width}}  {r['appid']}  {r['token_source']:<10}  secret: {r['secret']}")
+    if status is not None and not status.usable:
+        _err(f"the keyring cannot be used: {status.problem}")
+    elif status is not None and status.warning:
+        _err(f"warning: the keyring {status.warning}")
+    return 0
+
+
+def _secret_where(profile, status) -> str:
+    """Where the secret would come from, without reading a command's or a variable's value."""
+    import os
+
+    from wxtui import secrets
+
+    if not profile.needs_secret:
+        return "not used"
+    if status is not None and status.usable and not status.prompts:
+        if secrets.has_stored_secret(profile.appid):
+            return "keyring"
+    if profile.secret_command:
+        return "secret_command"
+    if os.environ.get(profile.secret_env_name):
+        return f"env {profile.secret_env_name}"
+    return "missing"
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from wxtui.accounts.manage import remove_account
+
+    try:
+        config = _load()
+        outcome = remove_account(config, args.name, delete_secret=not args.keep_secret)
+    except (ConfigError, WxtuiError) as exc:
+        _err(str(exc))
+        return 2
+    print(f"Account {args.name} removed" + (" with its keyring entry" if outcome.secret_deleted else ""))
+    for message in outcome.messages:
+        print(message)
+    return 0
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    try:
+        config = _load()
+        config.set_default(args.name)
+        config.save()
+    except (ConfigError, WxtuiError) as exc:
+        _err(str(exc))
+        return 2
+    print(f"{args.name} is now the default account")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    try:
+        profile = _load().require(args.name)
+    except ConfigError as exc:
+        _err(str(exc))
+        return 2
+    return _run_test(profile)
+
+
+def _run_test(profile) -> int:
+    from wxtui import secrets
+    from wxtui.accounts.manage import run_account_test
+
+    kwargs = {}
+    if profile.needs_secret:
+        try:  # before any call: the one moment a prompt may use the terminal
+            resolved = secrets.resolve_secret(profile, allow_prompt=True)
+        except secrets.SecretUnavailable as exc:
+            _err(str(exc))
+            return 1
+        kwargs = {"secret": resolved.value, "secret_source": resolved.source}
+    result = asyncio.run(run_account_test(profile, **kwargs))
+    if result.ok:
+        print(f"OK: {result.message} (token: {result.token_source}"
+              + (f"; AppSecret from {result.secret_source}" if result.secret_source else "") + ")")
+        return 0
+    _err(result.message)
+    if result.hint:
+        _err(result.hint)
+    return 1
