@@ -1,0 +1,97 @@
+"""`wxtui tim-emulator`: serve an emulated Tencent Cloud IM app (user tags) over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _bounded(kind, low: float, high: float | None = None, what: str = ""):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    return parse
+
+
+_PROBABILITY = _bounded(float, 0, 1, "a probability between 0 and 1")
+_NON_NEGATIVE_INT = _bounded(int, 0, None, ">= 0")
+_NON_NEGATIVE = _bounded(float, 0, None, ">= 0")
+_POSITIVE_INT = _bounded(int, 1, None, "> 0")
+
+
+def register(subparsers) -> None:
+    from wxtui.tim.limits import CALLS_PER_SECOND, DEFAULT_REGION, REGIONS
+
+    p = subparsers.add_parser(
+        "tim-emulator",
+        help="serve an emulated Tencent Cloud IM app (user tags) on this machine",
+        description="Serve an emulated Tencent Cloud IM REST API (the user-tag calls of "
+                    "v4/all_member_push and v4/timpush, and v4/im_open_login_svc/account_check) "
+                    "with a demo app. Point a client at the printed base URL instead of "
+                    "https://console.tim.qq.com and sign with the printed SDKAppID, admin "
+                    "identifier and secret key. The admin API is under /_emulator/ (state, stats, "
+                    "faults, clock/advance, accounts/import, accounts/delete, account, rate).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_NON_NEGATIVE_INT, default=8081,
+                   help="port (default: 8081; 0 picks a free one)")
+    p.add_argument("--accounts", type=_NON_NEGATIVE_INT, default=100_000,
+                   help="demo accounts user000000... (default: 100000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the demo data, credentials and faults (default: 1)")
+    p.add_argument("--region", choices=sorted(REGIONS), default=DEFAULT_REGION,
+                   help="the data centre the app lives in; other regions' host names answer 70016")
+    p.add_argument("--calls-per-second", type=_POSITIVE_INT, default=CALLS_PER_SECOND,
+                   help=f"rate limit per command before answering 60018 (default: {CALLS_PER_SECOND})")
+    p.add_argument("--latency-ms", type=_NON_NEGATIVE, default=0.0, help="latency of each call (default: 0)")
+    p.add_argument("--jitter-ms", type=_NON_NEGATIVE, default=0.0, help="extra random latency, up to this")
+    p.add_argument("--fault-busy", type=_PROBABILITY, default=0.0, metavar="P", help="share of calls answering 91000")
+    p.add_argument("--fault-rate-limit", type=_PROBABILITY, default=0.0, metavar="P",
+                   help="share of calls answering 60018 regardless of the rate")
+    p.add_argument("--fault-5xx", type=_PROBABILITY, default=0.0, metavar="P", help="share of calls answering HTTP 502")
+    p.add_argument("--fault-slow", type=_PROBABILITY, default=0.0, metavar="P",
+                   help="share of calls answering only after --slow-s seconds")
+    p.add_argument("--slow-s", type=_NON_NEGATIVE, default=30.0, help="delay of a slow call (default: 30)")
+    p.add_argument("--fault-garbage", type=_PROBABILITY, default=0.0, metavar="P",
+                   help="share of calls answering HTTP 200 with a body that is not JSON")
+    p.add_argument("--clock-speed", type=_NON_NEGATIVE, default=1.0,
+                   help="how fast the emulated clock runs (UserSig expiry, the rate window; default: 1)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wxtui.emulator.server import base_url, bind, serve
+    from wxtui.tim.emulator import TimEmulator
+
+    print(f"Building {args.accounts:,} accounts (seed {args.seed})...", file=sys.stderr)
+    emu = TimEmulator.demo(accounts=args.accounts, seed=args.seed, latency_ms=args.latency_ms, region=args.region)
+    emu.calls_per_second = args.calls_per_second
+    emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_rate_limit,
+                      p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
+                      p_garbage=args.fault_garbage)
+    emu.clock.speed = args.clock_speed
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"wxtui tim-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    url = base_url(sock)
+    # The only place the emulator prints its secret key: the one it accepts, so the user can sign.
+    print(f"App:        {emu.state.name} ({emu.state.region})")
+    print(f"SDKAppID:   {emu.sdkappid}")
+    print(f"Identifier: {emu.identifier}")
+    print(f"SecretKey:  {emu.secret_key}")
+    print(f"Accounts:   {emu.state.account_count():,} (user000000 ...)")
+    print(f"Base URL:   {url}   (instead of https://console.tim.qq.com)")
+    print(f"Admin API:  {url}/_emulator/state")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        serve(emu, sock)
+    except KeyboardInterrupt:
+        pass
+    return 0

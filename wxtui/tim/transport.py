@@ -1,0 +1,151 @@
+"""One Tencent Cloud IM round trip with the service's retry, signature and failover rules.
+
+`TimTransport` is the WeChat side's `ApiTransport` with another envelope: it reuses that class's
+HTTP client, in-flight slots, round trip (timeouts and 5xx become transport failures), sticky
+failover to the next host, backoff pauses (`RetryPolicy`) and the `call_observer` events, and
+replaces only the attempt loop:
+
+- the query carries sdkappid, identifier, the UserSig, a fresh random uint32 and contenttype;
+- the outcome is `ActionStatus`/`ErrorCode`/`ErrorInfo`, not `errcode`;
+- 70001 (UserSig expired) signs anew and retries once; 91000, 70169, 70500 and the 600xx rate
+  limits back off and retry; transport failures retry on the next host; any other code raises;
+- every attempt waits its turn at a client-side rate limiter (100 calls per second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Callable
+
+import httpx
+
+from wxtui.tim import limits
+from wxtui.tim.errors import (
+    TimBadResponseError,
+    TimTransportError,
+    describe,
+    tim_api_error,
+)
+from wxtui.tim.usersig import UserSigSigner
+from wxtui.wechat.errors import BadResponseError, Category
+from wxtui.wechat.transport import ApiTransport, RedactingFilter, RetryPolicy, _Transient
+
+log = logging.getLogger("wxtui.tim")
+log.addFilter(RedactingFilter())
+
+
+class RateLimiter:
+    """Spaces call starts evenly so that no window of one second holds more than `rate` of them.
+
+    The spacing is `1/rate` stretched by `margin` (2%: 10.2 ms at 100 calls per second), so calls
+    that reach the server up to ~20 ms more bunched than they left still fit its window. An idle
+    client sends at once; there is no burst beyond one call.
+    """
+
+    def __init__(self, rate: float, *, margin: float = 0.02,
+                 clock: Callable[[], float] | None = None, sleep=asyncio.sleep):
+        if rate <= 0:
+            raise ValueError("a rate limit must be positive")
+        self.rate = float(rate)
+        self.interval = (1.0 + margin) / self.rate
+        self._clock = clock or time.monotonic
+        self._sleep = sleep
+        self._next = 0.0
+        self.waited_s = 0.0  # total time calls spent waiting here
+
+    async def acquire(self) -> None:
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + self.interval  # reserved before sleeping: concurrent callers queue up
+        if start > now:
+            self.waited_s += start - now
+            await self._sleep(start - now)
+
+
+def _outcome(payload: dict, path: str) -> tuple[bool, int, str]:
+    """(succeeded, ErrorCode, ErrorInfo) of an answer; an answer without either field is garbage."""
+    status = payload.get("ActionStatus")
+    code = payload.get("ErrorCode", 0)
+    if status is None and "ErrorCode" not in payload:
+        raise TimBadResponseError(path, "no ActionStatus or ErrorCode in the answer")
+    if isinstance(code, bool) or not isinstance(code, int):
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise TimBadResponseError(path, f"ErrorCode is not a number: {str(code)[:20]!r}") from None
+    info = str(payload.get("ErrorInfo") or "")
+    if status is not None:
+        # OK with an ErrorList is a partial success: the caller reads the ErrorList.
+        return str(status).upper() == "OK", code, info
+    return code == 0, code, info
+
+
+def _failed_accounts(payload: dict) -> tuple[str, ...]:
+    items = payload.get("ErrorList")
+    if not isinstance(items, list):
+        return ()
+    return tuple(str(i["To_Account"]) for i in items if isinstance(i, dict) and "To_Account" in i)
+
+
+class TimTransport(ApiTransport):
+    def __init__(self, signer: UserSigSigner, hosts: list[str] | tuple[str, ...], *,
+                 transport: httpx.AsyncBaseTransport | None = None, max_in_flight: int = 8,
+                 retry: RetryPolicy = RetryPolicy(), rate_limit: float | None = limits.CALLS_PER_SECOND,
+                 seed: int | None = None, clock: Callable[[], float] = time.time, sleep=asyncio.sleep):
+        super().__init__(hosts, transport=transport, max_in_flight=max_in_flight, retry=retry, seed=seed,
+                         clock=clock, sleep=sleep)
+        self.signer = signer
+        self.limiter = RateLimiter(rate_limit) if rate_limit else None
+
+    async def post(self, path: str, body: dict) -> dict:
+        """One call: POST `path` (/v4/<service>/<command>) with a JSON body; the answer's JSON.
+
+        Raises TimApiError (by category) for ActionStatus FAIL, TimTransportError when no host
+        answers, TimBadResponseError for an answer that is not the envelope, after retries."""
+        return await self.call("POST", path, json=body)
+
+    async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
+                        with_token: bool) -> dict:
+        retries = transport_failures = 0
+        resigned = False
+        while True:
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            usersig = await self.signer.current()
+            query = dict(params) if params else {}
+            query.update(sdkappid=self.signer.sdkappid, identifier=self.signer.identifier, usersig=usersig,
+                         random=secrets.randbits(32), contenttype="json")
+            host = self.host
+            try:
+                payload = await self._round_trip(method, host, path, query, body)
+                ok, code, info = _outcome(payload, path)
+            except _Transient as exc:
+                transport_failures += 1
+                if transport_failures > self.retry.transport_retries:
+                    raise TimTransportError(path, exc.reason) from None
+                self._fail_over(host)
+                await self._pause(path, exc.reason, transport_failures - 1, host)
+                continue
+            except BadResponseError as exc:
+                retries += 1
+                if retries > self.retry.max_retries:
+                    raise TimBadResponseError(path, exc.detail) from None
+                await self._pause(path, "garbage answer", retries - 1, host)
+                continue
+            if ok:
+                return payload
+            category = describe(code).category
+            if category is Category.TOKEN and not resigned:
+                resigned = True
+                self.stats.retries += 1
+                self._notify(path, "usersig", 0, 0.0, host)
+                await self.signer.renew(usersig)
+                continue
+            if category is Category.RETRY and retries < self.retry.max_retries:
+                retries += 1
+                await self._pause(path, f"errcode {code}", retries - 1, host)
+                continue
+            raise tim_api_error(code, info, path, _failed_accounts(payload))
