@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from wxtui.config import CLASSIC_WARNING, ConfigError, Profile, command_argv
+
+if TYPE_CHECKING:  # the command line starts without the network stack
+    import httpx
 
 log = logging.getLogger("wxtui.accounts")
 
@@ -26,7 +27,7 @@ def token_env_for(appid: str) -> str:
 
 
 def build_token_source(profile: Profile, *, secret: str | None = None,
-                       token_transport: httpx.AsyncBaseTransport | None = None):
+                       token_transport: "httpx.AsyncBaseTransport | None" = None):
     """The profile's token source. `secret` bypasses the resolver (tests, the demo)."""
     from wxtui.wechat.tokens import ClassicTokenSource, StableTokenSource
     from wxtui.wechat.token_sources import AuthorizerTokenSource, CommandTokenSource, UrlTokenSource
@@ -62,8 +63,8 @@ def _lazy_secret(profile: Profile):
     return provide
 
 
-def build_client(profile: Profile, *, transport: httpx.AsyncBaseTransport | None = None,
-                 secret: str | None = None, token_transport: httpx.AsyncBaseTransport | None = None,
+def build_client(profile: Profile, *, transport: "httpx.AsyncBaseTransport | None" = None,
+                 secret: str | None = None, token_transport: "httpx.AsyncBaseTransport | None" = None,
                  **client_kwargs: Any):
     """A WeChatClient for the account: its hosts, its token source, its concurrency.
 
