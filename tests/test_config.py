@@ -165,3 +165,22 @@ def test_a_single_host_key_and_a_dangling_default_are_understood(tmp_path):
     assert config.default_account().name == "acme"  # the only one
     save_config(config)
     assert mode_of(path) == 0o600
+
+
+def test_a_profile_of_another_api_family_is_kept_and_does_not_break_the_others():
+    path = paths.config_file()
+    paths.ensure_private_dir(path.parent)
+    path.write_text('[accounts.im]\nkind = "tim"\nsdkappid = 1400000000\nidentifier = "admin"\n'
+                    'region = "sgp"\n\n[accounts.acme]\nappid = "wx0123456789abcdef"\n', "utf-8")
+    config = load_config()
+    assert list(config.accounts) == ["acme"]
+    assert any("'tim'" in w for w in config.warnings)
+    with pytest.raises(ConfigError, match="kind 'tim'"):
+        config.require("im")
+    with pytest.raises(ConfigError, match="taken"):
+        config.add(new_profile("im", APPID))
+    config.add(new_profile("beta", "wxfedcba9876543210"))
+    config.save()
+    again = tomllib.loads(path.read_text("utf-8"))
+    assert again["accounts"]["im"] == {"kind": "tim", "sdkappid": 1400000000, "identifier": "admin",
+                                       "region": "sgp"}

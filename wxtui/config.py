@@ -219,6 +219,8 @@ class Config:
     accounts: dict[str, Profile] = field(default_factory=dict)
     default_name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # top-level keys this version does not know
+    # Profiles of an API family this version does not handle (a newer version's): kept verbatim.
+    foreign: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -236,6 +238,9 @@ class Config:
         if not self.accounts:
             raise ConfigError("No account is configured yet: wxtui account add NAME --appid wx... "
                               "(or try the demo: wxtui demo)")
+        if name in self.foreign:
+            raise ConfigError(f"Account {name!r} is of kind {self.foreign[name].get('kind')!r}, which this "
+                              "version of wxtui does not handle")
         known = ", ".join(sorted(self.accounts))
         if name is None:
             raise ConfigError(f"No default account is set; name one of: {known}")
@@ -251,6 +256,9 @@ class Config:
 
     def add(self, profile: Profile, *, replace_existing: bool = False, make_default: bool = False) -> None:
         profile.validate()
+        if profile.name in self.foreign:
+            raise ConfigError(f"The name {profile.name!r} is taken by an account of kind "
+                              f"{self.foreign[profile.name].get('kind')!r}")
         if profile.name in self.accounts and not replace_existing:
             raise ConfigError(f"An account named {profile.name!r} exists already (replace it with --replace)")
         self.accounts[profile.name] = profile
@@ -274,7 +282,7 @@ class Config:
         data: dict[str, Any] = dict(self.extra)
         if self.default_name:
             data["default_account"] = self.default_name
-        data["accounts"] = {name: p.to_toml() for name, p in self.accounts.items()}
+        data["accounts"] = {**self.foreign, **{name: p.to_toml() for name, p in self.accounts.items()}}
         return data
 
     def save(self, path: Path | None = None) -> Path:
@@ -306,6 +314,12 @@ def _config_from(data: dict[str, Any], path: Path) -> Config:
     if not isinstance(accounts, dict):
         raise ConfigError(f"{path}: [accounts] must be a table of account profiles")
     for name, table in accounts.items():
+        kind = table.get("kind", "wechat") if isinstance(table, dict) else "wechat"
+        if kind not in KINDS:
+            config.foreign[name] = table
+            config.warnings.append(f"account {name!r} is of kind {kind!r}, which this version does not "
+                                   "handle; it is kept as it is")
+            continue
         try:
             profile, warnings = Profile.from_toml(name, table)
         except TypeError as exc:  # an unexpected value type reached the dataclass
