@@ -8,6 +8,7 @@
 
 from .app import Emulator
 from .faults import Clock, Faults, Stats
-from .state import Account, ApiFailure
+from .failure import ApiFailure
+from .state import Account
 
 __all__ = ["Account", "ApiFailure", "Clock", "Emulator", "Faults", "Stats"]

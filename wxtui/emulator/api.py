@@ -7,7 +7,8 @@ from typing import Callable
 
 from wxtui.wechat import limits
 
-from .state import Account, ApiFailure
+from .failure import ApiFailure
+from .state import Account
 
 OK = {"errcode": 0, "errmsg": "ok"}
 
@@ -128,13 +129,13 @@ def updateremark(acct: Account, call: Call) -> dict:
 
 
 def quota_get(acct: Account, call: Call) -> dict:
-    return {"errcode": 0, "errmsg": "ok", "quota": acct.quota(call.body.get("cgi_path"))}
+    return {"errcode": 0, "errmsg": "ok", "quota": acct.quotas.get(call.body.get("cgi_path"))}
 
 
 def clear_quota(acct: Account, call: Call) -> dict:
     if call.body.get("appid") != acct.appid:
         raise ApiFailure(40013)
-    acct.clear_quota()
+    acct.quotas.clear()
     return OK
 
 

@@ -18,7 +18,8 @@ from . import demo
 from .admin import admin_routes
 from .api import ENDPOINTS, TOKEN_PATHS, Call
 from .faults import Clock, Faults, Stats
-from .state import Account, ApiFailure, make_prefix
+from .failure import ApiFailure
+from .state import Account, make_prefix
 from .tokens import TokenIssuer
 
 JSON_TYPE = "application/json; encoding=utf-8"
@@ -181,7 +182,7 @@ class Emulator:
             self._check_ip(acct, request)
             if endpoint.account_calls and not acct.verified:
                 raise ApiFailure(48001)
-            acct.charge(path)
+            acct.quotas.charge(path)
             call = Call(request.query_params, await self._body(request, "GET" not in endpoint.methods),
                         faults.tag_propagation_s)
             payload = endpoint.handler(acct, call)
@@ -220,7 +221,7 @@ class Emulator:
                 grant, appid, secret = body.get("grant_type"), body.get("appid"), body.get("secret")
                 force = body.get("force_refresh") in (True, 1, "true")
             acct = self._credentials(grant, appid, secret, request)
-            acct.charge(path)
+            acct.quotas.charge(path)
             if path == "/cgi-bin/token":
                 payload = self.tokens.classic(acct)
             else:

@@ -87,7 +87,7 @@ class Faults:
             if name not in known:
                 raise ValueError(f"unknown fault knob {name!r}; known: {', '.join(sorted(known))}")
             if name == "down_hosts":
-                value = set(value or ())
+                value = {value} if isinstance(value, str) else set(value or ())
             elif name in ("invalidate_token_every", "seed"):
                 value = int(value)
             else:

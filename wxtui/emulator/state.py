@@ -1,4 +1,4 @@
-"""One emulated account: followers in columns, tags, blacklist, quotas, and the platform's rules.
+"""One emulated account: followers in columns, tags, blacklist, and the platform's rules.
 
 A follower is a row index into parallel columns (no object per follower), so a million of them
 fit in a few tens of megabytes. Every rule of the API lives here and raises `ApiFailure`; the
@@ -18,6 +18,8 @@ from itertools import compress
 from wxtui.wechat import limits
 
 from .faults import Clock
+from .failure import ApiFailure
+from .quotas import Quotas
 
 STAR_TAG_NAME = "星标组"
 LANGUAGES = ("zh_CN", "en", "zh_TW", "zh_HK", "ja", "ko", "fr", "de", "es", "ru")
@@ -34,15 +36,6 @@ QR_CODES = ((0, ""), (1001, ""), (1002, ""), (0, "store_guangzhou"), (0, "store_
             (0, "expo_2024"), (2001, ""))
 
 _OPENID_RE = re.compile(r"[A-Za-z0-9_-]{%d}" % limits.OPENID_LENGTH)
-
-
-class ApiFailure(Exception):
-    """A business error to answer with; `errmsg` overrides the table's text when given."""
-
-    def __init__(self, errcode: int, errmsg: str | None = None):
-        super().__init__(errcode)
-        self.errcode = errcode
-        self.errmsg = errmsg
 
 
 def is_wellformed_openid(value: object) -> bool:
@@ -93,11 +86,7 @@ class Account:
         self._next_tag_id = 100
         self._blacklisted: set[int] = set()
         self._sorted: dict[object, list[int]] = {}  # paging order cache, per tag id or "blacklist"
-        # Quotas.
-        self._quota_limits: dict[str, int] = dict(limits.DEFAULT_DAILY_QUOTAS)
-        self._quota_used: Counter[str] = Counter()
-        self._quota_day = clock.china_day()
-        self._clears: Counter[tuple[int, int]] = Counter()
+        self.quotas = Quotas(clock)
         # Openids held by calls in flight (for 45169).
         self.inflight: Counter[str] = Counter()
 
@@ -378,43 +367,8 @@ class Account:
         names = self._openids
         return _page([names[i] for i in rows[start : start + limits.PAGE_SIZE]], total)
 
-    # ---- quotas ----------------------------------------------------------------------------
-
-    def _roll_day(self) -> None:
-        day = self.clock.china_day()
-        if day != self._quota_day:
-            self._quota_day = day
-            self._quota_used.clear()
-
-    def charge(self, path: str) -> None:
-        """Count one call of a metered API, or 45009 when its daily quota is used up."""
-        limit = self._quota_limits.get(path)
-        if limit is None:
-            return
-        self._roll_day()
-        used = self._quota_used[path]
-        if used >= limit:
-            raise ApiFailure(45009)
-        self._quota_used[path] = used + 1
-
-    def quota(self, path: object) -> dict:
-        if isinstance(path, str) and not path.startswith("/"):
-            path = "/" + path
-        if path not in self._quota_limits:
-            raise ApiFailure(76021)
-        self._roll_day()
-        limit, used = self._quota_limits[path], self._quota_used[path]
-        return {"daily_limit": limit, "used": used, "remain": max(0, limit - used)}
-
     def set_quota(self, path: str, daily_limit: int) -> None:
-        self._quota_limits[path] = int(daily_limit)
-
-    def clear_quota(self) -> None:
-        month = self.clock.china_month()
-        if self._clears[month] >= limits.CLEAR_QUOTA_PER_MONTH:
-            raise ApiFailure(48006)
-        self._clears[month] += 1
-        self._quota_used.clear()
+        self.quotas.set_limit(path, daily_limit)
 
     # ---- whole state -----------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from wxtui.wechat import limits
 
 from .faults import Clock
-from .state import Account, ApiFailure
+from .failure import ApiFailure
+from .state import Account
 
 _PRUNE_ABOVE = 20_000  # records kept before expired ones are forgotten
 _FORGET_AFTER_S = 86_400  # an expired token answers 42001 this long, then 40001
