@@ -95,6 +95,18 @@ def test_default_and_remove(memory_keyring, monkeypatch, capsys):
     assert sorted(load_config().accounts) == ["beta"]
 
 
+def test_replace_keeps_what_the_command_line_cannot_say(memory_keyring, monkeypatch, capsys):
+    config = Config()
+    profile = new_profile("acme", APPID, keymap={"tag": "t"})
+    profile.extra["future_setting"] = 3
+    add_account(config, profile)
+    code, _, err = run_cli(monkeypatch, capsys, "account", "add", "acme", "--appid", APPID, "--replace",
+                           "--concurrency", "2", "--no-secret")
+    assert code == 0, err
+    again = load_config().require("acme")
+    assert (again.concurrency, again.keymap, again.extra) == (2, {"tag": "t"}, {"future_setting": 3})
+
+
 def test_remove_keeps_the_cache_and_says_where(memory_keyring):
     config = Config()
     add_account(config, new_profile("acme", APPID), secret=SECRET)

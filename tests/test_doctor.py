@@ -58,12 +58,12 @@ async def test_an_unverified_account_is_explained_and_quotas_still_shown(emu):
     assert report.find("quota")
 
 
-async def test_low_and_used_up_quotas(emu):
+async def test_low_and_used_up_quotas(emu, client):
     emu.account.set_quota("/cgi-bin/user/get", 100)
     for _ in range(95):
-        emu.account.charge("/cgi-bin/user/get")
+        await client.followers_page()
     emu.account.set_quota("/cgi-bin/tags/members/batchtagging", 1)
-    emu.account.charge("/cgi-bin/tags/members/batchtagging")
+    await client.batch_tag(2, emu.account.follower_openids()[:1])
     report = await doctor(emu)
     by_path = {c.detail.split(":")[0]: c for c in report.find("quota")}
     assert by_path["/cgi-bin/user/get"].status == WARN and "5 of 100" in by_path["/cgi-bin/user/get"].detail

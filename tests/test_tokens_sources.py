@@ -139,13 +139,14 @@ async def test_url_source_errors_are_explained(emu):
     service = CentralTokenService(emu)
     await service.start()
     profile = new_profile("acme", "wx0000000000000000", token_source="url",
-                          token_url="https://tokens.corp.example/wechat/{appid}/token?key=hunter2")
+                          token_url="https://svc:hunter2@tokens.corp.example/wechat/{appid}/token?key=hunter3")
     async with build_client(profile, transport=emu.transport(), token_transport=service.transport(),
                             retry=FAST_RETRY) as c:
         with pytest.raises(TokenSourceError) as info:
             await c.get_tags()
     assert "passed on WeChat's refusal" in str(info.value) and "40013" in str(info.value)
-    assert "hunter2" not in str(info.value)
+    assert "hunter2" not in str(info.value) and "hunter3" not in str(info.value)
+    assert "https://tokens.corp.example/wechat/" in str(info.value)
     service.status = 502
     profile = new_profile("acme", emu.account.appid, token_source="url",
                           token_url="https://tokens.corp.example/wechat/{appid}/token")

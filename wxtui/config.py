@@ -167,6 +167,10 @@ class Profile:
         return profile.validate(), warnings
 
 
+def is_credential_key(key: str) -> bool:
+    return key.lower() in _CREDENTIAL_KEYS
+
+
 def secret_env_for(appid: str) -> str:
     return "WXTUI_SECRET_" + appid.upper()
 

@@ -34,6 +34,9 @@ def add_account(config: Config, profile: Profile, *, secret: str | None = None,
 
     if secret is not None:
         secrets.check_secret(secret)  # refuse a malformed secret before anything changes
+    previous = config.accounts.get(profile.name)
+    if previous is not None and replace_existing:
+        _carry_over(previous, profile)
     config.add(profile, replace_existing=replace_existing, make_default=make_default)
     outcome = AddOutcome(profile, config.save())
     if profile.token_source == "classic":
@@ -56,6 +59,17 @@ def add_account(config: Config, profile: Profile, *, secret: str | None = None,
     if status.warning:
         outcome.messages.append(f"Warning: the keyring {status.warning}")
     return outcome
+
+
+def _carry_over(previous: Profile, profile: Profile) -> None:
+    """What a replacement cannot say on a command line (the keymap, newer settings) is kept."""
+    from wxtui.config import is_credential_key
+
+    if not profile.keymap:
+        profile.keymap = dict(previous.keymap)
+    for key, value in previous.extra.items():
+        if not is_credential_key(key):
+            profile.extra.setdefault(key, value)
 
 
 @dataclass

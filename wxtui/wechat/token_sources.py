@@ -145,8 +145,18 @@ class UrlTokenSource(TokenSource):
         self._clock = clock
 
     @property
+    def shown_url(self) -> str:
+        """The URL without what may carry a credential (user info, query string)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+    @property
     def where(self) -> str:
-        return f"The token service ({redact(self.url.split('?', 1)[0])})"
+        return f"The token service ({self.shown_url})"
 
     async def fetch(self, request: RawRequest, *, force: bool = False) -> Token:
         headers = {"User-Agent": "wxtui", **self._headers}
@@ -165,7 +175,7 @@ class UrlTokenSource(TokenSource):
         return Token(value, self._clock() + expires_in)
 
     def describe(self) -> str:
-        return f"token from a URL ({redact(self.url.split('?', 1)[0])})"
+        return f"token from a URL ({self.shown_url})"
 
 
 TokenProvider = Callable[[], "str | None | Awaitable[str | None]"]
