@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from wxtui.emulator.state import ApiFailure
+from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
 
 from .state import AccountError, TimState

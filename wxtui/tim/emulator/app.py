@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from wxtui.emulator.faults import Clock, Faults, Stats
-from wxtui.emulator.state import ApiFailure
+from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
 from wxtui.tim.errors import ERRORS, RATE_LIMIT_CODES
 from wxtui.tim.usersig import UserSigError, verify_usersig

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from wxtui.emulator.state import ApiFailure
+from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
 
 NOT_IMPORTED = 70107
