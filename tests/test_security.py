@@ -222,3 +222,58 @@ def test_a_long_token_stays_hidden_when_rich_shortens_it():
         text, _ = render_traceback(exc)
     assert "access_token = '***'" in text
     assert token[:16].reveal() not in text
+
+
+async def test_the_app_screens_show_no_secret_or_token(emu, memory_keyring):
+    """Screenshots of the app on a configured account: after a sync, and after a refused call."""
+    import contextlib
+
+    from wxtui.config import new_profile
+    from wxtui.session import Session
+    from wxtui.store import Store
+    from wxtui.ui.app import WxtuiApp
+
+    appid, secret = emu.account.appid, emu.account.secret
+    memory_keyring.entries[("wxtui", appid)] = secret
+    profile = new_profile("acme", appid)
+    recorder = RecordingTransport(emu.transport())
+    client = build_client(profile, transport=recorder, retry=FAST_RETRY)
+    store = Store.open(paths.cache_db(appid))
+    screenshots: dict[str, bytes] = {}
+    async with client:
+        await sync_into_store(client, store)
+
+        @contextlib.asynccontextmanager
+        async def open_account():
+            yield Session(profile.name, appid, client, store, profile=profile)
+
+        app = WxtuiApp(open_account, sync_on_start=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(50):
+                await pilot.pause()
+                if app.session is not None:
+                    break
+            await pilot.pause()
+            screenshots["main screen"] = app.export_screenshot().encode()
+
+        @contextlib.asynccontextmanager
+        async def refused_account():
+            emu.invalidate_tokens()
+            emu.account.ip_whitelist = {"203.0.113.1"}
+            await client.get_tags()  # refused: 40001, a new token, then 40164
+            yield None
+
+        app = WxtuiApp(refused_account, sync_on_start=False)
+        async with app.run_test(size=(100, 40), notifications=True) as pilot:
+            for _ in range(50):
+                await pilot.pause()
+                if app._notifications:
+                    break
+            await pilot.pause()
+            screenshots["refused account"] = app.export_screenshot().encode()
+    store.close()
+
+    assert "Followers".encode() in screenshots["main screen"]  # the account's screen, with data
+    assert b"40164" in screenshots["refused account"]  # the error is on screen, explained
+    assert recorder.tokens, "the app's session should have used a token"
+    assert scan(screenshots, needles(secret, recorder.tokens)) == []
