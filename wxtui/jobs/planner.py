@@ -1,0 +1,409 @@
+"""The planner: an intent and its followers become the calls of a job, within every limit.
+
+It reads the cache to drop the no-ops it can prove (tagging the tagged, blacklisting the
+blacklisted) and says how many; checks beforehand what would fail (followers who would pass 20
+tags, reserved or unknown tags, malformed openids, names over 30 bytes) and lists who; and says
+what the job will cost: calls by operation, seconds at the current rate, the quota left today.
+The result, a `Plan`, is the dry run the UI and the command line show before anything is sent.
+
+The calls carry only followers whose state changes, so the journal's done calls are exactly
+what the job changed, which is what an undo inverts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from wxtui.wechat import limits
+from wxtui.wechat.client import check_remark, check_tag_name, is_valid_openid
+from wxtui.wechat.errors import BadOpenidError, ValidationError, WxtuiError
+
+from .intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
+                      RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
+from .operations import CallSpec
+from .wechat_ops import FAMILY, WeChatOperations
+
+DEFAULT_SECONDS_PER_CALL = 0.15  # until calls have been timed: WeChat from mainland China
+LISTED = 50  # items shown with a warning (the plan keeps them all)
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """A warning (the job can run) or an error (it cannot); items are the openids concerned."""
+
+    code: str
+    message: str
+    items: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "count": len(self.items),
+                "items": list(self.items[:LISTED])}
+
+
+@dataclass
+class Plan:
+    intent: Intent
+    title: str
+    calls: list[CallSpec]
+    targets: int = 0  # followers (or tags) whose state changes
+    noops: int = 0  # dropped: the cache proves nothing would change
+    warnings: list[PlanNote] = field(default_factory=list)
+    errors: list[PlanNote] = field(default_factory=list)
+    estimated_s: float = 0.0
+    quota: dict[str, dict] = field(default_factory=dict)  # API path -> daily_limit, remain, needed
+    family: str = FAMILY
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def calls_by_op(self) -> dict[str, int]:
+        return dict(Counter(c.op for c in self.calls))
+
+    def summary(self) -> dict:
+        """What the journal keeps and `--dry-run --json` prints."""
+        return {
+            "title": self.title, "kind": self.intent.kind, "targets": self.targets, "noops": self.noops,
+            "calls": len(self.calls), "calls_by_op": self.calls_by_op,
+            "estimated_s": round(self.estimated_s, 1), "quota": self.quota,
+            "warnings": [w.to_dict() for w in self.warnings], "errors": [e.to_dict() for e in self.errors],
+        }
+
+    def describe(self) -> list[str]:
+        """The plan in a few lines for people."""
+        from .events import format_duration
+
+        lines = [self.title]
+        by_op = ", ".join(f"{n:,} {op}" for op, n in self.calls_by_op.items()) or "none"
+        lines.append(f"  changes {self.targets:,}; {self.noops:,} already as asked (skipped)")
+        lines.append(f"  calls: {len(self.calls):,} ({by_op}); about {format_duration(self.estimated_s)}")
+        for path, q in self.quota.items():
+            if "remain" in q:
+                lines.append(f"  quota of {path}: {q['remain']:,} of {q['daily_limit']:,} left today, "
+                             f"{q['needed']:,} needed")
+            else:
+                lines.append(f"  quota of {path}: unknown ({q.get('error', '')})")
+        for label, notes in (("warning", self.warnings), ("error", self.errors)):
+            for note in notes:
+                lines.append(f"  {label}: {note.message}")
+                shown = note.items[:LISTED]
+                for item in shown:
+                    lines.append(f"    {item}")
+                if len(note.items) > len(shown):
+                    lines.append(f"    ... and {len(note.items) - len(shown):,} more")
+        return lines
+
+
+class Planner:
+    """Plans intents for one account: its cache, and optionally its client (for quota/get,
+    fresh tag lists of unknown followers, and the members of a tag to delete)."""
+
+    def __init__(self, store: Any, client: Any = None, *, operations: WeChatOperations | None = None,
+                 seconds_per_call: float | None = None, concurrency: int | None = None):
+        self.store = store
+        self.client = client
+        self.ops = operations or WeChatOperations()
+        self.seconds_per_call = seconds_per_call or DEFAULT_SECONDS_PER_CALL
+        self.concurrency = concurrency or getattr(client, "max_in_flight", 8)
+
+    async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
+        handler = {
+            TagFollowers: self._tagging, UntagFollowers: self._tagging, ClearTags: self._clear_tags,
+            BlacklistFollowers: self._blacklisting, UnblacklistFollowers: self._blacklisting,
+            DeleteTag: self._delete_tag, CreateTag: self._create_tag, RenameTag: self._rename_tag,
+            SetRemark: self._set_remark,
+        }.get(type(intent))
+        if handler is None:
+            raise TypeError(f"no plan for {type(intent).__name__}")
+        plan = await handler(intent)
+        # One call's latency spread over the calls in flight; phases wait for each other.
+        plan.estimated_s = len(plan.calls) * self.seconds_per_call / max(1, self.concurrency)
+        if check_quota and self.client is not None and plan.calls and plan.ok:
+            await self._quota(plan)
+        return plan
+
+    # -- followers ----------------------------------------------------------------------------
+
+    def _tag_names(self) -> dict[int, str]:
+        return self.store.tag_names()
+
+    def _check_tag(self, tagid: int, errors: list[PlanNote], *, modifiable: bool = False) -> str:
+        names = self._tag_names()
+        if modifiable and tagid in limits.RESERVED_TAG_IDS:
+            errors.append(PlanNote("reserved_tag", f"Tag {tagid} is reserved by WeChat: it cannot be "
+                                   "renamed or deleted"))
+        elif tagid not in names:
+            errors.append(PlanNote("unknown_tag", f"No tag {tagid} in the cache (sync the account, "
+                                   "or check the id: wxtui tags)"))
+        return names.get(tagid, f"#{tagid}")
+
+    async def _classify(self, followers: Followers, warnings: list[PlanNote],
+                        also_known: frozenset[str] | set[str] = frozenset()):
+        """Yields (chunk of well-formed openids, their cached tag ids) off the event loop; records
+        malformed ones and those the cache does not know."""
+        malformed: list[str] = []
+        unknown: list[str] = []
+        iterator = iter(followers.chunks(self.store))
+        while True:
+            chunk = await asyncio.to_thread(next, iterator, None)
+            if chunk is None:
+                break
+            good = [o for o in chunk if is_valid_openid(o)]
+            malformed += [o for o in chunk if not is_valid_openid(o)]
+            tags = await asyncio.to_thread(self.store.tag_ids_of, good)
+            unknown += [o for o in good if o not in tags and o not in also_known]
+            yield good, tags
+        if malformed:
+            warnings.append(PlanNote("malformed", f"{len(malformed):,} entries are not openids "
+                                     "(28 characters of A-Z a-z 0-9 _ -): not sent", tuple(malformed)))
+        if unknown:
+            warnings.append(PlanNote("not_in_cache", f"{len(unknown):,} followers are not in the cache: "
+                                     "sent as they are (a sync may be due)", tuple(unknown)))
+
+    async def _tagging(self, intent: TagFollowers | UntagFollowers) -> Plan:
+        tagging = isinstance(intent, TagFollowers)
+        errors: list[PlanNote] = []
+        warnings: list[PlanNote] = []
+        name = self._check_tag(intent.tagid, errors)
+        if intent.tagid in (0, 1):
+            errors.append(PlanNote("reserved_tag", f"Tag {intent.tagid} is reserved by WeChat"))
+        targets: list[str] = []
+        noops = 0
+        too_many: list[str] = []
+        async for chunk, tags in self._classify(intent.followers, warnings):
+            for openid in chunk:
+                has = tags.get(openid)
+                if has is None:
+                    targets.append(openid)
+                elif (intent.tagid in has) == tagging:
+                    noops += 1
+                elif tagging and len(has) >= limits.MAX_TAGS_PER_FOLLOWER:
+                    too_many.append(openid)
+                else:
+                    targets.append(openid)
+        if too_many:
+            warnings.append(PlanNote("over_20_tags", f"{len(too_many):,} followers already carry "
+                                     f"{limits.MAX_TAGS_PER_FOLLOWER} tags: skipped", tuple(too_many)))
+        op = "tag" if tagging else "untag"
+        title = f'{op} "{name}" → {len(targets):,} followers'
+        calls = list(self.ops.chunk(op, {"tagid": intent.tagid}, targets))
+        return Plan(intent, title, calls, len(targets), noops, warnings, errors)
+
+    async def _blacklisting(self, intent: BlacklistFollowers | UnblacklistFollowers) -> Plan:
+        listing = isinstance(intent, BlacklistFollowers)
+        warnings: list[PlanNote] = []
+        blacklisted = set(await asyncio.to_thread(self.store.blacklist))
+        targets: list[str] = []
+        noops = 0
+        # The blacklist may name people who no longer follow: the cache knows them by openid.
+        known = frozenset() if listing else blacklisted
+        async for chunk, _tags in self._classify(intent.followers, warnings, known):
+            for openid in chunk:
+                if (openid in blacklisted) == listing:
+                    noops += 1
+                else:
+                    targets.append(openid)
+        op = "blacklist" if listing else "unblacklist"
+        title = f"{op} {len(targets):,} followers"
+        calls = list(self.ops.chunk(op, {}, targets))
+        return Plan(intent, title, calls, len(targets), noops, warnings, [])
+
+    async def _clear_tags(self, intent: ClearTags) -> Plan:
+        warnings: list[PlanNote] = []
+        by_tag: dict[int, list[str]] = defaultdict(list)
+        changed = noops = 0
+        to_ask: list[str] = []
+        async for chunk, tags in self._classify(intent.followers, warnings):
+            for openid in chunk:
+                has = tags.get(openid)
+                if has is None or intent.refresh:
+                    to_ask.append(openid)
+                    continue
+                if not has:
+                    noops += 1
+                    continue
+                changed += 1
+                for t in has:
+                    by_tag[t].append(openid)
+        if to_ask:
+            if self.client is None:
+                warnings.append(PlanNote("tags_unknown", f"{len(to_ask):,} followers' tags are unknown "
+                                         "(not in the cache) and WeChat cannot be asked: skipped",
+                                         tuple(to_ask)))
+            else:
+                asked, bad = await self._ask_tags(to_ask)
+                for openid, has in asked.items():
+                    if not has:
+                        noops += 1
+                        continue
+                    changed += 1
+                    for t in has:
+                        by_tag[t].append(openid)
+                if bad:
+                    warnings.append(PlanNote("not_followers", f"{len(bad):,} are not followers of this "
+                                             "account (errcode 40003/49003): skipped", tuple(bad)))
+        calls: list[CallSpec] = []
+        # Tag after tag: calls in flight together then hold different followers of one tag, and
+        # the calls of two tags for the same follower come far apart.
+        for tagid in sorted(by_tag):
+            calls.extend(self.ops.chunk("untag", {"tagid": tagid}, by_tag[tagid]))
+        title = f"clear all tags of {changed:,} followers"
+        return Plan(intent, title, calls, changed, noops, warnings, [])
+
+    async def _ask_tags(self, openids: list[str]) -> tuple[dict[str, list[int]], list[str]]:
+        """Tag ids from WeChat (user/info/batchget, 100 a call, which also refreshes the cache);
+        a call failing on a bad openid is split until the bad ones stand alone."""
+        found: dict[str, list[int]] = {}
+        bad: list[str] = []
+        semaphore = asyncio.Semaphore(max(1, self.concurrency))
+
+        async def fetch(batch: list[str]) -> None:
+            try:
+                async with semaphore:
+                    infos = await self.client.user_info_batch(batch)
+            except BadOpenidError:
+                if len(batch) == 1:
+                    bad.append(batch[0])
+                    return
+                half = len(batch) // 2
+                await asyncio.gather(fetch(batch[:half]), fetch(batch[half:]))
+                return
+            present = [f for f in infos if f.subscribe]
+            await asyncio.to_thread(self.store.upsert_followers, infos)
+            for f in present:
+                found[f.openid] = sorted(set(f.tagid_list))
+            for f in infos:
+                if not f.subscribe:
+                    bad.append(f.openid)
+
+        size = limits.USER_INFO_BATCH
+        await asyncio.gather(*(fetch(openids[i : i + size]) for i in range(0, len(openids), size)))
+        return found, bad
+
+    async def _delete_tag(self, intent: DeleteTag) -> Plan:
+        errors: list[PlanNote] = []
+        warnings: list[PlanNote] = []
+        name = self._check_tag(intent.tagid, errors, modifiable=True)
+        if errors:
+            return Plan(intent, f'delete tag "{name}"', [], 0, 0, warnings, errors)
+        members = await self._members(intent.tagid)
+        excess = len(members) - limits.TAG_DELETE_MAX_FOLLOWERS
+        calls: list[CallSpec] = []
+        title = f'delete tag "{name}" ({len(members):,} followers)'
+        if excess > 0:
+            drained, members = members[:excess], members[excess:]
+            calls.extend(self.ops.chunk("untag", {"tagid": intent.tagid, "draining": True}, drained, phase=0))
+            warnings.append(PlanNote("drain", f"The tag has {len(drained) + len(members):,} followers; "
+                                     f"WeChat deletes only tags of at most {limits.TAG_DELETE_MAX_FOLLOWERS:,}: "
+                                     f"{excess:,} are untagged first ({len(calls):,} calls), then it is deleted"))
+            title += f", draining {excess:,} first"
+        # The followers it still has go with the call: an undo tags them again.
+        calls.append(CallSpec("delete_tag", {"tagid": intent.tagid, "name": name, "members": members}, phase=1))
+        return Plan(intent, title, calls, 1, 0, warnings, errors)
+
+    async def _members(self, tagid: int) -> list[str]:
+        """The tag's followers: from WeChat when a client is at hand (the cache may be behind)."""
+        if self.client is not None:
+            members: list[str] = []
+            async for page in self.client.iter_tag_followers(tagid):
+                members.extend(page.openids)
+            return members
+        from wxtui.store.filters import Filter
+
+        out: list[str] = []
+        for chunk in await asyncio.to_thread(lambda: list(Followers(filter=Filter(tags={tagid})).chunks(self.store))):
+            out.extend(chunk)
+        return out
+
+    async def _create_tag(self, intent: CreateTag) -> Plan:
+        errors: list[PlanNote] = []
+        try:
+            name = check_tag_name(intent.name)
+        except ValidationError as exc:
+            return Plan(intent, f'create tag "{intent.name}"', [], 0, 0, [], [PlanNote("tag_name", str(exc))])
+        names = self._tag_names()
+        if name in names.values():
+            errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
+        user_tags = [t for t in names if t not in limits.RESERVED_TAG_IDS]
+        if len(user_tags) >= limits.MAX_TAGS_PER_ACCOUNT:
+            errors.append(PlanNote("too_many_tags", f"The account already has {limits.MAX_TAGS_PER_ACCOUNT} "
+                                   "tags: delete one first"))
+        calls = [CallSpec("create_tag", {"name": name})]
+        return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors)
+
+    async def _rename_tag(self, intent: RenameTag) -> Plan:
+        errors: list[PlanNote] = []
+        old = self._check_tag(intent.tagid, errors, modifiable=True)
+        try:
+            name = check_tag_name(intent.name)
+        except ValidationError as exc:
+            errors.append(PlanNote("tag_name", str(exc)))
+            name = intent.name
+        title = f'rename tag "{old}" to "{name}"'
+        if errors:
+            return Plan(intent, title, [], 0, 0, [], errors)
+        if old == name:
+            return Plan(intent, title, [], 0, 1, [], [])
+        if name in self._tag_names().values():
+            errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
+        calls = [CallSpec("rename_tag", {"tagid": intent.tagid, "name": name, "previous": old})]
+        return Plan(intent, title, calls, 1, 0, [], errors)
+
+    async def _set_remark(self, intent: SetRemark) -> Plan:
+        errors: list[PlanNote] = []
+        warnings: list[PlanNote] = []
+        title = f'set the remark of {intent.openid} to "{intent.remark}"'
+        try:
+            check_remark(intent.remark)
+        except ValidationError as exc:
+            errors.append(PlanNote("remark", str(exc)))
+        if not is_valid_openid(intent.openid):
+            errors.append(PlanNote("malformed", "Not an openid (28 characters of A-Z a-z 0-9 _ -)",
+                                   (intent.openid,)))
+        if errors:
+            return Plan(intent, title, [], 0, 0, warnings, errors)
+        row = await asyncio.to_thread(self.store.row_by_openid, intent.openid)
+        if row is None:
+            warnings.append(PlanNote("not_in_cache", "The follower is not in the cache: sent as is; an "
+                                     "undo would clear the remark", (intent.openid,)))
+        elif row.remark == intent.remark:
+            return Plan(intent, title, [], 0, 1, warnings, errors)
+        previous = row.remark if row is not None else ""
+        calls = [CallSpec("set_remark", {"remark": intent.remark, "previous": previous}, (intent.openid,))]
+        return Plan(intent, title, calls, 1, 0, warnings, errors)
+
+    # -- cost ---------------------------------------------------------------------------------
+
+    async def _quota(self, plan: Plan) -> None:
+        needed = Counter(self.ops[c.op].quota_key for c in plan.calls if self.ops[c.op].quota_key)
+        for path, n in needed.items():
+            try:
+                q = await self.client.get_quota(path)
+            except WxtuiError as exc:
+                plan.quota[path] = {"needed": n, "error": str(exc)}
+                continue
+            plan.quota[path] = {"daily_limit": q.daily_limit, "remain": q.remain, "needed": n}
+            if q.remain < n:
+                plan.warnings.append(PlanNote("quota", f"{path} has {q.remain:,} calls left today and the "
+                                              f"job needs {n:,}: it will pause when they run out and can "
+                                              "resume after midnight China time"))
+
+
+def openid_lines(lines: Iterable[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """Openids from lines of text (a file, standard input): one per line; blank lines and lines
+    starting with # are ignored. Returns (openids, [(line number, junk line)])."""
+    openids: list[str] = []
+    junk: list[tuple[int, str]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        if is_valid_openid(line):
+            openids.append(line)
+        else:
+            junk.append((number, raw.rstrip("\r\n")))
+    return openids, junk

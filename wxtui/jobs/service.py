@@ -1,0 +1,164 @@
+"""Bulk actions of one account in one place: plan, journal, run, resume, cancel, undo.
+
+`JobService(client, store)` owns the account's journal and its one scheduler; the UI and the
+command line hold one per open account:
+
+    jobs = JobService(session.client, session.store)
+    plan = await jobs.plan(TagFollowers(134, Followers.of(openids)))   # the dry run
+    job_id = jobs.submit(plan)                                          # journaled, not started
+    final = await jobs.run(job_id)                                      # or jobs.start(job_id)
+    undo_plan = jobs.plan_undo(job_id); await jobs.run(jobs.submit(undo_plan))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .events import DONE, RUNNING, JobEvent, Listener
+from .intents import Intent
+from .journal import CALL_DONE, Journal, JobRecord
+from .operations import CallSpec, OperationTable, UndoContext
+from .planner import Plan, PlanNote, Planner
+from .scheduler import Scheduler
+from .wechat_ops import WeChatOperations
+
+# An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
+PHASE_STRIDE = 10
+
+
+@dataclass(frozen=True)
+class Undo(Intent):
+    kind: ClassVar[str] = "undo"
+    verb: ClassVar[str] = "undo"
+    job_id: int
+
+
+class JobService:
+    def __init__(self, client: Any, store: Any, *, concurrency: int | None = None,
+                 operations: OperationTable | None = None, event_interval: float = 0.2):
+        self.client = client
+        self.store = store
+        self.ops = operations or WeChatOperations()
+        self.journal = Journal(store)
+        self.scheduler = Scheduler(self.ops, client, self.journal, cache=store, concurrency=concurrency,
+                                   event_interval=event_interval)
+
+    # -- plan and journal ---------------------------------------------------------------------
+
+    async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
+        planner = Planner(self.store, self.client, operations=self.ops,
+                          seconds_per_call=self.scheduler.seconds_per_call() or None,
+                          concurrency=self.scheduler.max_concurrency)
+        return await planner.plan(intent, check_quota=check_quota)
+
+    def submit(self, plan: Plan) -> int:
+        """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""
+        if not plan.ok:
+            raise ValueError("the plan has errors: " + "; ".join(e.message for e in plan.errors))
+        undo_of = plan.intent.job_id if isinstance(plan.intent, Undo) else None
+        return self.journal.create_job(
+            family=plan.family, kind=plan.intent.kind, title=plan.title, intent=plan.intent.to_dict(),
+            calls=plan.calls, targets=plan.targets, noops=plan.noops, plan=plan.summary(), undo_of=undo_of)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self, job_id: int) -> asyncio.Future:
+        """Start or resume a job; the future resolves to its last event (done, paused, ...)."""
+        return self.scheduler.start(job_id)
+
+    async def run(self, job_id: int) -> JobEvent:
+        return await self.scheduler.run(job_id)
+
+    async def resume(self, job_id: int) -> JobEvent:
+        record = self._record(job_id)
+        if record.state == DONE:
+            raise ValueError(f"job {job_id} is done; nothing to resume")
+        return await self.scheduler.run(job_id)
+
+    def cancel(self, job_id: int) -> bool:
+        """Stop a running job after its calls in flight; it stays resumable."""
+        return self.scheduler.cancel(job_id)
+
+    def subscribe(self, listener: Listener, job_id: int | None = None):
+        return self.scheduler.events.subscribe(listener, job_id)
+
+    def interrupted(self) -> list[JobRecord]:
+        """Jobs that were running when the program last stopped (to offer a resume)."""
+        running = set(self.scheduler.running())
+        return [j for j in self.journal.jobs(limit=1000, states=[RUNNING]) if j.id not in running]
+
+    async def aclose(self) -> None:
+        await self.scheduler.aclose()
+
+    # -- reading the journal ------------------------------------------------------------------
+
+    def jobs(self, limit: int = 50) -> list[JobRecord]:
+        return self.journal.jobs(limit)
+
+    def job(self, job_id: int) -> JobRecord | None:
+        return self.journal.job(job_id)
+
+    def status(self, job_id: int) -> JobEvent:
+        """The job's progress now: live when it runs, from the journal otherwise."""
+        live = self.scheduler.snapshot(job_id)
+        if live is not None:
+            return live
+        record = self._record(job_id)
+        counts = self.journal.counts(job_id)
+        return JobEvent(
+            job_id=job_id, title=record.title, state=record.state,
+            calls_done=counts.calls.get(CALL_DONE, 0), calls_failed=counts.calls.get("failed", 0),
+            calls_total=counts.total_calls(), targets_done=counts.targets.get(CALL_DONE, 0),
+            targets_failed=counts.targets.get("failed", 0), targets_total=counts.total_targets(),
+            retries=self.journal.retries(job_id), failures=tuple(self.journal.failures(job_id, 200)),
+            failures_count=self.journal.failures_count(job_id), message=record.reason,
+            resume_after=record.resume_after)
+
+    def _record(self, job_id: int) -> JobRecord:
+        record = self.journal.job(job_id)
+        if record is None:
+            raise LookupError(f"no job {job_id}")
+        return record
+
+    # -- undo ---------------------------------------------------------------------------------
+
+    def plan_undo(self, job_id: int) -> Plan:
+        """The inverse of what the job's done calls changed, as a plan (the job must not run)."""
+        record = self._record(job_id)
+        intent = Undo(job_id)
+        title = f"undo #{job_id}: {record.title}"
+        if job_id in self.scheduler.running():
+            return Plan(intent, title, [], errors=[PlanNote("running", f"Job {job_id} is running: "
+                                                            "cancel it first")])
+        done = list(self.journal.calls(job_id, [CALL_DONE]))
+        warnings = []
+        if record.state != DONE:
+            warnings.append(PlanNote("partial", f"Job {job_id} is {record.state}: only the calls it "
+                                     "completed are undone"))
+        ctx = UndoContext(frozenset(c.op for c in done), record.vars)
+        last_phase = max((c.phase for c in done), default=0)
+        groups: dict[tuple[int, str, str], list[str]] = defaultdict(list)
+        for call in done:
+            inverse = self.ops[call.op].inverse
+            if inverse is None:
+                return Plan(intent, title, [], errors=[PlanNote("not_undoable", f"A {call.op} cannot be undone")])
+            for spec in inverse(call.params, list(call.targets), call.output, ctx):
+                phase = (last_phase - call.phase) * PHASE_STRIDE + spec.phase
+                key = (phase, spec.op, json.dumps(spec.params, sort_keys=True, ensure_ascii=False))
+                groups[key].extend(spec.targets)
+        calls: list[CallSpec] = []
+        targets: set[str] = set()
+        for (phase, op, params), members in sorted(groups.items()):
+            members = list(dict.fromkeys(members))
+            targets.update(members)
+            if self.ops[op].batch_size == 0 or not members:
+                calls.append(CallSpec(op, json.loads(params), tuple(members), phase))
+            else:
+                calls.extend(self.ops.chunk(op, json.loads(params), members, phase))
+        if not calls:
+            warnings.append(PlanNote("nothing", f"Job {job_id} changed nothing"))
+        return Plan(intent, title, calls, len(targets) or len(calls), 0, warnings, [], family=record.family)
