@@ -169,20 +169,34 @@ async def test_retries_are_reported_to_the_call_observer(tim, tim_emu):
 # ---- the rate limit ------------------------------------------------------------------------
 
 
-async def test_limiter_spaces_calls_evenly():
-    now = [0.0]
-    slept: list[float] = []
+async def test_limiter_paces_concurrent_callers_and_never_bursts_after_a_stall():
+    now = [0.0]  # a virtual clock: sleeping moves it to the sleeper's wake-up time
+    starts: list[float] = []
 
-    async def sleep(s):
-        slept.append(s)
+    async def sleep(seconds):
+        wake = now[0] + seconds + 0.0002  # a sleep always overshoots a little
+        await asyncio.sleep(0)
+        now[0] = max(now[0], wake)
 
-    limiter = RateLimiter(100, margin=0.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(5):
-        await limiter.acquire()
-    assert slept == pytest.approx([0.01, 0.02, 0.03, 0.04])
-    now[0] = 10.0  # idle for a while: the next call goes at once
+    limiter = RateLimiter(100, clock=lambda: now[0], sleep=sleep)
+
+    async def worker(w):
+        for i in range(50):
+            await limiter.acquire()
+            starts.append(now[0])
+            if w == 0 and i == 20:
+                now[0] += 0.3  # this caller blocked the event loop: the others are held back
+
+    await asyncio.gather(*(worker(w) for w in range(8)))
+    starts.sort()
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= limiter.interval * 0.9 - 1e-9  # no burst after the stall
+    most_in_a_second = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert most_in_a_second <= 99
+    assert (starts[-1] - starts[0] - 0.3) / (len(starts) - 1) == pytest.approx(limiter.interval, rel=0.03)
+    idle_at = now[0] = starts[-1] + 5.0  # idle: the next call goes at once
     await limiter.acquire()
-    assert len(slept) == 4
+    assert now[0] == idle_at
 
 
 async def test_emulator_answers_60018_past_100_calls_in_a_second(tim, tim_emu):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 
@@ -75,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
                       p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
                       p_garbage=args.fault_garbage)
     emu.clock.speed = args.clock_speed
+    # The demo state is a few hundred thousand long-lived objects: left to the collector, every
+    # full collection would stall the server for tens of milliseconds and bunch its answers.
+    gc.collect()
+    gc.freeze()
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:

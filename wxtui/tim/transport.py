@@ -38,31 +38,38 @@ log.addFilter(RedactingFilter())
 
 
 class RateLimiter:
-    """Spaces call starts evenly so that no window of one second holds more than `rate` of them.
+    """Keeps call starts under `rate` per second, as the server counts them.
 
-    The spacing is `1/rate` stretched by `margin` (2%: 10.2 ms at 100 calls per second), so calls
-    that reach the server up to ~20 ms more bunched than they left still fit its window. An idle
-    client sends at once; there is no burst beyond one call.
+    Calls leave one at a time on a schedule `1/rate` apart, stretched by `margin` (2%: 10.2 ms at
+    100 per second). A call that leaves late (the event loop was busy) moves the schedule on, so
+    calls held back never leave as a burst: consecutive starts are at least one interval less a
+    tenth apart, which bounds any second to rate/(1+margin)+1 starts (99) while the small slack
+    absorbs the usual sleep overshoot without losing pace. The margin lets calls reach the
+    server ~10-20 ms more bunched than they left and still fit its one-second window. An idle
+    client sends at once.
     """
 
-    def __init__(self, rate: float, *, margin: float = 0.02,
+    def __init__(self, rate: float, *, margin: float = 0.02, period: float = 1.0,
                  clock: Callable[[], float] | None = None, sleep=asyncio.sleep):
         if rate <= 0:
             raise ValueError("a rate limit must be positive")
         self.rate = float(rate)
-        self.interval = (1.0 + margin) / self.rate
+        self.interval = (1.0 + margin) * period / self.rate
+        self._slack = self.interval / 10
         self._clock = clock or time.monotonic
         self._sleep = sleep
-        self._next = 0.0
-        self.waited_s = 0.0  # total time calls spent waiting here
+        self._lock = asyncio.Lock()
+        self._next = float("-inf")
+        self.waited_s = 0.0  # total time calls spent waiting for their turn
 
     async def acquire(self) -> None:
-        now = self._clock()
-        start = max(now, self._next)
-        self._next = start + self.interval  # reserved before sleeping: concurrent callers queue up
-        if start > now:
-            self.waited_s += start - now
-            await self._sleep(start - now)
+        async with self._lock:
+            now = self._clock()
+            if self._next > now:
+                self.waited_s += self._next - now
+                await self._sleep(self._next - now)
+                now = self._clock()
+            self._next = max(self._next + self.interval, now + self.interval - self._slack)
 
 
 def _outcome(payload: dict, path: str) -> tuple[bool, int, str]:
