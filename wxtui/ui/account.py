@@ -6,14 +6,18 @@ and be tested on its own. The screen decides when; this decides what.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from wxtui.jobs.events import DONE
+from wxtui.jobs.service import JobService
 from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui.rows import MemberRow, RowSource
-from wxtui.ui.summary import ActionSummary
+from wxtui.ui.summary import ActionSummary, summarize
 from wxtui.wechat import limits
+from wxtui.wechat.errors import ValidationError, WxtuiError
 
 SELECTION_NAME = "main"
 
@@ -66,6 +70,9 @@ class AccountModel:
         self.store: Store = session.store
         self.clock = clock
         self.selection = self.store.selection(SELECTION_NAME)
+        profile = getattr(session, "profile", None)
+        self.jobs = JobService(session.client, self.store,
+                               concurrency=getattr(profile, "concurrency", None))
         self._tag_names: dict[int, str] = {}
         self.refresh_tag_names()
 
@@ -148,3 +155,127 @@ class AccountModel:
 
     async def aclose(self) -> None:
         """Stop what runs for this account (the scheduler's jobs stay resumable)."""
+        await self.jobs.aclose()
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def _engine_intent(self, intent: Intent):
+        from wxtui.jobs import intents as ji
+
+        followers = None
+        if intent.target is not None:
+            if intent.target.is_selection:
+                followers = ji.Followers(selection=self.selection.name)
+            else:
+                followers = ji.Followers.of(self.store.openids_of([intent.target.row_id]).values())
+        kind = intent.kind
+        if kind == "tag":
+            return ji.TagFollowers(intent.tagid, followers)
+        if kind == "untag":
+            return ji.UntagFollowers(intent.tagid, followers)
+        if kind == "clear_tags":
+            return ji.ClearTags(followers)
+        if kind == "blacklist":
+            return ji.BlacklistFollowers(followers)
+        if kind == "unblacklist":
+            return ji.UnblacklistFollowers(followers)
+        if kind == "delete_tag":
+            return ji.DeleteTag(intent.tagid)
+        raise ValueError(f"unknown action {kind!r}")
+
+    def _target_words(self, intent: Intent) -> str:
+        who = intent.target.description if intent.target is not None else ""
+        name = f'"{intent.tag_name or self._tag_names.get(intent.tagid, intent.tagid)}"'
+        return {
+            "tag": f"tag {name} onto {who}",
+            "untag": f"tag {name} off {who}",
+            "clear_tags": f"every tag of {who}",
+            "blacklist": f"{who} onto the blacklist",
+            "unblacklist": f"{who} off the blacklist",
+            "delete_tag": f"tag {name} (it leaves every follower carrying it)",
+        }[intent.kind]
+
+    async def plan(self, intent: Intent) -> PlannedAction:
+        """The planner's dry run, as the confirmation dialog states it."""
+        plan = await self.jobs.plan(self._engine_intent(intent))
+        return self._planned(intent.kind, plan, self._target_words(intent))
+
+    def _planned(self, kind: str, plan, target: str) -> PlannedAction:
+        if not plan.ok:
+            return PlannedAction(None, plan, "; ".join(e.message for e in plan.errors))
+        if not plan.calls:
+            reason = f"Nothing to change: {plan.noops:,} already as asked" if plan.noops else "Nothing to change"
+            return PlannedAction(None, plan, reason)
+        return PlannedAction(summarize(kind, plan, target), plan)
+
+    async def start(self, planned: PlannedAction) -> int:
+        """Journal the job (all its calls, before any is sent) and start it."""
+        job_id = await asyncio.to_thread(self.jobs.submit, planned.plan)
+        self.jobs.start(job_id)
+        return job_id
+
+    def cancel(self, job_id: int) -> bool:
+        return self.jobs.cancel(job_id)
+
+    async def resume(self, job_id: int) -> None:
+        self.jobs.start(job_id)
+
+    def running_jobs(self) -> list[int]:
+        return self.jobs.scheduler.running()
+
+    def job_failures(self, job_id: int, limit: int = 1000):
+        return self.jobs.journal.failures(job_id, limit)
+
+    def recent_jobs(self, limit: int = 5):
+        """Snapshots of the latest jobs, for the jobs panel at start-up."""
+        return [self.jobs.status(record.id) for record in reversed(self.jobs.jobs(limit))]
+
+    def interrupted_jobs(self):
+        return self.jobs.interrupted()
+
+    def last_undoable_job(self) -> int | None:
+        """The latest finished job that is not an undo and has not been undone."""
+        records = self.jobs.jobs(limit=200)
+        undone = {r.undo_of for r in records if r.undo_of is not None}
+        for record in records:
+            if record.state == DONE and record.kind != "undo" and record.id not in undone:
+                return record.id
+        return None
+
+    def plan_undo(self, job_id: int | None) -> PlannedAction:
+        if job_id is None:
+            job_id = self.last_undoable_job()
+            if job_id is None:
+                return PlannedAction(None, None, "No finished job to undo")
+        plan = self.jobs.plan_undo(job_id)
+        record = self.jobs.job(job_id)
+        return self._planned("undo", plan, f"job #{job_id}: {record.title}")
+
+    async def _run_single(self, intent) -> None:
+        """A one-call job (create or rename a tag): journaled, so it can be undone, and awaited."""
+        plan = await self.jobs.plan(intent)
+        if not plan.ok:
+            raise ValidationError("; ".join(e.message for e in plan.errors))
+        if not plan.calls:
+            return
+        job_id = self.jobs.submit(plan)
+        final = await self.jobs.run(job_id)
+        if final.state != DONE or final.failures_count:
+            detail = final.failures[0].message if final.failures else final.message
+            raise WxtuiError(detail or f"the job ended {final.state}")
+
+    async def create_tag(self, name: str) -> TagRow:
+        from wxtui.jobs.intents import CreateTag
+
+        await self._run_single(CreateTag(name))
+        tag = self.tag_named(name)
+        if tag is None:
+            raise WxtuiError(f"WeChat created the tag {name!r} but the cache does not show it; sync the account")
+        self.refresh_tag_names()
+        return tag
+
+    async def rename_tag(self, tagid: int, name: str) -> None:
+        from wxtui.jobs.intents import RenameTag
+
+        await self._run_single(RenameTag(tagid, name))
+        self.refresh_tag_names()

@@ -50,7 +50,7 @@ class ActionsMixin:
 
     async def _confirm_and_start(self, intent: Intent) -> None:
         try:
-            planned = await asyncio.to_thread(self.model.plan, intent)
+            planned = await self.model.plan(intent)
         except Exception as exc:
             self._fail("Could not plan the action", exc)
             return

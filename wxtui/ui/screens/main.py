@@ -8,6 +8,7 @@ in screens/actions.py.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
 
+from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
 from wxtui.ui import keys
 from wxtui.ui.account import AccountModel, TagSummary
@@ -96,7 +98,28 @@ class MainScreen(ActionsMixin, Screen):
         header.synced_at = self.model.store.last_synced_at()
         self.table.selected_among = self.model.selected_among
         self.table.focus()
+        self._unsubscribe = self.model.jobs.subscribe(self.job_event)
         self.reload()
+        self.show_recent_jobs()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    @work(group="jobs")
+    async def show_recent_jobs(self) -> None:
+        recent = await asyncio.to_thread(self.model.recent_jobs)
+        interrupted = await asyncio.to_thread(self.model.interrupted_jobs)
+        stopped = {record.id for record in interrupted}
+        for event in recent:
+            if event.job_id in stopped:
+                # The journal still says running: the process died under it. It resumes.
+                event = replace(event, state=PAUSED, message="interrupted")
+            if event.job_id not in self.jobs_panel.events:
+                self.jobs_panel.show_event(event)
+        if interrupted:
+            n = len(interrupted)
+            self.notify(f"{n} job{'s were' if n != 1 else ' was'} interrupted when wxtui last stopped. "
+                        "Press j, then R to resume.", title="Interrupted jobs", timeout=15)
 
     def reload(self) -> None:
         """Re-read tag counts, the view and the selection count (after a sync or a job)."""

@@ -1,0 +1,242 @@
+"""Pilot tests of the app's flows, asserting on the emulator's and the store's state."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ui_fixtures import app_for, demo_session
+from wxtui.store import Filter
+from wxtui.ui.screens.confirm import ConfirmScreen
+from wxtui.ui.screens.main import MainScreen
+from wxtui.ui.screens.prompts import TagPickerScreen, TextPromptScreen
+
+SIZE = (100, 30)
+
+
+async def ready(pilot) -> MainScreen:
+    """Wait for the main screen with its view, tags and counts loaded."""
+    app = pilot.app
+    for _ in range(200):
+        if isinstance(app.screen, MainScreen) and app.screen.table.source.complete and app.screen.tag_list.entries:
+            break
+        await pilot.pause(0.01)
+    await settle(pilot)
+    return app.screen
+
+
+async def settle(pilot) -> None:
+    """Let workers, jobs and the redraws they cause finish."""
+    app = pilot.app
+    model = app.model
+    for _ in range(500):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if model is None or not model.running_jobs():
+            if not any(not w.is_finished for w in app.workers):
+                break
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
+async def wait_for_screen(pilot, kind):
+    for _ in range(300):
+        if isinstance(pilot.app.screen, kind):
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    raise AssertionError(f"{kind.__name__} did not open; the screen is {pilot.app.screen!r}")
+
+
+async def confirm(pilot) -> ConfirmScreen:
+    dialog = await wait_for_screen(pilot, ConfirmScreen)
+    await pilot.press("y")
+    await settle(pilot)
+    return dialog
+
+
+def openid_at(screen: MainScreen, index: int) -> str:
+    return screen.table.source.row(index).openid
+
+
+# -- selection ---------------------------------------------------------------------------------
+
+
+async def test_space_selects_one_and_shift_down_extends_a_range(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            table = screen.table
+            await pilot.press("space")
+            await settle(pilot)
+            first = table.source.id_at(0)
+            assert session.store.selection("main").contained([first]) == {first}
+            assert screen.selected == 1
+            await pilot.press("down", "down", "shift+down", "shift+down")
+            await settle(pilot)
+            ids = [table.source.id_at(i) for i in range(5)]
+            assert session.store.selection("main").contained(ids) == {ids[0], ids[2], ids[3], ids[4]}
+            assert screen.selected == 4
+            await pilot.press("space")  # toggles the cursor row (index 4) off again
+            await settle(pilot)
+            assert session.store.selection("main").count() == 3
+            assert "3 selected" in str(screen.query_one("#view-counts").render())
+
+
+async def test_a_selects_all_matching_the_filter_and_A_clears(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            vip = next(e for e in screen.tag_list.tag_entries if e.name == "VIP")
+            screen.tag_list.choose(vip.option_id)
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            expected = session.store.view(Filter(tags={vip.tagid})).count()
+            assert expected > 0
+            assert screen.selected == expected == session.store.selection("main").count()
+            # Every row of the view shows as selected; a row outside the filter is not.
+            assert screen.table._is_selected(0, screen.table.source.id_at(0))
+            outside = session.store.view(Filter(not_tags={vip.tagid})).first_ids(1)[0]
+            assert session.store.selection("main").contained([outside]) == set()
+            await pilot.press("A")
+            await settle(pilot)
+            assert session.store.selection("main").count() == 0
+            assert screen.selected == 0
+
+
+async def test_filter_narrows_the_view_as_the_user_types(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            total = len(screen.table.source)
+            await pilot.press("slash", *"VIP")
+            await settle(pilot)
+            remarks = [screen.table.source.row(i).remark for i in range(len(screen.table.source))]
+            assert 0 < len(remarks) < total
+            assert all("vip" in r.lower() for r in remarks)
+            assert len(remarks) == session.store.view(Filter(text="VIP")).count()
+            await pilot.press("escape")
+            await settle(pilot)
+            assert len(screen.table.source) == total
+
+
+# -- bulk actions ------------------------------------------------------------------------------
+
+
+async def select_rows(pilot, screen, n: int) -> list[str]:
+    await pilot.press("space", *(["shift+down"] * (n - 1)))
+    await settle(pilot)
+    return [openid_at(screen, i) for i in range(n)]
+
+
+async def test_tag_the_selection_through_the_picker(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            openids = await select_rows(pilot, screen, 3)
+            staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+            await pilot.press("t")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"Staff", "enter")
+            dialog = await confirm(pilot)
+            summary = dialog.summary
+            assert summary.calls == 1 and summary.count + summary.skipped == 3
+            assert 'tag "Staff"' in summary.target
+            for openid in openids:
+                assert staff in acct.tags_of(openid)
+                assert staff in session.store.tag_ids_of([openid])[openid]
+            assert "Staff" in screen.table.source.row(0).tags
+
+
+async def test_picker_creates_a_missing_tag_then_tags(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            openid = openid_at(screen, 0)  # nothing selected: the cursor row is the target
+            await pilot.press("t")
+            picker = await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"咖啡爱好者")
+            await pilot.pause()
+            assert picker.query_one("#picker-options").get_option_at_index(0).id == "create"
+            await pilot.press("enter")
+            await confirm(pilot)
+            tagid = next(t for t, (name, _) in acct.tags().items() if name == "咖啡爱好者")
+            assert acct.tags_of(openid) == [tagid] + [t for t in acct.tags_of(openid) if t != tagid]
+            assert session.store.tag_names()[tagid] == "咖啡爱好者"
+
+
+async def test_untag_clear_tags_and_confirmation_cancel(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        store = session.store
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            member = next(e for e in screen.tag_list.tag_entries if e.name == "会员")
+            screen.tag_list.choose(member.option_id)
+            await settle(pilot)
+            openids = await select_rows(pilot, screen, 2)
+            # Untag, but say no at the confirmation: nothing changes anywhere.
+            await pilot.press("u")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"会员", "enter")
+            await wait_for_screen(pilot, ConfirmScreen)
+            await pilot.press("n")
+            await settle(pilot)
+            assert all(member.tagid in acct.tags_of(o) for o in openids)
+            # Now untag for real.
+            await pilot.press("u")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"会员", "enter")
+            await confirm(pilot)
+            assert all(member.tagid not in acct.tags_of(o) for o in openids)
+            assert all(member.tagid not in store.tag_ids_of([o])[o] for o in openids)
+            # Clear every tag of a follower carrying several.
+            screen.tag_list.choose("all")
+            await settle(pilot)
+            await pilot.press("A")
+            many = next(o for o in acct.follower_openids() if len(acct.tags_of(o)) >= 2)
+            row_id = store.follower_ids([many])[many]
+            store.selection("main").add([row_id])
+            screen._selection_changed()
+            await settle(pilot)
+            await pilot.press("c")
+            dialog = await confirm(pilot)
+            assert dialog.summary.destructive and dialog.summary.count == 1
+            assert acct.tags_of(many) == []
+            assert store.tag_ids_of([many])[many] == ()
+
+
+async def test_blacklist_then_unblacklist_from_the_blacklist_pane(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            openids = await select_rows(pilot, screen, 2)
+            await pilot.press("b")
+            dialog = await confirm(pilot)
+            assert dialog.summary.count == 2 and "blacklist" in dialog.summary.target
+            assert all(acct.is_blacklisted(o) for o in openids)
+            await pilot.press("A")
+            screen.tag_list.choose("blacklisted")
+            await settle(pilot)
+            shown = {screen.table.source.row(i).openid for i in range(len(screen.table.source))}
+            assert set(openids) <= shown
+            assert len(shown) == len(acct.blacklist())
+            assert screen.has_class("-blacklist")
+            # Unblacklist the one under the cursor.
+            first = openid_at(screen, 0)
+            await pilot.press("B")
+            await confirm(pilot)
+            assert not acct.is_blacklisted(first)
+            assert first not in session.store.blacklist()
+            assert first not in {screen.table.source.row(i).openid for i in range(len(screen.table.source))}
