@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "wxtui.doctor",
     "wxtui.emulator.commands",
     "wxtui.tim.commands",
+    "wxtui.ui.commands",
 )
 
 
@@ -49,11 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        if args.command is None and "wxtui.ui.commands" not in COMMAND_MODULES:
+        if args.command is None and "wxtui.ui.commands" in COMMAND_MODULES:
+            from wxtui.ui.commands import cmd_default  # `wxtui` alone opens the app
+
+            func = cmd_default
+        elif args.command is None:
             parser.print_help()
             return 0
-        parser.print_help()
-        return 2
+        else:
+            parser.print_help()
+            return 2
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
