@@ -18,10 +18,10 @@ from typing import Iterable, Iterator, Sequence
 from sqlite_utils import Database
 
 from wxtui import paths
-from wxtui.wechat.models import Follower, Tag
 
 from .filters import FollowerRow, NEWEST_FIRST, Filter, Sort, TagRow
 from .schema import migrate
+from .passes import SyncWrites
 from .writes import WriteThrough
 
 # SQLite's default limit is 32766 host parameters; stay well below it per statement.
@@ -34,18 +34,6 @@ SELECT f.id, f.openid, f.remark, f.subscribe_time, f.scene, f.language,
        f.unionid, f.qr_scene, f.qr_scene_str
 FROM followers f WHERE f.id IN ({marks})
 """
-
-_UPSERT_FOLLOWER = """
-INSERT INTO followers (openid, remark, subscribe_time, scene, language, unionid, qr_scene,
-                       qr_scene_str, subscribed, tag_count, sync_pass, synced_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-ON CONFLICT (openid) DO UPDATE SET
-    remark = excluded.remark, subscribe_time = excluded.subscribe_time, scene = excluded.scene,
-    language = excluded.language, unionid = excluded.unionid, qr_scene = excluded.qr_scene,
-    qr_scene_str = excluded.qr_scene_str, subscribed = 1, tag_count = excluded.tag_count,
-    sync_pass = excluded.sync_pass, synced_at = excluded.synced_at
-"""
-
 
 def _row(r: tuple) -> FollowerRow:
     tagids = tuple(sorted(int(t) for t in r[6].split(","))) if r[6] else ()
@@ -61,7 +49,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class Store(WriteThrough):
+class Store(SyncWrites, WriteThrough):
     """The cache of one account. Open it with Store.open(path); close it when done."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
@@ -246,87 +234,6 @@ class Store(WriteThrough):
         from .selections import Selection
 
         return Selection.named(self, name)
-
-    # ---- the sync's writes -----------------------------------------------------------------
-
-    def replace_tags(self, tags: Iterable[Tag]) -> None:
-        """The account's tag list as tags/get answered: names and counts; gone tags removed."""
-        tags = list(tags)
-        with self.transaction():
-            keep = {t.id for t in tags}
-            for (tagid,) in self.conn.execute("SELECT id FROM tags").fetchall():
-                if tagid not in keep:
-                    self._drop_tag(tagid)
-            self.conn.executemany(
-                "INSERT INTO tags (id, name, count) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE "
-                "SET name = excluded.name, count = excluded.count",
-                [(t.id, t.name, t.count) for t in tags],
-            )
-
-    def upsert_followers(self, followers: Sequence[Follower], pass_id: int = 0,
-                         synced_at: int | None = None) -> None:
-        """Write user/info answers: fields and memberships; unfollowed ones (subscribe 0) removed.
-
-        The hot path of the sync, so it talks to the connection directly: one transaction,
-        executemany. sqlite-utils' insert_all commits every batch of 999 ÷ columns rows on its
-        own, and 1M rows then take 40-60 s instead of ~20 s.
-        """
-        now = int(time.time()) if synced_at is None else synced_at
-        present = [f for f in followers if f.subscribe]
-        gone = [f.openid for f in followers if not f.subscribe]
-        with self.transaction():
-            conn = self.conn
-            conn.executemany(_UPSERT_FOLLOWER, [
-                (f.openid, f.remark or "", f.subscribe_time, f.subscribe_scene or "",
-                 f.language or "", f.unionid or "", f.qr_scene or 0, f.qr_scene_str or "",
-                 len(set(f.tagid_list)), pass_id, now)
-                for f in present
-            ])
-            conn.executemany(
-                "DELETE FROM memberships WHERE follower = (SELECT id FROM followers WHERE openid = ?)",
-                [(f.openid,) for f in present],
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO memberships (follower, tagid, subscribe_time) "
-                "SELECT id, ?, subscribe_time FROM followers WHERE openid = ?",
-                [(t, f.openid) for f in present for t in f.tagid_list],
-            )
-            if gone:
-                self.remove_followers(gone)
-
-    def remove_followers(self, openids: Iterable[str]) -> int:
-        """Forget these followers and their memberships; returns how many were known."""
-        ids = list(self.follower_ids(openids).values())
-        with self.transaction():
-            for chunk in _chunks(ids, ID_CHUNK):
-                marks = ",".join("?" * len(chunk))
-                self._decrement_tag_counts(f"SELECT tagid FROM memberships WHERE follower IN ({marks})", chunk)
-                self.conn.execute(f"DELETE FROM memberships WHERE follower IN ({marks})", chunk)
-                self.conn.execute(f"DELETE FROM followers WHERE id IN ({marks})", chunk)
-        return len(ids)
-
-    def remove_followers_not_in_pass(self, pass_id: int) -> int:
-        """End of a full pass: whoever the pass did not see has gone. Returns how many."""
-        with self.transaction():
-            conn = self.conn
-            conn.execute("DELETE FROM memberships WHERE follower IN "
-                         "(SELECT id FROM followers WHERE sync_pass != ?)", (pass_id,))
-            removed = conn.execute("DELETE FROM followers WHERE sync_pass != ?", (pass_id,)).rowcount
-            conn.execute("DELETE FROM selection_members WHERE follower NOT IN (SELECT id FROM followers)")
-            self.refresh_tag_counts()
-        return removed
-
-    def refresh_tag_counts(self) -> None:
-        """Set every tag's count from the cached memberships."""
-        with self.transaction():
-            self.conn.execute("UPDATE tags SET count = (SELECT count(*) FROM memberships m WHERE m.tagid = tags.id)")
-
-    def replace_blacklist(self, openids: Iterable[str]) -> None:
-        with self.transaction():
-            self.conn.execute("DELETE FROM blacklist")
-            self.conn.executemany("INSERT OR IGNORE INTO blacklist (openid) VALUES (?)",
-                                  ((o,) for o in openids))
-
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):

@@ -79,6 +79,45 @@ def m001_cache(db: Database) -> None:
         """)
 
 
+@cache_migrations()
+def m002_sync_passes(db: Database) -> None:
+    # A full sync now writes into a shadow copy of followers without indexes and swaps it in
+    # at its end (see passes.py), so the table loses its inline UNIQUE (an index that could
+    # not be left out of the copy) for a named unique index, and the per-row pass marker.
+    # Write-through effects that happen while a pass runs are kept in sync_replay and applied
+    # again to the swapped-in tables. The remark index carries subscribe_time, so a remark
+    # search sorts its matches without reading their rows.
+    _execute_all(db, """
+        CREATE TABLE followers_v2 (
+            id INTEGER PRIMARY KEY,
+            openid TEXT NOT NULL,
+            remark TEXT NOT NULL DEFAULT '',
+            subscribe_time INTEGER NOT NULL DEFAULT 0,
+            scene TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL DEFAULT '',
+            unionid TEXT NOT NULL DEFAULT '',
+            qr_scene INTEGER NOT NULL DEFAULT 0,
+            qr_scene_str TEXT NOT NULL DEFAULT '',
+            subscribed INTEGER NOT NULL DEFAULT 1,
+            tag_count INTEGER NOT NULL DEFAULT 0,
+            synced_at INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO followers_v2 SELECT id, openid, remark, subscribe_time, scene, language, unionid,
+            qr_scene, qr_scene_str, subscribed, tag_count, synced_at FROM followers;
+        DROP TABLE followers;
+        ALTER TABLE followers_v2 RENAME TO followers;
+        CREATE UNIQUE INDEX followers_by_openid ON followers(openid);
+        CREATE INDEX followers_by_subscribe_time ON followers(subscribe_time);
+        CREATE INDEX followers_untagged ON followers(subscribe_time) WHERE tag_count = 0;
+        CREATE INDEX followers_by_remark ON followers(remark, subscribe_time) WHERE remark != '';
+        CREATE TABLE sync_replay (
+            seq INTEGER PRIMARY KEY,
+            op TEXT NOT NULL,
+            args TEXT NOT NULL
+        );
+        """)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):
@@ -89,7 +128,9 @@ def _execute_all(db: Database, script: str) -> None:
 
 def migration_sets() -> list[Migrations]:
     """Every migration set the cache file carries, applied in this order on open."""
-    return [cache_migrations]
+    from wxtui.jobs.journal import journal_migrations
+
+    return [cache_migrations, journal_migrations]
 
 
 def migrate(db: Database) -> None:

@@ -38,11 +38,12 @@ def text_condition(text: str) -> tuple[str, list]:
 
 
 def text_candidates(text: str) -> tuple[str, list]:
-    """A subquery of the matching follower ids (column `id`), scanning only compact indexes."""
-    sql = ("SELECT id FROM followers INDEXED BY followers_by_remark "
+    """A subquery of the matching followers (columns id, subscribe_time), reading only indexes:
+    the compact one of non-empty remarks (which carries subscribe_time), and the openids'."""
+    sql = ("SELECT id, subscribe_time FROM followers INDEXED BY followers_by_remark "
            "WHERE remark != '' AND remark LIKE ? ESCAPE '\\'")
     params: list = [like_pattern(text)]
     if _may_be_openid(text):
-        sql += " UNION SELECT id FROM followers WHERE openid >= ? AND openid < ?"
+        sql += " UNION SELECT id, subscribe_time FROM followers WHERE openid >= ? AND openid < ?"
         params += [text, text + _AFTER]
     return sql, params

@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 from .filters import Filter, FollowerRow, Sort, SortKey
 from .textsearch import text_candidates, text_condition
 
-# Rough costs per row; only the ratios matter (calibrated with bench/view_bench.py on 1M):
-# reading followers in the order of one of their own indexes is cheap, reaching a follower
-# row from another table costs more, and sorting collected rows about as much again.
-SCAN_COST = 0.4
-LOOKUP_COST = 1.0
-SORT_COST = 1.5
+# Costs in µs per row, measured on a 1M-follower cache (bench/view_bench.py; ±30%): only
+# their ratios steer the choice. Reading an index that covers what is asked is cheap; reaching
+# the follower row from it (random access) costs the most; the table read in rowid order is
+# cheapest per row; a probe of memberships or the blacklist, and sorting, sit between.
+INDEX_ROW = 0.3
+ROW_LOOKUP = 1.7
+TABLE_ROW = 0.1
+REMARK_ROW = 0.08
+PROBE = 0.4
+SORT_ROW = 0.6
+# A cautious guess at the share of remarks a search matches, before it runs: a walk that
+# expects many matches and finds none reads every follower (2 s at 1M), the scan of the
+# remarks is bounded (~25 ms at 300k remarks), so the guess leans towards the scan.
+TEXT_MATCH_SHARE = 0.01
 FETCH = 8192
 
 
@@ -61,7 +69,10 @@ class _Source:
     covers: frozenset[str]  # filter conditions this source guarantees
     has_f: bool  # "followers f" is part of from_sql
     walks: dict[SortKey, list[_Segment]] = field(default_factory=dict)
-    row_cost: float = LOOKUP_COST
+    per_row: float = INDEX_ROW  # to enumerate one candidate
+    f_cost: float = ROW_LOOKUP  # more per candidate when a condition or the order reads f
+    estimate: float | None = None  # matches among the candidates, when not size
+    sorts: dict[SortKey, str] = field(default_factory=dict)  # ORDER BY on d alone, no row read
 
 
 def _conditions(flt: Filter) -> list[_Condition]:
@@ -103,13 +114,14 @@ def _order_by(sort: Sort) -> str:
     if sort.key is SortKey.OPENID:
         return f"f.openid {d}"
     # Followers without a remark come last in both directions (nobody wants 700k blanks first).
-    return f"f.remark = '' ASC, f.remark {d}, f.id {d}"
+    return f"f.remark = '' ASC, f.remark {d}, f.subscribe_time {d}, f.id {d}"
 
 
 _ALL_WALKS = {
     SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}", hint="followers_by_subscribe_time")],
-    SortKey.OPENID: [_Segment("f.openid {d}", hint="sqlite_autoindex_followers_1")],
-    SortKey.REMARK: [_Segment("f.remark {d}, f.id {d}", "f.remark != ''", "followers_by_remark"),
+    SortKey.OPENID: [_Segment("f.openid {d}", hint="followers_by_openid")],
+    SortKey.REMARK: [_Segment("f.remark {d}, f.subscribe_time {d}, f.id {d}", "f.remark != ''",
+                              "followers_by_remark"),
                      _Segment("f.id {d}", "f.remark = ''")],
 }
 
@@ -132,7 +144,7 @@ class View:
 
     def first_ids(self, n: int = 100) -> array:
         conn, conds, sources, estimate = self._plan_inputs()
-        source = min(sources, key=lambda s: self._first_cost(s, n, estimate))
+        source = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
         return self._ordered_ids(conn, source, conds, limit=n)
 
     def first_rows(self, n: int = 100) -> list[FollowerRow]:
@@ -142,16 +154,18 @@ class View:
     def row_ids(self) -> array:
         """Every matching id in order, as array('q'). Up to a second at 1M: run it off the UI."""
         conn, conds, sources, estimate = self._plan_inputs()
-        source = min(sources, key=lambda s: self._all_cost(s, estimate))
+        source = min(sources, key=lambda s: self._all_cost(s, conds, estimate))
         ids = self._ordered_ids(conn, source, conds, limit=None)
         self._count = len(ids)
         return ids
 
     def count(self) -> int:
         """The exact number of matching followers (remembered once known)."""
+        if self._count is None and self.filter.is_empty:
+            self._count = self._fetch(self.store.reader(), "SELECT count(*) FROM followers", [])[0][0]
         if self._count is None:
             conn, conds, sources, _ = self._plan_inputs()
-            source = min(sources, key=lambda s: s.size * s.row_cost)
+            source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
             sql, params = self._select(source, conds, "count(*)", need_f=False)
             self._count = self._fetch(conn, sql, params)[0][0]
         return self._count
@@ -159,7 +173,7 @@ class View:
     def id_set_sql(self) -> tuple[str, list]:
         """A subquery of the matching ids (column `id`, no order), for set operations."""
         _, conds, sources, _ = self._plan_inputs()
-        source = min(sources, key=lambda s: s.size * s.row_cost)
+        source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
         return self._select(source, conds, "{id} AS id", need_f=False)
 
     def condition_sql(self) -> tuple[str, list]:
@@ -203,8 +217,13 @@ class View:
         flt = self.filter
         one = lambda sql, params=(): self._fetch(conn, sql, list(params))[0][0]  # noqa: E731
         n_all = one("SELECT count(*) FROM followers")
-        sources = [_Source("all", n_all, "followers f{hint}", "", [], "f.id", frozenset(), True,
-                           _ALL_WALKS, SCAN_COST)]
+        sources = [
+            # Walk an index in the order asked for (stops early for the first rows).
+            _Source("all", n_all, "followers f{hint}", "", [], "f.id", frozenset(), True, _ALL_WALKS),
+            # Read the table in rowid order, then sort what matched.
+            _Source("table", n_all, "followers f NOT INDEXED", "", [], "f.id", frozenset(), True,
+                    per_row=TABLE_ROW, f_cost=0.0),
+        ]
         counts = dict(self._fetch(conn, "SELECT id, count FROM tags", []))
         dates = [c for c in conds if c.name in ("from", "to")]
         date_sql = "".join(" AND " + c.sql.replace("f.", "d.") for c in dates)
@@ -221,25 +240,33 @@ class View:
             sources.append(_Source(
                 "any tag", sum(counts.get(t, n_all) for t in flt.tags),
                 f"(SELECT DISTINCT follower FROM memberships WHERE tagid IN ({_marks(flt.tags)})) d",
-                "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, row_cost=LOOKUP_COST + SORT_COST,
+                "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, per_row=INDEX_ROW + SORT_ROW,
             ))
+        if dates:
+            where = " AND ".join(c.sql for c in dates)
+            size = one(f"SELECT count(*) FROM followers f INDEXED BY followers_by_subscribe_time WHERE {where}",
+                       date_params)
+            sources.append(_Source("followed", size, "followers f{hint}", where, date_params, "f.id",
+                                   frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]}))
         if flt.untagged:
             size = one("SELECT count(*) FROM followers WHERE tag_count = 0")
             sources.append(_Source("untagged", size, "followers f{hint}", "f.tag_count = 0", [], "f.id",
                                    frozenset({"untagged"}), True,
                                    {SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}",
-                                                                      hint="followers_untagged")]}, SCAN_COST))
+                                                                      hint="followers_untagged")]}))
         if flt.blacklisted:
             sources.append(_Source("blacklist", one("SELECT count(*) FROM blacklist"),
                                    "blacklist d CROSS JOIN followers f ON f.openid = d.openid", "", [],
-                                   "f.id", frozenset({"blacklisted"}), True))
+                                   "f.id", frozenset({"blacklisted"}), True, per_row=INDEX_ROW + ROW_LOOKUP,
+                                   f_cost=0.0))
         if flt.text:
             sql, params = text_candidates(flt.text)
             remarks = one("SELECT count(*) FROM followers INDEXED BY followers_by_remark WHERE remark != ''")
-            # How many match is unknown until the search runs; what it costs is a scan of the
-            # compact index of non-empty remarks (cheaper per row than a walk).
-            sources.append(_Source("text", remarks // 4, f"({sql}) d", "", params, "d.id",
-                                   frozenset({"text"}), False, row_cost=SCAN_COST))
+            # Its cost is known (a scan of the compact index of non-empty remarks); how many
+            # match is not, until it runs.
+            sources.append(_Source("text", remarks, f"({sql}) d", "", params, "d.id", frozenset({"text"}),
+                                   False, per_row=REMARK_ROW, estimate=remarks * TEXT_MATCH_SHARE,
+                                   sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.id {d}"}))
         return sources
 
     @staticmethod
@@ -247,24 +274,36 @@ class View:
         """Expected matches, taking conditions as independent."""
         n_all = max(sources[0].size, 1)
         estimate = float(n_all)
-        for s in sources[1:]:
-            estimate *= min(s.size / n_all, 1.0)
+        for s in sources[2:]:
+            estimate *= min((s.size if s.estimate is None else s.estimate) / n_all, 1.0)
         for c in conds:
-            if c.name in ("not_tags", "scenes", "from", "to", "not_blacklisted"):
+            if c.name in ("not_tags", "scenes", "not_blacklisted"):
                 estimate *= 0.5
         return estimate
 
-    def _first_cost(self, s: _Source, n: int, estimate: float) -> float:
+    def _row_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
+        """Cost per candidate the source yields, beyond enumerating it."""
+        rest = [c for c in conds if c.name not in s.covers]
+        cost = sum(PROBE if "EXISTS" in c.sql else TABLE_ROW for c in rest)
+        if sort_needs_f or any(c.needs_f for c in rest):
+            cost += s.f_cost
+        return cost
+
+    def _scan_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
+        yielded = s.size if s.estimate is None else s.estimate
+        return s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
+
+    def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float) -> float:
         if self.sort.key in s.walks:
             share = max(estimate, 1.0) / max(s.size, 1)
-            return min(s.size, n / share) * s.row_cost
-        return s.size * s.row_cost + min(estimate, s.size) * SORT_COST
+            return min(s.size, n / share) * (s.per_row + self._row_cost(s, conds, False))
+        return self._all_cost(s, conds, estimate)
 
-    def _all_cost(self, s: _Source, estimate: float) -> float:
+    def _all_cost(self, s: _Source, conds: list[_Condition], estimate: float) -> float:
         if self.sort.key in s.walks:
-            # Walking all followers through an index reads each row out of table order.
-            return s.size * (LOOKUP_COST if s.name == "all" else s.row_cost)
-        return s.size * s.row_cost + min(estimate, s.size) * SORT_COST
+            return self._scan_cost(s, conds, False)
+        sort_needs_f = self.sort.key not in s.sorts
+        return self._scan_cost(s, conds, sort_needs_f) + min(estimate, s.size) * SORT_ROW
 
     # ---- SQL -------------------------------------------------------------------------------
 
@@ -286,10 +325,11 @@ class View:
     def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
         d = "DESC" if self.sort.descending else "ASC"
         walk = s.walks.get(self.sort.key)
-        segments = walk if walk else [_Segment(_order_by(self.sort))]
+        own_sort = s.sorts.get(self.sort.key)
+        segments = walk or [_Segment(own_sort or _order_by(self.sort))]
         out = array("q")
         for segment in segments:
-            sql, params = self._select(s, conds, "{id}", need_f=not walk, segment=segment)
+            sql, params = self._select(s, conds, "{id}", need_f=not (walk or own_sort), segment=segment)
             sql += " ORDER BY " + segment.order.format(d=d)
             if limit is not None:
                 sql += f" LIMIT {limit - len(out)}"

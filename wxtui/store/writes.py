@@ -8,9 +8,10 @@ job can record its journal and the effect together.
 
 from __future__ import annotations
 
+import json
 from typing import Iterable, Sequence
 
-from wxtui.wechat.models import Tag
+from wxtui.wechat.models import Follower, Tag
 
 _CHUNK = 500
 
@@ -20,6 +21,7 @@ class WriteThrough:
 
     def apply_tagged(self, tagid: int, openids: Iterable[str]) -> int:
         """They now carry the tag; returns how many memberships are new."""
+        openids = self._record("apply_tagged", tagid, list(openids))
         ids = sorted(self.follower_ids(openids).values())
         added = 0
         with self.transaction():
@@ -38,6 +40,7 @@ class WriteThrough:
 
     def apply_untagged(self, tagid: int, openids: Iterable[str]) -> int:
         """They no longer carry the tag; returns how many memberships went."""
+        openids = self._record("apply_untagged", tagid, list(openids))
         ids = sorted(self.follower_ids(openids).values())
         removed = 0
         with self.transaction():
@@ -52,31 +55,61 @@ class WriteThrough:
         return removed
 
     def apply_blacklisted(self, openids: Iterable[str]) -> None:
+        openids = self._record("apply_blacklisted", list(openids))
         with self.transaction():
             self.conn.executemany("INSERT OR IGNORE INTO blacklist (openid) VALUES (?)",
                                   ((o,) for o in openids))
 
     def apply_unblacklisted(self, openids: Iterable[str]) -> None:
+        openids = self._record("apply_unblacklisted", list(openids))
         with self.transaction():
             self.conn.executemany("DELETE FROM blacklist WHERE openid = ?", ((o,) for o in openids))
 
     def apply_remark(self, openid: str, remark: str) -> None:
+        self._record("apply_remark", openid, remark)
         with self.transaction():
             self.conn.execute("UPDATE followers SET remark = ? WHERE openid = ?", (remark, openid))
 
     def apply_tag_created(self, tag: Tag) -> None:
+        self._record("apply_tag_created", tag.id, tag.name, tag.count)
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO tags (id, name, count) VALUES (?, ?, ?)",
                               (tag.id, tag.name, tag.count))
 
     def apply_tag_renamed(self, tagid: int, name: str) -> None:
+        self._record("apply_tag_renamed", tagid, name)
         with self.transaction():
             self.conn.execute("UPDATE tags SET name = ? WHERE id = ?", (name, tagid))
 
     def apply_tag_deleted(self, tagid: int) -> None:
         """The tag is gone, and with it every membership of it (as on the platform)."""
+        self._record("apply_tag_deleted", tagid)
         with self.transaction():
             self._drop_tag(tagid)
+
+    # ---- while a sync pass runs ------------------------------------------------------------
+
+    def _record(self, op: str, *args):
+        """Keep an effect for the pass in progress (its tables may already hold the old state);
+        finish_pass applies it again. Every effect is idempotent, so applying twice is right.
+        Returns the last argument, so that a consumed iterator can be passed on."""
+        if self.get_meta("sync.pass"):
+            with self.transaction():
+                self.conn.execute("INSERT INTO sync_replay (op, args) VALUES (?, ?)",
+                                  (op, json.dumps(args, ensure_ascii=False)))
+        return args[-1] if args else None
+
+    def _replay(self) -> None:
+        rows = self.conn.execute("SELECT op, args FROM sync_replay ORDER BY seq").fetchall()
+        self.conn.execute("DELETE FROM sync_replay")
+        for op, args in rows:
+            args = json.loads(args)
+            if op == "apply_tag_created":
+                self.apply_tag_created(Tag(*args))
+            elif op == "upsert_followers":
+                self.upsert_followers([Follower(**d) for d in args[0]])
+            else:
+                getattr(self, op)(*args)
 
     # ---- shared by the sync's writes ---------------------------------------------------------
 
@@ -92,11 +125,6 @@ class WriteThrough:
         self.conn.execute(
             "UPDATE followers SET tag_count = (SELECT count(*) FROM memberships m "
             f"WHERE m.follower = followers.id) WHERE id IN ({marks})", list(ids))
-
-    def _decrement_tag_counts(self, tagids_sql: str, params: Sequence) -> None:
-        self.conn.execute(
-            f"UPDATE tags SET count = max(count - (SELECT count(*) FROM ({tagids_sql}) t "
-            "WHERE t.tagid = tags.id), 0)", list(params))
 
 
 def _chunks(items: list) -> Iterable[list]:

@@ -1,0 +1,131 @@
+"""How fast views answer on a big cache: first rows, exact count, ordered ids, a page by id.
+
+    python bench/view_bench.py [--followers 1000000] [--cache PATH] [--seed 1]
+
+The cache is built once from the emulator's demo data (the same distribution the demo shows:
+a regional tag on 12% of followers, rare tags of a handful, 30% with a remark) through the
+store's own sync writes, and reused while its follower count matches. Prints JSON:
+{"followers", "filters": {NAME: {"first_rows_ms", "count_ms", "row_ids_ms", "matches"}},
+ "page_by_id_ms", "build_s"}. Each figure is the median of three runs on a new View (a View
+remembers its count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wxtui.store import Filter, Sort, SortKey, Store
+from wxtui.wechat.models import Follower, Tag
+
+FIRST_ROWS = 100
+PAGE = 50
+RUNS = 3
+
+
+def build_cache(path: Path, followers: int, seed: int) -> float:
+    """Fill the cache with the demo account of this size; returns seconds taken."""
+    from wxtui.emulator import Emulator
+
+    started = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    account = Emulator.demo(followers=followers, seed=seed).account
+    store = Store.open(path)
+    try:
+        store.replace_tags(Tag(tagid, name, count) for tagid, (name, count) in account.tags().items())
+        pass_id = store.begin_pass()
+        rows = account.row_count()
+        for start in range(0, rows, 10_000):
+            page = [Follower.from_api(account.info(i)) for i in range(start, min(start + 10_000, rows))]
+            store.upsert_followers(page, pass_id)
+        store.finish_pass(pass_id)
+        store.replace_blacklist(account.blacklist())
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+def _ms(fn) -> tuple[float, object]:
+    timings, result = [], None
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        result = fn()
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 2), result
+
+
+def filters_to_measure(store: Store) -> dict[str, tuple[Filter, Sort]]:
+    tags = sorted(store.tags(), key=lambda t: t.count)
+    by_name = {t.name: t for t in tags}
+    big = by_name.get("广东", tags[-1])
+    rare = next(t for t in tags if t.count > 0)
+    other = by_name.get("会员", tags[-2])
+    newest = Sort()
+    return {
+        "all": (Filter(), newest),
+        "big_tag": (Filter(tags={big.id}), newest),
+        "rare_tag": (Filter(tags={rare.id}), newest),
+        "untagged": (Filter(untagged=True), newest),
+        "remark_zh_2chars": (Filter(text="李娜"), newest),
+        "remark_zh_1char": (Filter(text="王"), newest),
+        "remark_mixed_3plus": (Filter(text="VIP客户"), newest),
+        "tag_and_not_tag": (Filter(tags={big.id}, not_tags={other.id}), newest),
+        "any_of_two_tags": (Filter(tags={big.id, other.id}), newest),
+        "blacklisted": (Filter(blacklisted=True), newest),
+        "scene_paid": (Filter(scenes={"ADD_SCENE_PAID"}), newest),
+        "followed_2025": (Filter(subscribed_from=1735689600, subscribed_to=1767225600), newest),
+        "all_by_openid": (Filter(), Sort(SortKey.OPENID, descending=False)),
+        "all_by_remark": (Filter(), Sort(SortKey.REMARK, descending=False)),
+        "big_tag_by_openid": (Filter(tags={big.id}), Sort(SortKey.OPENID, descending=False)),
+        "hostile_text": (Filter(text='%_"*#\\'), newest),
+    }
+
+
+def measure(store: Store) -> dict:
+    out: dict = {}
+    for name, (flt, sort) in filters_to_measure(store).items():
+        first_ms, _ = _ms(lambda: store.view(flt, sort).first_rows(FIRST_ROWS))
+        count_ms, count = _ms(lambda: store.view(flt, sort).count())
+        ids_ms, ids = _ms(lambda: store.view(flt, sort).row_ids())
+        assert len(ids) == count, (name, len(ids), count)
+        out[name] = {"first_rows_ms": first_ms, "count_ms": count_ms, "row_ids_ms": ids_ms, "matches": count}
+    ids = store.view(Filter()).row_ids()
+    middle = len(ids) // 2
+    page_ms, rows = _ms(lambda: store.rows_by_ids(ids[middle : middle + PAGE]))
+    assert all(r is not None for r in rows)
+    return {"filters": out, "page_by_id_ms": page_ms}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "wxtui-view-bench.sqlite")
+    args = parser.parse_args(argv)
+    build_s = None
+    if args.cache.exists():
+        store = Store.open(args.cache)
+        stale = store.follower_count() != args.followers
+        store.close()
+    else:
+        stale = True
+    if stale:
+        build_s = round(build_cache(args.cache, args.followers, args.seed), 1)
+    store = Store.open(args.cache)
+    try:
+        result = {"followers": store.follower_count(), **measure(store), "build_s": build_s}
+    finally:
+        store.close()
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
