@@ -55,6 +55,14 @@ async def confirm(pilot) -> ConfirmScreen:
     return dialog
 
 
+def notifications(pilot) -> list[str]:
+    return [n.message for n in pilot.app._notifications]
+
+
+def last_notification(pilot) -> str:
+    return notifications(pilot)[-1]
+
+
 def openid_at(screen: MainScreen, index: int) -> str:
     return screen.table.source.row(index).openid
 
@@ -240,3 +248,175 @@ async def test_blacklist_then_unblacklist_from_the_blacklist_pane(tmp_path):
             assert not acct.is_blacklisted(first)
             assert first not in session.store.blacklist()
             assert first not in {screen.table.source.row(i).openid for i in range(len(screen.table.source))}
+
+
+# -- tags --------------------------------------------------------------------------------------
+
+
+async def test_create_rename_and_delete_a_tag(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            screen.tag_list.focus()
+            await pilot.press("n")
+            prompt = await wait_for_screen(pilot, TextPromptScreen)
+            # Live validation: 11 Chinese characters are 33 bytes, over WeChat's 30.
+            await pilot.press(*"一二三四五六七八九十一")
+            await pilot.pause()
+            assert prompt.query_one("#ok").disabled
+            assert "33 bytes" in str(prompt.query_one("#prompt-error").render())
+            await pilot.press("backspace", "enter")
+            await settle(pilot)
+            created = [t for t, (name, _) in acct.tags().items() if name == "一二三四五六七八九十"]
+            assert len(created) == 1
+            tagid = created[0]
+            assert session.store.tag_names()[tagid] == "一二三四五六七八九十"
+            # Rename it (the highlight is on the new tag).
+            screen.tag_list.choose(f"tag:{tagid}")
+            await settle(pilot)
+            await pilot.press("r")
+            prompt = await wait_for_screen(pilot, TextPromptScreen)
+            await pilot.press("ctrl+u", *"Regulars")
+            await pilot.pause()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert acct.tags()[tagid][0] == "Regulars"
+            assert session.store.tag_names()[tagid] == "Regulars"
+            # A duplicate name is refused before anything is sent.
+            await pilot.press("r")
+            prompt = await wait_for_screen(pilot, TextPromptScreen)
+            await pilot.press("ctrl+u", *"VIP")
+            await pilot.pause()
+            assert prompt.query_one("#ok").disabled
+            await pilot.press("escape")
+            await settle(pilot)
+            # Delete it: a destructive confirmation.
+            screen.tag_list.choose(f"tag:{tagid}")
+            await pilot.press("d")
+            dialog = await confirm(pilot)
+            assert dialog.summary.destructive
+            assert tagid not in acct.tags()
+            assert tagid not in session.store.tag_names()
+            assert f"tag:{tagid}" not in screen.tag_list.entries
+
+
+async def test_reserved_tags_cannot_be_renamed_or_deleted(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            screen.tag_list.choose("tag:2")
+            screen.tag_list.focus()
+            await settle(pilot)
+            await pilot.press("d")
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, MainScreen)  # no dialog opened
+            assert 2 in session.emulator.account.tags()
+            assert any("reserved" in n for n in notifications(pilot))
+
+
+# -- jobs: cancel, resume, undo ----------------------------------------------------------------
+
+
+async def test_cancel_resume_and_undo_a_blacklist_job(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        before = set(acct.blacklist())
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            session.emulator.faults.latency_ms = 200  # 20 calls of 20, 8 at a time: time to cancel
+            await pilot.press("b")
+            await wait_for_screen(pilot, ConfirmScreen)
+            await pilot.press("y")
+            panel = screen.jobs_panel
+            for _ in range(500):
+                event = next(iter(panel.events.values()), None)
+                if event is not None and event.state == "running":
+                    break
+                await pilot.pause(0.01)
+            await pilot.press("j", "x")
+            await settle(pilot)
+            event = next(iter(panel.events.values()))
+            assert event.state == "cancelled"
+            listed = set(acct.blacklist())
+            assert before < listed < set(acct.follower_openids())
+            assert set(session.store.blacklist()) == listed
+            session.emulator.faults.latency_ms = 0
+            await pilot.press("R")
+            await settle(pilot)
+            assert next(iter(panel.events.values())).state == "done"
+            assert set(acct.blacklist()) == set(acct.follower_openids())
+            # z undoes the last job: only what it changed (the already blacklisted stay).
+            await pilot.press("z")
+            dialog = await confirm(pilot)
+            assert dialog.summary.count == len(acct.follower_openids()) - len(before)
+            assert set(acct.blacklist()) == before
+            assert set(session.store.blacklist()) == before
+
+
+async def test_an_interrupted_job_is_offered_and_resumes(tmp_path):
+    from wxtui.jobs.events import RUNNING
+    from wxtui.jobs.intents import BlacklistFollowers, Followers
+    from wxtui.jobs.service import JobService
+
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        targets = [o for o in acct.follower_openids() if not acct.is_blacklisted(o)][:30]
+        # A job journaled and marked running by a process that then died.
+        service = JobService(session.client, session.store)
+        job_id = service.submit(await service.plan(BlacklistFollowers(Followers.of(targets))))
+        service.journal.set_state(job_id, RUNNING)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            assert screen.jobs_panel.events[job_id].message == "interrupted"
+            assert any("interrupted" in n for n in notifications(pilot))
+            await pilot.press("j", "R")
+            await settle(pilot)
+            assert screen.jobs_panel.events[job_id].state == "done"
+            assert all(acct.is_blacklisted(o) for o in targets)
+
+
+# -- import / export ---------------------------------------------------------------------------
+
+
+async def test_import_openids_into_the_selection_and_export_it(tmp_path):
+    import csv
+
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        chosen = acct.follower_openids()[5:15]
+        source = tmp_path / "openids.txt"
+        source.write_text("# from the CRM\n" + "\n".join(chosen) + "\nnot-an-openid\n"
+                          + "oAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", encoding="utf-8")
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("i")
+            await wait_for_screen(pilot, TextPromptScreen)
+            await pilot.press(*str(source), "enter")
+            await settle(pilot)
+            ids = session.store.follower_ids(chosen)
+            assert set(session.store.selection("main").ids()) == set(ids.values())
+            assert screen.selected == 10
+            message = last_notification(pilot)
+            assert "Added 10" in message and "1 openids are not in the cache" in message and "1 lines" in message
+            target = tmp_path / "out.csv"
+            await pilot.press("e")
+            prompt = await wait_for_screen(pilot, TextPromptScreen)
+            await pilot.press("ctrl+u", *str(target), "enter")
+            await settle(pilot)
+            with open(target, encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            assert {r["openid"] for r in rows} == set(chosen)
+            names = session.store.tag_names()
+            tagged = session.store.tag_ids_of(chosen)
+            assert any(row["tags"] for row in rows)
+            for row in rows:
+                assert row["tags"] == ";".join(names[t] for t in tagged[row["openid"]])
+                assert row["blacklisted"] == str(int(acct.is_blacklisted(row["openid"])))

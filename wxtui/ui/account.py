@@ -7,13 +7,16 @@ and be tested on its own. The screen decides when; this decides what.
 from __future__ import annotations
 
 import asyncio
+import csv
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 from wxtui.jobs.events import DONE
 from wxtui.jobs.service import JobService
 from wxtui.store import Filter, Store, TagRow, View
+from wxtui.ui import format as fmt
 from wxtui.ui.rows import MemberRow, RowSource
 from wxtui.ui.summary import ActionSummary, summarize
 from wxtui.wechat import limits
@@ -49,6 +52,24 @@ class PlannedAction:
     summary: ActionSummary | None
     plan: object = None  # wxtui.jobs.planner.Plan
     nothing_to_do: str = ""  # set when there is nothing to confirm (all no-ops, or refused)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    unknown: int  # well-formed openids the cache does not know (not followers, or a sync is due)
+    invalid: int  # lines that are not openids
+
+    def message(self) -> str:
+        text = f"Added {self.added:,} followers to the selection"
+        if self.unknown:
+            text += f"; {self.unknown:,} openids are not in the cache (not followers, or sync first)"
+        if self.invalid:
+            text += f"; {self.invalid:,} lines are not openids"
+        return text
+
+
+EXPORT_COLUMNS = ("openid", "remark", "tags", "followed", "scene", "language", "unionid", "blacklisted")
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,45 @@ class AccountModel:
         if target.row_id is not None:
             return list(self.store.openids_of([target.row_id]).values())
         return [openid for chunk in self.selection.iter_openids() for openid in chunk]
+
+    # -- import / export ----------------------------------------------------------------------
+
+    def default_export_path(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M", time.localtime(self.clock()))
+        return Path.cwd() / f"wxtui-{self.appid}-{stamp}.csv"
+
+    def export_csv(self, path: Path, flt: Filter, selection_only: bool) -> int:
+        """The selection (or the view of `flt`) as CSV; returns how many rows were written.
+        UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right."""
+        ids = self.selection.ids() if selection_only else self.store.view(flt).row_ids()
+        names = self.store.tag_names()
+        written = 0
+        with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+            out = csv.writer(handle)
+            out.writerow(EXPORT_COLUMNS)
+            for start in range(0, len(ids), 1000):
+                for row in self.store.rows_by_ids(ids[start:start + 1000]):
+                    if row is None:
+                        continue
+                    out.writerow((row.openid, row.remark, ";".join(names.get(t, str(t)) for t in row.tagids),
+                                  fmt.date(row.subscribe_time), row.scene, row.language, row.unionid,
+                                  int(row.blacklisted)))
+                    written += 1
+        return written
+
+    def import_openids(self, path: Path) -> ImportResult:
+        """Openids from a file (one a line, or a CSV with an openid column) into the selection."""
+        from wxtui.jobs.planner import openid_lines
+
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            lines = handle.read().splitlines()
+        if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
+            column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
+            lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
+        openids, junk = openid_lines(lines)
+        known = self.store.follower_ids(openids)
+        self.selection.add(known.values())
+        return ImportResult(len(known), len(set(openids)) - len(known), len(junk))
 
     async def aclose(self) -> None:
         """Stop what runs for this account (the scheduler's jobs stay resumable)."""
