@@ -28,8 +28,8 @@ from wxtui.ui.widgets.jobs_panel import JobsPanel
 from wxtui.ui.widgets.member_table import MemberTable
 from wxtui.ui.widgets.tag_list import TagEntry, TagList
 
-FIRST_ROWS = 200  # shown at once; the full id list follows
-FILTER_DEBOUNCE_S = 0.04  # a burst of keystrokes costs one query
+FIRST_ROWS = 80  # more than a screenful of the tallest terminal; the full id list follows
+FILTER_DEBOUNCE_S = 0.02  # a burst of keystrokes costs one query (a newer one cancels the older)
 
 
 class MemberBrowser(Vertical):
@@ -55,6 +55,7 @@ class MainScreen(ActionsMixin, Screen):
         self.entry = TagEntry("all", name="All")
         self.text = ""
         self.view_filter = Filter()
+        self.shown_filter: Filter | None = None  # the filter of the rows on screen
         self.view_total: int | None = None
         self.selected = 0
         self._view: View | None = None
@@ -99,7 +100,7 @@ class MainScreen(ActionsMixin, Screen):
         self.table.selected_among = self.model.selected_among
         self.table.focus()
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
-        self.reload()
+        self._first_load()
         self.show_recent_jobs()
 
     def on_unmount(self) -> None:
@@ -121,6 +122,19 @@ class MainScreen(ActionsMixin, Screen):
             self.notify(f"{n} job{'s were' if n != 1 else ' was'} interrupted when wxtui last stopped. "
                         "Press j, then R to resume.", title="Interrupted jobs", timeout=15)
 
+    @work(group="view", exclusive=True)
+    async def _first_load(self) -> None:
+        """The first frame: a screenful of rows and the tag counts, side by side; only then the
+        complete id list (which would slow them down)."""
+        view = self._view = self.model.view(self.current_filter())
+        first, summary = await asyncio.gather(asyncio.to_thread(view.first_ids, FIRST_ROWS),
+                                              asyncio.to_thread(self.model.tag_summary))
+        self._apply_tags(summary)
+        self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=False)
+        self.shown_filter = view.filter
+        self.load_view(keep_cursor=True)
+        self.count_selection()
+
     def reload(self) -> None:
         """Re-read tag counts, the view and the selection count (after a sync or a job)."""
         self.load_tags()
@@ -131,13 +145,15 @@ class MainScreen(ActionsMixin, Screen):
 
     @work(group="tags", exclusive=True)
     async def load_tags(self) -> None:
-        summary: TagSummary = await asyncio.to_thread(self.model.tag_summary)
+        self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
+        self.table.refresh_rows()  # tag names in the rows may have changed
+
+    def _apply_tags(self, summary: TagSummary) -> None:
         self.tag_list.set_entries(
             summary.total, summary.untagged, summary.blacklisted,
             (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags))
         self.view_total = summary.total
         self._show_counts()
-        self.table.refresh_rows()
 
     @on(TagList.Chosen)
     def _tag_chosen(self, event: TagList.Chosen) -> None:
@@ -181,14 +197,17 @@ class MainScreen(ActionsMixin, Screen):
     @work(group="view", exclusive=True)
     async def _run_view(self, view: View, keep_cursor: bool) -> None:
         try:
-            if not keep_cursor:
+            if view.filter != self.shown_filter:
+                # A screenful at once; the complete id list (up to a second at 1M) follows.
                 first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
-                self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=False)
+                self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=keep_cursor)
+                self.shown_filter = view.filter
                 self._show_counts(matching=None)
             ids = await asyncio.to_thread(view.row_ids)
         except QueryCancelled:
             return
         self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
+        self.shown_filter = view.filter
         self._show_counts(matching=len(ids))
 
     def _show_counts(self, matching: int | None = -1) -> None:
