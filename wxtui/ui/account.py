@@ -94,6 +94,7 @@ class AccountModel:
         profile = getattr(session, "profile", None)
         self.jobs = JobService(session.client, self.store,
                                concurrency=getattr(profile, "concurrency", None))
+        self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
         self._tag_names: dict[int, str] = {}
         self.refresh_tag_names()
 
@@ -319,6 +320,7 @@ class AccountModel:
         if not plan.calls:
             return
         job_id = self.jobs.submit(plan)
+        self.quiet_jobs.add(job_id)
         final = await self.jobs.run(job_id)
         if final.state != DONE or final.failures_count:
             detail = final.failures[0].message if final.failures else final.message

@@ -74,7 +74,9 @@ def scene(value: str) -> str:
 
 
 def duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    if seconds < 1:
+        return "under a second"
+    seconds = int(round(seconds))
     if seconds < 3600:
         return f"{seconds // 60}:{seconds % 60:02d}"
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -27,7 +27,7 @@ MEMBERS = [
     Binding("slash", "screen.filter", "Filter", id="filter"),
     Binding("t", "screen.tag", "Tag", id="tag"),
     Binding("u", "screen.untag", "Untag", id="untag"),
-    Binding("c", "screen.clear_tags", "Clear tags", id="clear_tags"),
+    Binding("c", "screen.clear_tags", "Clear", id="clear_tags"),
     Binding("b", "screen.blacklist", "Block", id="blacklist"),
     Binding("B", "screen.unblacklist", "Unblock", id="unblacklist"),
     Binding("e", "screen.export", "Export", id="export", show=False),

@@ -29,7 +29,8 @@ class ActionSummary:
         if self.skipped:
             rows.append(("Skipped", f"{self.skipped:,} already done (from the cache)"))
         if self.seconds is not None:
-            rows.append(("Time", f"about {fmt.duration(self.seconds)}"))
+            words = fmt.duration(self.seconds)
+            rows.append(("Time", words if words.startswith("under") else f"about {words}"))
         if self.quota:
             rows.append(("Quota", self.quota))
         return rows

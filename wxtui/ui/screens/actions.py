@@ -260,8 +260,11 @@ class ActionsMixin:
             refresher.stop()
             self._job_refresher = None
         self.reload()
+        if event.job_id in self.model.quiet_jobs:
+            return
         if event.state == DONE and not event.failures_count:
-            self.notify(f"{event.title}: done, {event.targets_done:,} changed", title="Job finished")
+            changed = f", {event.targets_done:,} changed" if event.targets_total else ""
+            self.notify(f"{event.title}: done{changed}", title="Job finished")
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
             detail = f" — {first.message}" if first else ""

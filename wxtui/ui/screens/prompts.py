@@ -146,19 +146,19 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             matcher = Matcher(query)
             scored = [(matcher.match(name), (tagid, name, count)) for tagid, name, count in self.tags]
             matches = [t for score, t in sorted(scored, key=lambda s: -s[0]) if score > 0]
-        items: list[Option] = []
+        items: list[Option] = [
+            Option(Text.assemble(fmt.fit(name, 20), " ", (fmt.count(count).rjust(6), "dim")), id=f"tag:{tagid}")
+            for tagid, name, count in matches]
         exact = any(name.casefold() == query.casefold() for _, name, _ in self.tags)
         note = ""
         if query and self.allow_create and not exact:
+            # Offered after the matches: Enter takes the best existing tag, a new one is a choice.
             error = self.check(query)
             if error:
                 note = error
             else:
                 items.append(Option(Text.assemble(("+ create ", "bold"), query), id="create"))
                 note = tag_name_meter(query)
-        for tagid, name, count in matches:
-            items.append(Option(Text.assemble(fmt.fit(name, 20), " ", (fmt.count(count).rjust(6), "dim")),
-                                id=f"tag:{tagid}"))
         options.set_options(items)
         if items:
             options.highlighted = 0

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wxtui.jobs.events import RUNNING, JobEvent
+from wxtui.jobs.events import RUNNING, JobEvent, format_duration
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
 
@@ -35,7 +35,7 @@ def job_line(event: JobEvent) -> Text:
     if event.state == RUNNING:
         text.append(f"  {event.rate:,.0f}/s")
         if event.eta_s is not None:
-            text.append(f"  ETA {fmt.duration(event.eta_s)}")
+            text.append(f"  ETA {format_duration(event.eta_s)}")
     text.append(f"  {event.retries:,} retries" if event.retries != 1 else "  1 retry")
     text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
     if event.message and event.state != RUNNING:
