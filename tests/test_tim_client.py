@@ -210,7 +210,9 @@ async def test_json_that_does_not_parse_is_90001(tim_emu):
         assert (answer["ActionStatus"], answer["ErrorCode"]) == ("FAIL", 90001)
         for change, code in [(dict(usersig="garbage"), 70003), (dict(random="x"), 70402),
                              (dict(random=2 ** 32), 70402), (dict(contenttype="xml"), 70402),
-                             (dict(identifier="someone"), 70013), (dict(sdkappid=1), 70020)]:
+                             (dict(identifier="someone"), 70013), (dict(sdkappid=1), 70020),
+                             (dict(usersig=str(generate_usersig(tim_emu.sdkappid + 1, tim_emu.secret_key,
+                                                                tim_emu.identifier))), 70014)]:
             answer = (await http.post("/v4/all_member_push/im_get_tag", params=params | change,
                                       json={"To_Account": ["user000001"]})).json()
             assert answer["ErrorCode"] == code, change

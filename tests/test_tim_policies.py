@@ -12,7 +12,7 @@ import pytest
 from wxtui.tim.client import TimClient
 from wxtui.tim.emulator import TimEmulator
 from wxtui.tim.errors import TimApiError, TimBadResponseError, TimTransportError, is_rate_limit
-from wxtui.tim.transport import RateLimiter
+from wxtui.tim.transport import RateLimiter, is_throttle
 from wxtui.wechat.errors import BadResponseError, TransportError
 from wxtui.wechat.transport import RetryEvent, RetryPolicy, call_observer
 
@@ -163,7 +163,10 @@ async def test_retries_are_reported_to_the_call_observer(tim, tim_emu):
     finally:
         call_observer.reset(token)
     assert events and all(e.reason == "errcode 60018" and e.path == CLEAR for e in events)
-    assert all(is_rate_limit(int(e.reason.split()[1])) for e in events)
+    assert all(is_throttle(e) for e in events)
+    assert not is_throttle(RetryEvent(CLEAR, "errcode 91000", 1, 0.1, "h"))
+    assert not is_throttle(RetryEvent(CLEAR, "garbage answer", 1, 0.1, "h"))
+    assert is_rate_limit(60007) and not is_rate_limit(70001)
 
 
 # ---- the rate limit ------------------------------------------------------------------------

@@ -27,11 +27,12 @@ from wxtui.tim.errors import (
     TimBadResponseError,
     TimTransportError,
     describe,
+    is_rate_limit,
     tim_api_error,
 )
 from wxtui.tim.usersig import UserSigSigner
 from wxtui.wechat.errors import BadResponseError, Category
-from wxtui.wechat.transport import ApiTransport, RedactingFilter, RetryPolicy, _Transient
+from wxtui.wechat.transport import ApiTransport, RedactingFilter, RetryEvent, RetryPolicy, _Transient
 
 log = logging.getLogger("wxtui.tim")
 log.addFilter(RedactingFilter())
@@ -70,6 +71,13 @@ class RateLimiter:
                 await self._sleep(self._next - now)
                 now = self._clock()
             self._next = max(self._next + self.interval, now + self.interval - self._slack)
+
+
+def is_throttle(event: RetryEvent) -> bool:
+    """Whether a retry reported to `call_observer` happened because the service asked to slow
+    down (a 600xx rate limit), as opposed to an internal error, a garbage answer or the network."""
+    kind, _, code = event.reason.partition(" ")
+    return kind == "errcode" and code.lstrip("-").isdigit() and is_rate_limit(int(code))
 
 
 def _outcome(payload: dict, path: str) -> tuple[bool, int, str]:
