@@ -20,8 +20,6 @@ from wxtui.wechat.errors import (
     RetryableError,
     TokenError,
     TransportError,
-    WxtuiError,
-    redact,
 )
 
 SERVICE = "Tencent Cloud IM"
@@ -108,27 +106,15 @@ class TimApiError(ApiError):
     `accounts` lists the accounts an ErrorList named, when the failed answer carried one.
     """
 
-    def __init__(self, errcode: int, errmsg: str = "", path: str = "", accounts: tuple[str, ...] = ()):
-        # Not ApiError.__init__: it would look the code up in the WeChat table.
-        self.errcode = errcode
-        self.errmsg = redact(errmsg or "")
-        self.rid = ""
-        self.path = path
-        self.accounts = tuple(accounts)
-        self.info = describe(errcode)
-        WxtuiError.__init__(self, self.user_message())
+    lookup = staticmethod(describe)
+    code_label = "ErrorCode"
 
-    def hint(self) -> str:
-        return self.info.hint
+    def __init__(self, errcode: int, errmsg: str = "", path: str = "", accounts: tuple[str, ...] = ()):
+        self.accounts = tuple(accounts)
+        super().__init__(errcode, errmsg, path)
 
     def user_message(self) -> str:
-        text = f"{self.info.message} (ErrorCode {self.errcode}"
-        if self.path:
-            text += f" on {self.path}"
-        text += ")"
-        hint = self.hint()
-        if hint:
-            text += f": {hint}"
+        text = super().user_message()
         if self.accounts:
             shown = ", ".join(self.accounts[:5]) + (", ..." if len(self.accounts) > 5 else "")
             text += f" [accounts: {shown}]"
@@ -176,22 +162,10 @@ def tim_api_error(code: int, errmsg: str = "", path: str = "", accounts=()) -> T
 class TimTransportError(TransportError):
     """Tencent Cloud IM could not be reached (after retries and failover)."""
 
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = redact(reason)
-        WxtuiError.__init__(self, f"Could not reach {SERVICE} for {path}: {self.reason}")
-
-    def __reduce__(self):
-        return (type(self), (self.path, self.reason))
+    service = SERVICE
 
 
 class TimBadResponseError(BadResponseError):
     """The server answered something that is not the API's JSON envelope."""
 
-    def __init__(self, path: str, detail: str):
-        self.path = path
-        self.detail = redact(detail)
-        WxtuiError.__init__(self, f"{SERVICE} answered {path} with something unexpected: {self.detail}")
-
-    def __reduce__(self):
-        return (type(self), (self.path, self.detail))
+    service = SERVICE

@@ -151,30 +151,38 @@ class ValidationError(WxtuiError, ValueError):
 class TransportError(WxtuiError):
     """The API could not be reached (after retries and failover)."""
 
+    service = "WeChat"  # another API family's subclass names its own
+
     def __init__(self, path: str, reason: str):
         self.path = path
         self.reason = redact(reason)
-        super().__init__(f"Could not reach WeChat for {path}: {self.reason}")
+        super().__init__(f"Could not reach {self.service} for {path}: {self.reason}")
 
 
 class BadResponseError(WxtuiError):
     """The server answered something that is not the API's JSON."""
 
+    service = "WeChat"
+
     def __init__(self, path: str, detail: str):
         self.path = path
         self.detail = redact(detail)
-        super().__init__(f"WeChat answered {path} with something unexpected: {self.detail}")
+        super().__init__(f"{self.service} answered {path} with something unexpected: {self.detail}")
 
 
 class ApiError(WxtuiError):
     """A business error: the platform answered with a non-zero errcode."""
+
+    # Another API family's subclass brings its own table and the name of its code field.
+    lookup = staticmethod(describe)
+    code_label = "errcode"
 
     def __init__(self, errcode: int, errmsg: str = "", path: str = ""):
         self.errcode = errcode
         self.errmsg = redact(errmsg or "")
         self.rid = rid_of(self.errmsg)
         self.path = path
-        self.info = describe(errcode)
+        self.info = self.lookup(errcode)
         super().__init__(self.user_message())
 
     @property
@@ -189,7 +197,7 @@ class ApiError(WxtuiError):
         return self.info.hint
 
     def user_message(self) -> str:
-        text = f"{self.info.message} (errcode {self.errcode}"
+        text = f"{self.info.message} ({self.code_label} {self.errcode}"
         if self.path:
             text += f" on {self.path}"
         text += ")"
