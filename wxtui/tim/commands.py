@@ -6,24 +6,14 @@ import argparse
 import gc
 import sys
 
-
-def _bounded(kind, low: float, high: float | None = None, what: str = ""):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text} is not {what}")
-        return value
-
-    return parse
+from wxtui.emulator.commands import _non_negative, _probability
 
 
-_PROBABILITY = _bounded(float, 0, 1, "a probability between 0 and 1")
-_NON_NEGATIVE_INT = _bounded(int, 0, None, ">= 0")
-_NON_NEGATIVE = _bounded(float, 0, None, ">= 0")
-_POSITIVE_INT = _bounded(int, 1, None, "> 0")
+def _positive_int(text: str) -> int:
+    value = _non_negative(int)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text} must be > 0")
+    return value
 
 
 def register(subparsers) -> None:
@@ -40,27 +30,27 @@ def register(subparsers) -> None:
                     "faults, clock/advance, accounts/import, accounts/delete, account, rate).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=_NON_NEGATIVE_INT, default=8081,
+    p.add_argument("--port", type=_non_negative(int), default=8081,
                    help="port (default: 8081; 0 picks a free one)")
-    p.add_argument("--accounts", type=_NON_NEGATIVE_INT, default=100_000,
+    p.add_argument("--accounts", type=_non_negative(int), default=100_000,
                    help="demo accounts user000000... (default: 100000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the demo data, credentials and faults (default: 1)")
     p.add_argument("--region", choices=sorted(REGIONS), default=DEFAULT_REGION,
                    help="the data centre the app lives in; other regions' host names answer 70016")
-    p.add_argument("--calls-per-second", type=_POSITIVE_INT, default=CALLS_PER_SECOND,
+    p.add_argument("--calls-per-second", type=_positive_int, default=CALLS_PER_SECOND,
                    help=f"rate limit per command before answering 60018 (default: {CALLS_PER_SECOND})")
-    p.add_argument("--latency-ms", type=_NON_NEGATIVE, default=0.0, help="latency of each call (default: 0)")
-    p.add_argument("--jitter-ms", type=_NON_NEGATIVE, default=0.0, help="extra random latency, up to this")
-    p.add_argument("--fault-busy", type=_PROBABILITY, default=0.0, metavar="P", help="share of calls answering 91000")
-    p.add_argument("--fault-rate-limit", type=_PROBABILITY, default=0.0, metavar="P",
+    p.add_argument("--latency-ms", type=_non_negative(float), default=0.0, help="latency of each call (default: 0)")
+    p.add_argument("--jitter-ms", type=_non_negative(float), default=0.0, help="extra random latency, up to this")
+    p.add_argument("--fault-busy", type=_probability, default=0.0, metavar="P", help="share of calls answering 91000")
+    p.add_argument("--fault-rate-limit", type=_probability, default=0.0, metavar="P",
                    help="share of calls answering 60018 regardless of the rate")
-    p.add_argument("--fault-5xx", type=_PROBABILITY, default=0.0, metavar="P", help="share of calls answering HTTP 502")
-    p.add_argument("--fault-slow", type=_PROBABILITY, default=0.0, metavar="P",
+    p.add_argument("--fault-5xx", type=_probability, default=0.0, metavar="P", help="share of calls answering HTTP 502")
+    p.add_argument("--fault-slow", type=_probability, default=0.0, metavar="P",
                    help="share of calls answering only after --slow-s seconds")
-    p.add_argument("--slow-s", type=_NON_NEGATIVE, default=30.0, help="delay of a slow call (default: 30)")
-    p.add_argument("--fault-garbage", type=_PROBABILITY, default=0.0, metavar="P",
+    p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
+    p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
                    help="share of calls answering HTTP 200 with a body that is not JSON")
-    p.add_argument("--clock-speed", type=_NON_NEGATIVE, default=1.0,
+    p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
                    help="how fast the emulated clock runs (UserSig expiry, the rate window; default: 1)")
     p.set_defaults(func=run)
 
