@@ -34,8 +34,8 @@ from wxtui.tim.usersig import UserSigSigner
 from wxtui.wechat.errors import BadResponseError, Category
 from wxtui.wechat.transport import ApiTransport, RedactingFilter, RetryEvent, RetryPolicy, _Transient
 
-log = logging.getLogger("wxtui.tim")
-log.addFilter(RedactingFilter())
+# Whatever logs under wxtui.tim is scrubbed too (httpx's request lines already are).
+logging.getLogger("wxtui.tim").addFilter(RedactingFilter())
 
 
 class RateLimiter:
