@@ -90,18 +90,21 @@ class SyncWrites:
             current = self.pass_in_progress()
             if current is not None:
                 return current
-            conn = self.conn
-            for table in ("followers_next", "memberships_next"):
-                conn.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.execute(_table_sql(conn, "followers").replace("followers", "followers_next", 1))
-            conn.execute("CREATE TABLE memberships_next (follower INTEGER NOT NULL, tagid INTEGER NOT NULL, "
-                         "subscribe_time INTEGER NOT NULL)")
-            conn.execute("DELETE FROM sync_replay")
             pass_id = int(self.get_meta("sync.last_pass", "0")) + 1
-            self.set_meta("sync.last_pass", str(pass_id))
-            self.set_meta(PASS_KEY, str(pass_id))
-            self.set_meta("sync.pass_started_at", str(time.time()))
+            self._start_pass(pass_id)
             return pass_id
+
+    def _start_pass(self, pass_id: int) -> None:
+        conn = self.conn
+        for table in ("followers_next", "memberships_next"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute(_table_sql(conn, "followers").replace("followers", "followers_next", 1))
+        conn.execute("CREATE TABLE memberships_next (follower INTEGER NOT NULL, tagid INTEGER NOT NULL, "
+                     "subscribe_time INTEGER NOT NULL)")
+        conn.execute("DELETE FROM sync_replay")
+        self.set_meta("sync.last_pass", str(max(pass_id, int(self.get_meta("sync.last_pass", "0")))))
+        self.set_meta(PASS_KEY, str(pass_id))
+        self.set_meta("sync.pass_started_at", str(time.time()))
 
     def abandon_pass(self) -> None:
         """Forget a pass in progress; the cache keeps the last complete one."""
@@ -146,8 +149,11 @@ class SyncWrites:
         return first
 
     def _write_pass(self, present: list[Follower], pass_id: int, now: int) -> None:
-        if self.pass_in_progress() != pass_id:
-            raise ValueError(f"sync pass {pass_id} is not in progress")
+        current = self.pass_in_progress()
+        if current is None:
+            self._start_pass(pass_id)
+        elif current != pass_id:
+            raise ValueError(f"sync pass {current} is in progress, not {pass_id}")
         conn = self.conn
         known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
         next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
@@ -238,6 +244,11 @@ class SyncWrites:
             after = self.follower_count()
             self.set_meta("sync.finished_at", str(time.time()))
         return PassSummary(followers=after, added=after - kept, removed=before - kept)
+
+
+    def remove_followers_not_in_pass(self, pass_id: int) -> int:
+        """finish_pass under the name it first had; returns how many followers have gone."""
+        return self.finish_pass(pass_id).removed
 
 
 def _table_sql(conn, table: str) -> str:

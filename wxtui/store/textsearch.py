@@ -29,6 +29,10 @@ def _may_be_openid(text: str) -> bool:
 
 def text_condition(text: str) -> tuple[str, list]:
     """A condition on followers f: the remark contains text, or the openid starts with it."""
+    if "\x00" in text:
+        # SQLite's LIKE stops reading at NUL (then "%" would match everything); no remark
+        # or openid holds one.
+        return "0", []
     sql = "(f.remark LIKE ? ESCAPE '\\')"
     params: list = [like_pattern(text)]
     if _may_be_openid(text):
@@ -40,6 +44,8 @@ def text_condition(text: str) -> tuple[str, list]:
 def text_candidates(text: str) -> tuple[str, list]:
     """A subquery of the matching followers (columns id, subscribe_time), reading only indexes:
     the compact one of non-empty remarks (which carries subscribe_time), and the openids'."""
+    if "\x00" in text:
+        return "SELECT id, subscribe_time FROM followers WHERE 0", []
     sql = ("SELECT id, subscribe_time FROM followers INDEXED BY followers_by_remark "
            "WHERE remark != '' AND remark LIKE ? ESCAPE '\\'")
     params: list = [like_pattern(text)]

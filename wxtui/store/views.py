@@ -114,7 +114,9 @@ def _order_by(sort: Sort) -> str:
     if sort.key is SortKey.OPENID:
         return f"f.openid {d}"
     # Followers without a remark come last in both directions (nobody wants 700k blanks first).
-    return f"f.remark = '' ASC, f.remark {d}, f.subscribe_time {d}, f.id {d}"
+    # Those without a remark follow in row id order (as the walk gives them: no sort of 700k).
+    return (f"f.remark = '' ASC, f.remark {d}, CASE WHEN f.remark = '' THEN 0 ELSE f.subscribe_time END {d}, "
+            f"f.id {d}")
 
 
 _ALL_WALKS = {
