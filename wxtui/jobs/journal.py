@@ -7,7 +7,8 @@ service (those in flight) and which certainly did (done). Done calls carry exact
 they changed (the planner drops proven no-ops), which is what an undo inverts.
 
 Tables (migration set "wxtui.jobs", applied by the store with its own):
-  jobs          one row per job: kind, title, state and why, counts of the plan, job variables
+  jobs          one row per job: kind, title, state and why, counts of the plan, job variables,
+                and a stop asked for by another process (`wxtui jobs cancel` while a job runs)
   job_calls     one row per call: operation, params and targets (JSON), state, attempts,
                 retries, last errcode and message; a call split to isolate a bad target is
                 state 'split' and its halves point to it with parent_id
@@ -54,6 +55,7 @@ def m001_journal(db: Database) -> None:
             targets INTEGER NOT NULL DEFAULT 0,
             noops INTEGER NOT NULL DEFAULT 0,
             vars TEXT NOT NULL DEFAULT '{}',
+            stop_request TEXT,
             created_at REAL NOT NULL,
             started_at REAL,
             finished_at REAL,
@@ -175,6 +177,10 @@ class Journal:
     def __init__(self, store: Any, clock: Callable[[], float] = time.time):
         self.store = store
         self._clock = clock
+        # The store applies this migration set with its own; a cache opened by an older store
+        # gets the tables here.
+        if journal_migrations.pending(store.db):
+            journal_migrations.apply(store.db)
 
     def _read(self, sql: str, args: Iterable = ()):
         return self.store.reader().execute(sql, list(args))
@@ -225,11 +231,25 @@ class Journal:
         now = self._clock()
         with self.store.transaction():
             self._write(
-                "UPDATE jobs SET state = ?, reason = ?, resume_after = ?, updated_at = ?, "
+                "UPDATE jobs SET state = ?, reason = ?, resume_after = ?, updated_at = ?, stop_request = NULL, "
                 "started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END, "
                 "finished_at = CASE WHEN ? = 'done' THEN ? ELSE finished_at END WHERE id = ?",
                 [state, reason, resume_after, now, state, now, state, now, job_id],
             )
+
+    def request_stop(self, job_id: int, state: str) -> None:
+        """Ask whichever process runs the job to stop it (state: cancelled or paused)."""
+        with self.store.transaction():
+            self._write("UPDATE jobs SET stop_request = ?, updated_at = ? WHERE id = ?",
+                        [state, self._clock(), job_id])
+
+    def stop_requests(self, job_ids: Iterable[int]) -> dict[int, str]:
+        job_ids = list(job_ids)
+        if not job_ids:
+            return {}
+        rows = self._read(f"SELECT id, stop_request FROM jobs WHERE stop_request IS NOT NULL AND id IN "
+                          f"({', '.join('?' * len(job_ids))})", job_ids)
+        return dict(rows.fetchall())
 
     def requeue_in_flight(self, job_id: int) -> int:
         """After a crash: calls that were in flight go back to pending (they are idempotent)."""

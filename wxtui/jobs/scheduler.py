@@ -33,6 +33,7 @@ log = logging.getLogger("wxtui.jobs")
 WINDOW = 512  # pending calls of a job held in memory
 LOOKAHEAD = 256  # how far past busy calls the scheduler looks for one it may send
 MAX_ATTEMPTS = 6  # sends of one call before a transient failure counts as a failure
+STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another process
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class Scheduler:
         self._loop_task: asyncio.Task | None = None
         self._latency = 0.0  # seconds per call, moving average (for estimates)
         self._order: deque[int] = deque()  # round-robin of job ids
+        self._next_poll = 0.0
 
     # -- public -------------------------------------------------------------------------------
 
@@ -142,7 +144,7 @@ class Scheduler:
         for job_id in list(self._runs):
             self.cancel(job_id)
         if self._loop_task is not None:
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+            await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
 
     # -- the dispatch loop --------------------------------------------------------------------
 
@@ -152,9 +154,14 @@ class Scheduler:
             self._loop_task = asyncio.get_running_loop().create_task(self._dispatch_loop())
 
     async def _dispatch_loop(self) -> None:
-        while self._runs or self._tasks:
+        # A job ends only once its calls in flight have ended, so no call outlives the loop.
+        while self._runs:
             self._wake.clear()
             now = self._clock()
+            if now >= self._next_poll:
+                self._next_poll = now + STOP_POLL_S
+                for job_id, state in self.journal.stop_requests(self._runs).items():
+                    self._stop(job_id, state, state)
             picked: list[tuple[_Run, _Ready]] = []
             while self._in_flight + len(picked) < int(self._limit):
                 choice = self._pick(now)
@@ -179,9 +186,11 @@ class Scheduler:
                     task.add_done_callback(self._tasks.discard)
             for run in list(self._runs.values()):
                 self._maybe_finish(run)
-            if not self._runs and not self._tasks:
+            if not self._runs:
                 break
             timeout = self._next_delay(now)
+            if self._runs:
+                timeout = min(timeout, STOP_POLL_S) if timeout is not None else STOP_POLL_S
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except asyncio.TimeoutError:

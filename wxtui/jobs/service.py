@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .events import DONE, RUNNING, JobEvent, Listener
+from .events import CANCELLED, DONE, RUNNING, JobEvent, Listener
 from .intents import Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
@@ -80,8 +80,18 @@ class JobService:
         return await self.scheduler.run(job_id)
 
     def cancel(self, job_id: int) -> bool:
-        """Stop a running job after its calls in flight; it stays resumable."""
-        return self.scheduler.cancel(job_id)
+        """Stop a job after its calls in flight; it stays resumable. A job that another process
+        runs is asked to stop through the journal (that process stops it within a second)."""
+        if self.scheduler.cancel(job_id):
+            return True
+        record = self._record(job_id)
+        if record.state == DONE:
+            return False
+        if record.state == RUNNING:
+            self.journal.request_stop(job_id, CANCELLED)
+        else:
+            self.journal.set_state(job_id, CANCELLED, reason="cancelled")
+        return True
 
     def subscribe(self, listener: Listener, job_id: int | None = None):
         return self.scheduler.events.subscribe(listener, job_id)

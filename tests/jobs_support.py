@@ -1,0 +1,49 @@
+"""Shared by the bulk-action tests: a cache filled from the emulator, a job service on both."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from wxtui.jobs.service import JobService
+from wxtui.store import Store
+from wxtui.wechat.client import WeChatClient
+from wxtui.wechat.models import Follower, Tag
+from wxtui.wechat.transport import RetryPolicy
+
+FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01, minute_wait_s=0.001, timeout_s=5.0)
+
+
+def fill_cache(store, acct) -> None:
+    """The cache as a full sync would leave it: the emulator's followers, tags and blacklist."""
+    store.replace_tags([Tag(t, name, count) for t, (name, count) in acct.tags().items()])
+    store.upsert_followers([Follower.from_api(acct.follower(o)) for o in acct.follower_openids()])
+    store.replace_blacklist(acct.blacklist())
+
+
+def state_of(acct) -> dict:
+    """What a job may change, in a form that compares exactly."""
+    return {
+        "tags": {t: name for t, (name, _count) in acct.tags().items()},
+        "members": {t: frozenset(acct.tag_members(t)) for t in acct.tags()},
+        "blacklist": frozenset(acct.blacklist()),
+        "remarks": {o: acct.follower(o).get("remark", "") for o in acct.follower_openids()},
+    }
+
+
+@contextlib.asynccontextmanager
+async def job_service(emu, path: Path, *, concurrency: int = 8, retry: RetryPolicy = FAST_RETRY,
+                      fill: bool = True, event_interval: float = 0.0):
+    acct = emu.account
+    store = Store.open(path)
+    if fill:
+        fill_cache(store, acct)
+    client = WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport(),
+                                      max_in_flight=concurrency, retry=retry, seed=1)
+    service = JobService(client, store, concurrency=concurrency, event_interval=event_interval)
+    try:
+        yield service
+    finally:
+        await service.aclose()
+        await client.aclose()
+        store.close()
