@@ -44,6 +44,30 @@ def test_add_from_a_script_stores_the_secret_in_the_keyring_only(memory_keyring,
     assert (profile.appid, profile.concurrency, profile.token_source) == (APPID, 4, "stable")
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_add_on_a_terminal_asks_for_the_secret_when_the_keyring_works(memory_keyring, monkeypatch, capsys):
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or SECRET)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    assert main(["account", "add", "acme", "--appid", APPID]) == 0
+    assert len(asked) == 1 and "stored in the keyring" in asked[0]
+    assert memory_keyring.entries == {("wxtui", APPID): SECRET}
+
+
+def test_add_on_a_terminal_without_keyring_does_not_ask_and_offers_the_choices(failing_keyring, monkeypatch,
+                                                                               capsys):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: pytest.fail("asked for a secret it cannot keep"))
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    assert main(["account", "add", "acme", "--appid", APPID]) == 1
+    err = capsys.readouterr().err
+    assert "the keyring cannot be used" in err and "--secret-command" in err and "Traceback" not in err
+    assert load_config().require("acme").appid == APPID  # the profile is kept
+
+
 def test_add_refuses_bad_input_and_changes_nothing(memory_keyring, monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "account", "add", "acme", "--appid", "wx12", "--secret-stdin",
                            stdin=SECRET)
