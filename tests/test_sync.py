@@ -1,0 +1,145 @@
+"""Sync against the emulator: the cache ends equal to the account, however the sync was stopped."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from conftest import FAST_RETRY
+from wxtui.emulator import Emulator
+from wxtui.store import Filter, Store
+from wxtui.sync import CANCELLED, DONE, FOLLOWERS, PAUSED, Sync
+from wxtui.wechat import limits
+from wxtui.wechat.client import WeChatClient
+
+
+@pytest.fixture
+def emu10k():
+    return Emulator.demo(followers=10_000, seed=3)
+
+
+@pytest.fixture
+async def client10k(emu10k):
+    acct = emu10k.account
+    async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu10k.transport(),
+                                        retry=FAST_RETRY, seed=1) as c:
+        yield c
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "cache.sqlite")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """user/get pages of 1,000 (the emulator reads the limit per call): ten pages at 10,000."""
+    monkeypatch.setattr(limits, "PAGE_SIZE", 1_000)
+
+
+def assert_equal_to_account(store: Store, acct) -> None:
+    fields = ("remark", "subscribe_time", "subscribe_scene", "language", "unionid", "qr_scene", "qr_scene_str")
+    blacklist = set(acct.blacklist())
+    expected = {}
+    for openid in acct.follower_openids():
+        d = acct.follower(openid)
+        expected[openid] = (*(d.get(k, "" if k != "qr_scene" else 0) for k in fields),
+                            tuple(sorted(d["tagid_list"])), openid in blacklist)
+    rows = store.rows_by_ids(store.view(Filter()).row_ids())
+    got = {r.openid: (r.remark, r.subscribe_time, r.scene, r.language, r.unionid, r.qr_scene, r.qr_scene_str,
+                      r.tagids, r.blacklisted) for r in rows}
+    assert got == expected
+    assert {(t.id, t.name, t.count) for t in store.tags()} == {(t, n, c) for t, (n, c) in acct.tags().items()}
+    assert set(store.blacklist()) == blacklist
+    for tagid, (_, count) in acct.tags().items():
+        assert store.view(Filter(tags={tagid})).count() == count
+
+
+async def test_a_sync_makes_the_cache_equal_the_account(emu10k, client10k, store):
+    events = []
+    result = await Sync(client10k, store, on_event=events.append).run()
+    assert result.status == DONE and result.ok
+    assert (result.followers, result.added, result.removed) == (10_000, 10_000, 0)
+    assert_equal_to_account(store, emu10k.account)
+    assert store.last_synced_at() is not None
+    phases = [e.phase for e in events]
+    assert phases[0] == "tags" and phases[-1] == DONE and FOLLOWERS in phases
+    follower_events = [e for e in events if e.phase == FOLLOWERS]
+    assert [e.done for e in follower_events] == sorted(e.done for e in follower_events)
+    assert follower_events[-1].total == 10_000
+    assert events[-1].done == 10_000 and events[-1].calls == result.calls > 100
+
+
+async def test_gone_added_and_changed_followers_follow_the_account(emu10k, client10k, store, small_pages):
+    acct = emu10k.account
+    assert (await Sync(client10k, store).run()).ok
+    openids = acct.follower_openids()
+    acct.remove_followers(openids[:300])
+    acct.add_followers(120)
+    acct.set_tags(openids[500], [limits.STAR_TAG_ID])
+    acct.blacklist_rows([acct.row(openids[600])], True)
+    result = await Sync(client10k, store).run()
+    assert (result.followers, result.added, result.removed) == (9_820, 120, 300)
+    assert_equal_to_account(store, acct)
+    assert not store.follower_ids(openids[:300])
+
+
+async def test_a_cancelled_sync_resumes_and_ends_equal(emu10k, client10k, store, small_pages):
+    sync = Sync(client10k, store)
+
+    def stop_after_some(event):
+        if event.phase == FOLLOWERS and event.done >= 3_500:
+            sync.cancel()
+
+    sync.on_event = stop_after_some
+    result = await sync.run()
+    assert result.status == CANCELLED
+    written = store.pass_size()
+    assert 3_000 <= written < 10_000 and store.follower_count() == 0
+    again = await Sync(client10k, store).run()
+    assert again.ok
+    # Only what was not written is fetched again: its details, its pages, tags and blacklist.
+    assert again.calls <= (10_000 - written) // 100 + 10 + 3
+    assert_equal_to_account(store, emu10k.account)
+
+
+async def test_a_sync_task_cancelled_midway_resumes(emu10k, client10k, store, small_pages):
+    seen = asyncio.Event()
+
+    def watch(event):
+        if event.phase == FOLLOWERS and event.done >= 2_000:
+            seen.set()
+
+    task = asyncio.create_task(Sync(client10k, store, on_event=watch).run())
+    await seen.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert store.pass_in_progress() is not None
+    assert (await Sync(client10k, store).run()).ok
+    assert_equal_to_account(store, emu10k.account)
+
+
+@pytest.mark.parametrize("api", ["/cgi-bin/user/info/batchget", "/cgi-bin/user/get"])
+async def test_a_quota_stop_pauses_and_resumes(emu10k, client10k, store, small_pages, api):
+    acct = emu10k.account
+    acct.set_quota(api, 4 if api.endswith("user/get") else 35)
+    events = []
+    result = await Sync(client10k, store, on_event=events.append).run()
+    assert result.status == PAUSED and not result.ok
+    assert "45009" in result.message and "resumes" in result.message and "quota" in result.message
+    assert events[-1].phase == PAUSED and events[-1].message == result.message
+    assert store.pass_in_progress() is not None and store.pass_size() >= 3_000
+    acct.set_quota(api, limits.DEFAULT_DAILY_QUOTAS[api])  # the next day
+    again = await Sync(client10k, store).run()
+    assert again.ok and again.calls < 100
+    assert_equal_to_account(store, acct)
+
+
+async def test_a_fatal_error_fails_with_a_clear_message(emu10k, client10k, store):
+    emu10k.account.verified = False
+    result = await Sync(client10k, store).run()
+    assert result.status == "failed" and "48001" in result.message and "Traceback" not in result.message
