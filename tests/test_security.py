@@ -26,7 +26,6 @@ from wxtui.accounts.manage import run_account_test
 from wxtui.cli import main
 from wxtui.config import load_config
 from wxtui.doctor import run_doctor
-from wxtui.wechat import limits
 from wxtui.wechat.errors import BadOpenidError
 
 
@@ -95,20 +94,12 @@ def render_traceback(exc: BaseException, width: int = 140) -> tuple[str, str]:
 
 
 async def sync_into_store(client, store) -> int:
-    """Followers, tags and blacklist into the cache (what wxtui.sync does, through the Store API)."""
-    pass_id = 1
-    count = 0
-    async for page in client.iter_followers():
-        for start in range(0, len(page.openids), limits.USER_INFO_BATCH):
-            infos = await client.user_info_batch(page.openids[start:start + limits.USER_INFO_BATCH])
-            store.upsert_followers(infos, pass_id=pass_id)
-            count += len(infos)
-    store.replace_tags(await client.get_tags())
-    blacklisted = [o async for page in client.iter_blacklist() for o in page.openids]
-    store.replace_blacklist(blacklisted)
-    store.remove_followers_not_in_pass(pass_id)
-    store.set_meta("last_synced_at", "1")
-    return count
+    """The account into its cache, as `wxtui sync` does it."""
+    from wxtui.sync import Sync
+
+    result = await Sync(client, store).run()
+    assert result.ok, result.message
+    return result.followers
 
 
 async def failing_call(call, *args) -> BaseException:
