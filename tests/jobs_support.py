@@ -47,3 +47,36 @@ async def job_service(emu, path: Path, *, concurrency: int = 8, retry: RetryPoli
         await service.aclose()
         await client.aclose()
         store.close()
+
+
+@contextlib.contextmanager
+def served(emu):
+    """The emulator on loopback under uvicorn, in a thread of its own; yields its base URL."""
+    import asyncio
+    import threading
+
+    from wxtui.emulator.server import serving
+
+    ready = threading.Event()
+    box: dict = {}
+
+    async def serve() -> None:
+        async with serving(emu) as url:
+            box.update(url=url, loop=asyncio.get_running_loop(), stop=asyncio.Event())
+            ready.set()
+            await box["stop"].wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("the emulator did not start")
+    try:
+        yield box["url"]
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(10)
+
+
+def add_account(main, appid: str, url: str, name: str = "emu") -> None:
+    """A configured account on the served emulator (its secret comes from the environment)."""
+    assert main(["account", "add", name, "--appid", appid, "--host", url, "--no-secret", "--default"]) == 0

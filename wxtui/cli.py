@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "wxtui.accounts.commands",
     "wxtui.doctor",
     "wxtui.emulator.commands",
+    "wxtui.jobs.commands",
     "wxtui.sync_command",
     "wxtui.tim.commands",
     "wxtui.ui.commands",

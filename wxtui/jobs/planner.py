@@ -98,6 +98,10 @@ class Plan:
         return lines
 
 
+def followers(n: int) -> str:
+    return f"{n:,} follower" + ("" if n == 1 else "s")
+
+
 class Planner:
     """Plans intents for one account: its cache, and optionally its client (for quota/get,
     fresh tag lists of unknown followers, and the members of a tag to delete)."""
@@ -189,7 +193,7 @@ class Planner:
             warnings.append(PlanNote("over_20_tags", f"{len(too_many):,} followers already carry "
                                      f"{limits.MAX_TAGS_PER_FOLLOWER} tags: skipped", tuple(too_many)))
         op = "tag" if tagging else "untag"
-        title = f'{op} "{name}" → {len(targets):,} followers'
+        title = f'{op} "{name}" → {followers(len(targets))}'
         calls = list(self.ops.chunk(op, {"tagid": intent.tagid}, targets))
         return Plan(intent, title, calls, len(targets), noops, warnings, errors)
 
@@ -208,7 +212,7 @@ class Planner:
                 else:
                     targets.append(openid)
         op = "blacklist" if listing else "unblacklist"
-        title = f"{op} {len(targets):,} followers"
+        title = f"{op} {followers(len(targets))}"
         calls = list(self.ops.chunk(op, {}, targets))
         return Plan(intent, title, calls, len(targets), noops, warnings, [])
 
@@ -251,7 +255,7 @@ class Planner:
         # the calls of two tags for the same follower come far apart.
         for tagid in sorted(by_tag):
             calls.extend(self.ops.chunk("untag", {"tagid": tagid}, by_tag[tagid]))
-        title = f"clear all tags of {changed:,} followers"
+        title = f"clear all tags of {followers(changed)}"
         return Plan(intent, title, calls, changed, noops, warnings, [])
 
     async def _ask_tags(self, openids: list[str]) -> tuple[dict[str, list[int]], list[str]]:

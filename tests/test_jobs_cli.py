@@ -1,0 +1,97 @@
+"""The bulk-action commands on a configured account served by the emulator on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from jobs_support import add_account, served
+from wxtui.cli import main
+from wxtui.emulator import Emulator
+from wxtui.jobs.wechat_ops import TAGGING_PATH
+
+VIP = 106
+
+
+@pytest.fixture
+def emu():
+    return Emulator.demo(followers=1500, seed=41)
+
+
+@pytest.fixture
+def account(emu, monkeypatch):
+    acct = emu.account
+    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
+    with served(emu) as url:
+        add_account(main, acct.appid, url)
+        assert main(["sync", "--quiet"]) == 0
+        yield acct
+
+
+def test_tag_from_a_file_reports_junk_lines_by_number_and_sends_the_rest(account, tmp_path, capsys):
+    chosen = account.follower_openids()[:120]
+    lines = ["# customers from the fair", chosen[0], "", "not an openid"] + chosen[1:] + ["oX"]
+    path = tmp_path / "openids.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status = main(["tag", "--tag", "VIP", "--file", str(path), "--yes"])
+    out, err = capsys.readouterr()
+    assert status == 1  # two lines were not sent
+    assert f"{path}:4: not an openid" in err and f"{path}:{len(lines)}: not an openid" in err
+    assert "not an openid" not in out
+    assert set(chosen) <= account.tag_members(VIP)
+    assert "done" in out
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(account, capsys, emu):
+    status = main(["blacklist", "--with-tag", "北京", "--dry-run", "--json"])
+    plan = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert plan["kind"] == "blacklist"
+    assert plan["calls"] == plan["calls_by_op"]["blacklist"] == -(-plan["targets"] // 20)
+    assert plan["targets"] + plan["noops"] == len(account.tag_members(101))
+    assert emu.stats.calls["/cgi-bin/tags/members/batchblacklist"] == 0
+
+
+def test_failures_are_listed_by_openid_with_the_message_and_the_status_is_1(account, capsys, monkeypatch):
+    stranger = account.prefix + "Z" * 22
+    openids = account.follower_openids()[:60] + [stranger]
+    assert set(openids[:60]) & account.tag_members(100)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(openids)))
+    status = main(["untag", "--tag", "广东", "--stdin", "--yes"])
+    out = capsys.readouterr().out
+    members = account.tag_members(100)
+    assert status == 1
+    assert f"{stranger}  40003  Not a follower of this account" in out
+    assert not set(openids[:60]) & members
+
+
+def test_jobs_list_show_undo_and_resume_after_a_quota_pause(account, capsys, emu):
+    before = set(account.tag_members(VIP))
+    emu.account.set_quota(TAGGING_PATH, 5)
+    status = main(["tag", "--tag", "VIP", "--everyone", "--yes", "--concurrency", "2"])
+    out = capsys.readouterr().out
+    assert status == 3 and "paused" in out and "wxtui jobs resume 1" in out
+    emu.account.set_quota(TAGGING_PATH, 1_000_000)
+    assert main(["jobs", "resume", "1"]) == 0
+    assert account.tag_members(VIP) == set(account.follower_openids())
+    assert main(["jobs"]) == 0
+    listing = capsys.readouterr().out
+    assert "    1  done" in listing and 'tag "VIP"' in listing
+    assert main(["jobs", "show", "1"]) == 0
+    assert "45009" not in capsys.readouterr().out  # the pause is history, not a failure
+    assert main(["jobs", "undo", "1", "--yes"]) == 0
+    assert account.tag_members(VIP) == before
+    assert main(["jobs", "cancel", "1"]) == 0
+    assert "done; nothing to cancel" in capsys.readouterr().out
+
+
+def test_bad_input_is_refused_with_a_clear_message(account, capsys, tmp_path):
+    assert main(["tag", "--tag", "VIP"]) == 2
+    assert "which followers?" in capsys.readouterr().err
+    assert main(["tag", "--tag", "No such tag", "--everyone", "--yes"]) == 2
+    assert "no tag named 'No such tag'" in capsys.readouterr().err
+    assert main(["tag", "--tag", "VIP", "--file", str(tmp_path / "missing.txt")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["jobs", "show", "99"]) == 2

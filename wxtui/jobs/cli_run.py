@@ -1,0 +1,340 @@
+"""What the bulk-action commands do once parsed (commands.py keeps `wxtui --help` light)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import calendar
+import contextlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from wxtui.store.filters import Filter
+from wxtui.wechat.errors import WxtuiError
+
+from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
+from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
+from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
+                      UntagFollowers)
+from .planner import Plan, openid_lines
+from .service import JobService
+
+SHOWN_FAILURES = 50
+
+
+class UsageError(Exception):
+    """Bad input on the command line: said plainly, nothing sent."""
+
+
+def _err(message: str) -> None:
+    print(f"wxtui: {message}", file=sys.stderr)
+
+
+# -- opening the account ------------------------------------------------------------------------
+
+@contextlib.asynccontextmanager
+async def _account(args: argparse.Namespace):
+    from wxtui.session import NoAccountError, open_session
+
+    demo = getattr(args, "demo", False)
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            session = await stack.enter_async_context(open_session(
+                getattr(args, "account", None), demo=demo, followers=getattr(args, "demo_followers", 10_000),
+                max_in_flight=getattr(args, "concurrency", None)))
+        except (NoAccountError, WxtuiError) as exc:
+            raise UsageError(str(exc)) from None
+        if session.is_demo:
+            from wxtui.sync import Sync
+
+            if not demo:
+                _err("no account is configured: acting on the built-in demo (see: wxtui account add)")
+            print(f"Syncing the demo account ({session.label})...", file=sys.stderr)
+            await Sync(session.client, session.store).run()
+        jobs = JobService(session.client, session.store, concurrency=getattr(args, "concurrency", None))
+        stack.push_async_callback(jobs.aclose)
+        yield jobs
+
+
+# -- the actions --------------------------------------------------------------------------------
+
+def run_action(args: argparse.Namespace) -> int:
+    try:
+        openids, junk = _explicit_openids(args)
+        return asyncio.run(_action(args, openids, junk))
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_NOT_SENT
+
+
+def _explicit_openids(args) -> tuple[list[str] | None, list[tuple[int, str]]]:
+    """Openids of --file or --stdin (None for the other sources), and the junk lines, reported."""
+    sources = [name for name, given in (("--file", args.file), ("--stdin", args.stdin),
+                                        ("--selection", args.selection), ("--everyone", args.everyone)) if given]
+    filtering = _filter_given(args)
+    if len(sources) > 1 or (sources and filtering):
+        raise UsageError("give the followers one way: --file, --stdin, --selection, --everyone or filter flags")
+    if not sources and not filtering:
+        raise UsageError("which followers? give --file PATH, --stdin, --selection NAME, filter flags "
+                         "(--with-tag, --untagged, ...) or --everyone")
+    if args.file:
+        path = Path(args.file)
+        try:
+            with path.open(encoding="utf-8-sig", errors="replace") as handle:
+                openids, junk = openid_lines(handle)
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        label = str(path)
+    elif args.stdin:
+        openids, junk = openid_lines(sys.stdin)
+        label = "<stdin>"
+    else:
+        return None, []
+    for number, line in junk:
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        _err(f"{label}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: {shown!r}")
+    if not openids:
+        raise UsageError(f"no openid in {label}")
+    return openids, junk
+
+
+def _filter_given(args) -> bool:
+    return bool(args.with_tag or args.without_tag or args.untagged or args.blacklisted is not None
+                or args.text or args.scene or args.followed_from or args.followed_to)
+
+
+async def _action(args, openids: list[str] | None, junk: list) -> int:
+    async with _account(args) as jobs:
+        store = jobs.store
+        followers = _followers(args, store, openids)
+        verb = args.verb
+        if verb in ("tag", "untag"):
+            tagid = _tag_id(store, args.tag)
+            intent = (TagFollowers if verb == "tag" else UntagFollowers)(tagid, followers)
+        else:
+            intent = {"clear-tags": ClearTags, "blacklist": BlacklistFollowers,
+                      "unblacklist": UnblacklistFollowers}[verb](followers)
+        plan = await jobs.plan(intent)
+        status = await _confirm_and_run(jobs, plan, args)
+    if status == EXIT_OK and junk:
+        _err(f"{len(junk):,} line(s) were not openids and were not sent (listed above)")
+        return EXIT_FAILED
+    return status
+
+
+async def _confirm_and_run(jobs: JobService, plan: Plan, args) -> int:
+    if getattr(args, "json", False) and args.dry_run:
+        print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(plan.describe()))
+    if not plan.ok:
+        return EXIT_NOT_SENT
+    if getattr(args, "dry_run", False):
+        return EXIT_OK
+    if not plan.calls:
+        print("Nothing to send.")
+        return EXIT_OK
+    if not args.yes and not _confirmed(f"Send {len(plan.calls):,} calls?"):
+        print("Not sent.")
+        return EXIT_NOT_SENT
+    job_id = jobs.submit(plan)
+    return _report(jobs, await _run_with_progress(jobs, job_id))
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal (standard input may hold the openids); no terminal: refuse."""
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+            tty.write(f"{question} [y/N] ")
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError:
+        _err("no terminal to confirm on: add --yes to send")
+        return False
+
+
+def _followers(args, store, openids: list[str] | None) -> Followers:
+    if openids is not None:
+        return Followers.of(openids)
+    if args.selection:
+        return Followers(selection=args.selection)
+    if args.everyone:
+        return Followers(filter=Filter())
+    scenes = {s.upper() if s.upper().startswith("ADD_SCENE_") else "ADD_SCENE_" + s.upper() for s in args.scene}
+    return Followers(filter=Filter(
+        tags={_tag_id(store, t) for t in args.with_tag}, match_all_tags=args.all_tags,
+        not_tags={_tag_id(store, t) for t in args.without_tag}, untagged=args.untagged,
+        blacklisted=args.blacklisted, text=args.text, scenes=scenes,
+        subscribed_from=_day(args.followed_from), subscribed_to=_day(args.followed_to)))
+
+
+def _day(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%d"))
+    except ValueError:
+        raise UsageError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def _tag_id(store, text: str) -> int:
+    names = store.tag_names()
+    exact = [t for t, name in names.items() if name == text]
+    folded = [t for t, name in names.items() if name.casefold() == text.strip().casefold()]
+    if exact or len(folded) == 1:
+        return (exact or folded)[0]
+    if text.strip().isdigit() and int(text) in names:
+        return int(text)
+    known = ", ".join(sorted(names.values())) or "none: sync the account first"
+    raise UsageError(f"no tag named {text!r} in the cache (tags: {known})")
+
+
+# -- running with a progress bar ----------------------------------------------------------------
+
+async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    console = Console(stderr=True)
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        console.print("Cancelling after the calls in flight (Ctrl-C again to quit at once)...")
+        jobs.cancel(job_id)
+        loop.remove_signal_handler(signal.SIGINT)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    record = jobs.job(job_id)
+    with Progress(TextColumn("[bold]#{task.fields[job]}[/] {task.description}"), BarColumn(),
+                  TaskProgressColumn(), TextColumn("{task.fields[info]}"), console=console) as progress:
+        task = progress.add_task(record.title, total=None, job=job_id, info="")
+
+        def show(event: JobEvent) -> None:
+            progress.update(task, completed=event.calls_done + event.calls_failed, total=event.calls_total,
+                            info=event.progress_text())
+
+        unsubscribe = jobs.subscribe(show, job_id)
+        try:
+            final = await jobs.start(job_id)
+        finally:
+            unsubscribe()
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+        show(final)
+    return final
+
+
+def _report(jobs: JobService, event: JobEvent) -> int:
+    job = f"#{event.job_id}"
+    summary = (f"{event.calls_done:,} calls done, {event.targets_done:,} changes, "
+               f"{event.retries:,} retries")
+    if event.failures_count:
+        failures = jobs.journal.failures(event.job_id)
+        print(f"{len(failures):,} could not be changed:")
+        for f in failures:
+            print(f"  {f.target or '-'}  {f.errcode if f.errcode is not None else '-'}  {f.message}")
+    if event.state == DONE:
+        print(f"Job {job} done: {summary}.")
+        return EXIT_FAILED if event.failures_count else EXIT_OK
+    if event.state in (PAUSED, CANCELLED):
+        when = ""
+        if event.resume_after:
+            when = " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(event.resume_after + 8 * 3600)) + " China time"
+        print(f"Job {job} {event.state}: {event.message}. {summary}.")
+        print(f"Resume it{when}: wxtui jobs resume {event.job_id}")
+        return EXIT_RESUMABLE
+    print(f"Job {job} stopped: {event.message}. {summary}.")
+    print(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
+    return EXIT_FAILED
+
+
+# -- wxtui jobs -----------------------------------------------------------------------------------
+
+def run_jobs(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_jobs(args))
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_NOT_SENT
+
+
+async def _jobs(args) -> int:
+    command = args.jobs_command or "list"
+    async with _account(args) as jobs:
+        if command == "list":
+            return _list(jobs, args.limit)
+        record = jobs.job(args.job_id)
+        if record is None:
+            raise UsageError(f"no job {args.job_id} (see: wxtui jobs list)")
+        if command == "show":
+            return _show(jobs, args.job_id, args.all)
+        if command == "resume":
+            if record.state == DONE:
+                print(f"Job #{record.id} is done; nothing to resume.")
+                return EXIT_OK
+            return _report(jobs, await _run_with_progress(jobs, record.id))
+        if command == "undo":
+            return await _confirm_and_run(jobs, jobs.plan_undo(record.id), args)
+        return await _cancel(jobs, record.id)
+
+
+def _list(jobs: JobService, limit: int) -> int:
+    records = jobs.jobs(limit)
+    if not records:
+        print("No jobs yet.")
+        return EXIT_OK
+    print(f"{'ID':>5}  {'STATE':<9}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
+    for record in records:
+        status = jobs.status(record.id)
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
+        calls = f"{status.calls_done + status.calls_failed:,}/{status.calls_total:,}"
+        print(f"{record.id:>5}  {record.state:<9}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  {record.title}")
+    return EXIT_OK
+
+
+def _show(jobs: JobService, job_id: int, show_all: bool) -> int:
+    record = jobs.job(job_id)
+    status = jobs.status(job_id)
+    print(f"Job #{record.id}: {record.title}")
+    print(f"  state: {record.state}" + (f" ({record.reason})" if record.reason else ""))
+    if record.undo_of:
+        print(f"  undoes job #{record.undo_of}")
+    print(f"  {status.progress_text()}")
+    plan = record.plan
+    if plan:
+        ops = ", ".join(f"{n:,} {op}" for op, n in plan.get("calls_by_op", {}).items())
+        print(f"  plan: {plan.get('targets', 0):,} changes ({ops}); {plan.get('noops', 0):,} skipped as already "
+              f"done; estimated {format_duration(plan.get('estimated_s', 0))}")
+    for label, when in (("created", record.created_at), ("started", record.started_at),
+                        ("finished", record.finished_at)):
+        if when:
+            print(f"  {label}: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}")
+    failures = jobs.journal.failures(job_id, None if show_all else SHOWN_FAILURES)
+    if failures:
+        print(f"  failures ({status.failures_count:,}):")
+        for f in failures:
+            print(f"    {f.target or '-'}  {f.errcode if f.errcode is not None else '-'}  {f.message}")
+        if len(failures) < status.failures_count:
+            print(f"    ... and {status.failures_count - len(failures):,} more (--all)")
+    return EXIT_FAILED if status.failures_count else EXIT_OK
+
+
+async def _cancel(jobs: JobService, job_id: int) -> int:
+    if not jobs.cancel(job_id):
+        print(f"Job #{job_id} is done; nothing to cancel.")
+        return EXIT_OK
+    # Another process may be running it: it reads the request within a second.
+    for _ in range(50):
+        state = jobs.job(job_id).state
+        if state != "running":
+            print(f"Job #{job_id} {state}; resume it with: wxtui jobs resume {job_id}")
+            return EXIT_OK
+        await asyncio.sleep(0.1)
+    # Nobody answered: the process that ran it is gone (a crash); the journal says so now.
+    jobs.journal.set_state(job_id, CANCELLED, reason="cancelled")
+    print(f"Job #{job_id} cancelled; resume it with: wxtui jobs resume {job_id}")
+    return EXIT_OK

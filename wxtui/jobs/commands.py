@@ -1,0 +1,116 @@
+"""Bulk actions from the command line: `wxtui tag|untag|clear-tags|blacklist|unblacklist` and
+`wxtui jobs [list|show|resume|undo|cancel]`.
+
+The followers come from --file (one openid per line), --stdin, a named selection, or filter
+flags over the cache. Every action shows its plan first (the dry run) and asks before sending
+(--yes skips the question). Exit status: 0 all done; 1 something failed (listed); 2 nothing was
+sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
+
+ACTIONS = {
+    "tag": "put a tag on followers",
+    "untag": "take a tag off followers",
+    "clear-tags": "remove every tag of followers",
+    "blacklist": "put followers on the blacklist",
+    "unblacklist": "take followers off the blacklist",
+}
+
+EPILOG = ("Exit status: 0 all done; 1 something failed (listed by openid); 2 nothing was sent (bad "
+          "input, a plan with errors, or declined); 3 paused (a quota ran out) or cancelled: "
+          "resume it with `wxtui jobs resume ID`.")
+
+
+def register(subparsers) -> None:
+    for verb, summary in ACTIONS.items():
+        p = subparsers.add_parser(
+            verb, help=summary, epilog=EPILOG,
+            description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, quota, "
+                        "what would fail) is shown before anything is sent.")
+        if verb in ("tag", "untag"):
+            p.add_argument("--tag", required=True, metavar="NAME", help="the tag, by name (or id)")
+        _followers_options(p)
+        _run_options(p)
+        p.set_defaults(func=_cmd_action, verb=verb)
+
+    jobs = subparsers.add_parser("jobs", help="list bulk-action jobs; show, resume, undo or cancel one",
+                                 description="The account's bulk-action jobs, from its journal.",
+                                 epilog=EPILOG)
+    _account_options(jobs)
+    jobs.set_defaults(func=_cmd_jobs, jobs_command="list", limit=20)
+    sub = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND")
+    listing = sub.add_parser("list", help="the latest jobs (the default)")
+    listing.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    for name, text in (("show", "a job's progress, plan and failures"),
+                       ("resume", "go on with a paused, cancelled, failed or interrupted job"),
+                       ("undo", "run the inverse of a job: what it changed goes back"),
+                       ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
+        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EPILOG)
+        p.add_argument("job_id", type=int, metavar="ID")
+        if name in ("resume", "undo"):
+            _run_options(p, with_account=False, dry_run=name == "undo")
+        if name == "show":
+            p.add_argument("--all", action="store_true", help="list every failure (default: the first 50)")
+    for p in sub.choices.values():
+        _account_options(p, suppress=True)
+
+
+def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    # Accepted before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
+    default = argparse.SUPPRESS if suppress else None
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--account", metavar="NAME", default=default,
+                     help="the account (default: the default account)")
+    who.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                     help="act on the built-in demo emulator (its state lives only in this command)")
+    parser.add_argument("--demo-followers", type=int, default=argparse.SUPPRESS if suppress else 10_000,
+                        metavar="N", help="followers of the demo (default 10,000)")
+
+
+def _run_options(parser: argparse.ArgumentParser, *, with_account: bool = True, dry_run: bool = True) -> None:
+    if dry_run:
+        parser.add_argument("--dry-run", action="store_true", help="show the plan, send nothing")
+        parser.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="calls in flight (default: the account's)")
+    if with_account:
+        _account_options(parser)
+
+
+def _followers_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("followers (one source)")
+    g.add_argument("--file", metavar="PATH", help="openids, one per line (# comments and blank lines ignored)")
+    g.add_argument("--stdin", action="store_true", help="openids on standard input, one per line")
+    g.add_argument("--selection", metavar="NAME", help="a selection saved in the app")
+    g.add_argument("--everyone", action="store_true", help="every follower in the cache")
+    f = parser.add_argument_group("or a filter over the cache (combined with AND)")
+    f.add_argument("--with-tag", action="append", metavar="NAME", default=[], help="carries this tag (repeat: any of them)")
+    f.add_argument("--all-tags", action="store_true", help="with several --with-tag: all of them")
+    f.add_argument("--without-tag", action="append", metavar="NAME", default=[], help="does not carry this tag")
+    f.add_argument("--untagged", action="store_true", help="carries no tag")
+    b = f.add_mutually_exclusive_group()
+    b.add_argument("--blacklisted", action="store_true", default=None, help="on the blacklist")
+    b.add_argument("--not-blacklisted", dest="blacklisted", action="store_false", help="not on the blacklist")
+    f.add_argument("--text", metavar="TEXT", default="", help="remark contains TEXT, or openid starts with it")
+    f.add_argument("--scene", action="append", metavar="SCENE", default=[],
+                   help="subscribe scene, e.g. ADD_SCENE_QR_CODE or qr_code (repeat: any)")
+    f.add_argument("--followed-from", metavar="DATE", help="followed on or after this day (YYYY-MM-DD)")
+    f.add_argument("--followed-to", metavar="DATE", help="followed before this day (YYYY-MM-DD)")
+
+
+def _cmd_action(args: argparse.Namespace) -> int:
+    from .cli_run import run_action
+
+    return run_action(args)
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    from .cli_run import run_jobs
+
+    return run_jobs(args)
