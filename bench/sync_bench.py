@@ -1,0 +1,117 @@
+"""A full sync of a demo account served by the emulator in another process, over loopback HTTP.
+
+    python bench/sync_bench.py --followers 1000000 --latency-ms 30 [--concurrency 8]
+
+The emulator runs in its own process (uvicorn on 127.0.0.1), so the figures of this process
+are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
+  wall_s                      the sync, from the first call to the swapped-in cache
+  calls                       HTTP round trips of the sync (retries and the token included)
+  bound_s                     calls x latency / concurrency: the floor any sync has at this latency
+  wall_over_bound             wall_s / bound_s
+  client_cpu_us_per_follower  CPU time of this process (every thread) during the sync, per follower
+  db_mb                       the cache file (and its WAL) after the sync
+  peak_rss_mb                 this process's peak resident memory
+  emulator_cpu_s              CPU time of the emulator's process (it shares the machine's cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def serve(followers: int, latency_ms: float, seed: int) -> None:
+    """The child process: build the account, print how to reach it, serve until killed."""
+    from wxtui.emulator import Emulator
+    from wxtui.emulator.server import base_url, bind
+    from wxtui.emulator.server import serve as run_server
+
+    emu = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
+    sock = bind("127.0.0.1", 0)
+    acct = emu.account
+    print(json.dumps({"url": base_url(sock), "appid": acct.appid, "secret": acct.secret}), flush=True)
+    run_server(emu, sock)
+
+
+async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: int) -> dict:
+    from wxtui.store import Store
+    from wxtui.sync import Sync
+    from wxtui.wechat.client import WeChatClient
+
+    store = Store.open(cache)
+    try:
+        async with WeChatClient.with_secret(appid, secret, hosts=[url], max_in_flight=concurrency) as client:
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = await Sync(client, store, concurrency=concurrency).run()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        store.close()
+    if not result.ok:
+        raise SystemExit(f"the sync did not finish: {result.message}")
+    return {"followers": result.followers, "wall_s": wall, "calls": result.calls, "cpu_s": cpu}
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        import psutil
+    except ImportError:
+        return None
+    times = psutil.Process(pid).cpu_times()
+    return round(times.user + times.system, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=100_000)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.followers, args.latency_ms, args.seed)
+        return 0
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--followers", str(args.followers),
+         "--latency-ms", str(args.latency_ms), "--seed", str(args.seed)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = json.loads(child.stdout.readline())
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = Path(tmp) / "bench.sqlite"
+            got = asyncio.run(run_sync(endpoint["url"], endpoint["appid"], endpoint["secret"], cache,
+                                       args.concurrency))
+            db_bytes = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        server_cpu = _cpu_of(child.pid)
+    finally:
+        child.terminate()
+        child.wait()
+    bound = got["calls"] * args.latency_ms / 1000 / args.concurrency
+    result = {
+        "followers": got["followers"],
+        "latency_ms": args.latency_ms,
+        "concurrency": args.concurrency,
+        "wall_s": round(got["wall_s"], 2),
+        "calls": got["calls"],
+        "bound_s": round(bound, 2),
+        "wall_over_bound": round(got["wall_s"] / bound, 3) if bound else None,
+        "client_cpu_us_per_follower": round(got["cpu_s"] / max(got["followers"], 1) * 1e6, 2),
+        "db_mb": round(db_bytes / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "emulator_cpu_s": server_cpu,  # the other process, building its demo account included
+    }
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())
