@@ -143,3 +143,26 @@ async def test_a_fatal_error_fails_with_a_clear_message(emu10k, client10k, store
     emu10k.account.verified = False
     result = await Sync(client10k, store).run()
     assert result.status == "failed" and "48001" in result.message and "Traceback" not in result.message
+
+
+def _command(argv: list[str]):
+    import argparse
+
+    from wxtui import sync_command
+
+    parser = argparse.ArgumentParser(prog="wxtui")
+    sync_command.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_the_command_syncs_the_demo_when_no_account_is_configured(capsys):
+    assert _command(["sync", "--followers", "2000", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Synced Acme Coffee (demo): 2,000 followers") and "gone" in out
+
+
+def test_the_command_names_a_missing_account_without_a_traceback(capsys):
+    assert _command(["sync", "--account", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "No account named 'nope'" in err and "Traceback" not in err

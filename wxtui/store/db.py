@@ -73,6 +73,9 @@ class Store(SyncWrites, WriteThrough):
         # NORMAL is safe with WAL (a power cut may lose the last commits, never corrupt); the
         # sync re-fetches whatever a lost commit held.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # The swap at the end of a pass writes ~100 MB to the WAL at 1M followers; give the
+        # space back after the checkpoint instead of keeping a WAL that large for good.
+        conn.execute("PRAGMA journal_size_limit = 67108864")
         store = cls(path, conn)
         with store._lock:
             migrate(store.db)

@@ -20,7 +20,7 @@ def m001_cache(db: Database) -> None:
     # Followers get an INTEGER PRIMARY KEY: views and selections are arrays of these ids.
     # tag_count duplicates what memberships say per follower, so that "untagged" is a partial
     # index (first rows and exact count in milliseconds) instead of a million NOT EXISTS probes.
-    # remark is '' for most followers (70% in real accounts, and in the demo); the partial
+    # remark is '' for most followers (70% in the demo data); the partial
     # index holds only the non-empty ones, so a remark search scans that compact index.
     _execute_all(db, """
         CREATE TABLE tags (

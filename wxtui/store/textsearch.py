@@ -1,10 +1,10 @@
 """Remark and openid search that any user text is safe in (`#`, quotes, `*`, `%`, `_`, `\\`).
 
 Measured on a 1M cache with the demo's 30% of followers carrying a remark (bench/view_bench.py):
-LIKE over the partial index of non-empty remarks scans 300k short strings in ~60 ms, for any
-length of text, Chinese included. FTS5 trigram would answer in ~1 ms but only for 3+ characters
-(most Chinese names are 2, which need LIKE anyway), and it costs ~15 µs per follower at sync
-time and ~260 MB per million remarks: over the sync's whole CPU budget (20 µs per follower).
+LIKE over the partial index of non-empty remarks scans 300k short strings in 25-40 ms, for
+any length of text, Chinese included. FTS5 trigram would answer in ~1 ms but only for 3+ characters
+(most Chinese names are 2, which need LIKE anyway), and building it costs ~15 s and ~260 MB
+per million remarks: most of the sync's CPU budget (20 µs per follower).
 So: LIKE with escaping, on the compact index; text never reaches SQL except as a parameter.
 """
 
