@@ -12,6 +12,8 @@ are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
   db_mb                       the cache file (and its WAL) after the sync
   peak_rss_mb                 this process's peak resident memory
   emulator_cpu_s              CPU time of the emulator's process (it shares the machine's cores)
+  client_only_*               the same figures for the bare client (batchget calls, nothing
+                              stored) on the same emulator, measured first: the machine's floor
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: 
     store = Store.open(cache)
     try:
         async with WeChatClient.with_secret(appid, secret, hosts=[url], max_in_flight=concurrency) as client:
+            baseline = await client_baseline(client, concurrency)
             cpu, wall = time.process_time(), time.perf_counter()
             result = await Sync(client, store, concurrency=concurrency).run()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -56,7 +59,24 @@ async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: 
         store.close()
     if not result.ok:
         raise SystemExit(f"the sync did not finish: {result.message}")
-    return {"followers": result.followers, "wall_s": wall, "calls": result.calls, "cpu_s": cpu}
+    return {"followers": result.followers, "wall_s": wall, "calls": result.calls, "cpu_s": cpu, **baseline}
+
+
+async def client_baseline(client, concurrency: int) -> dict:
+    """The client alone, on the same emulator: batchget calls of 100 with nothing else to do.
+    What it reaches is the ceiling of any sync on this machine (HTTP and JSON on both sides)."""
+    openids = (await client.followers_page()).openids[:20_000]
+    chunks = [openids[i : i + 100] for i in range(0, len(openids), 100)]
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(chunk):
+        async with slots:
+            await client.user_info_batch(chunk)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one(c) for c in chunks))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"baseline_calls": len(chunks), "baseline_wall_s": wall, "baseline_cpu_s": cpu}
 
 
 def _cpu_of(pid: int) -> float | None:
@@ -107,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         "db_mb": round(db_bytes / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "emulator_cpu_s": server_cpu,  # the other process, building its demo account included
+        # The client alone (batchget, nothing stored): its wall over its own bound, and its CPU
+        # per follower; the sync cannot do better than these on this machine.
+        "client_only_wall_over_bound": round(
+            got["baseline_wall_s"] / (got["baseline_calls"] * args.latency_ms / 1000 / args.concurrency), 3)
+        if args.latency_ms else None,
+        "client_only_cpu_us_per_follower": round(got["baseline_cpu_s"] / (got["baseline_calls"] * 100) * 1e6, 2),
     }
     print(json.dumps(result, indent=1))
     return 0

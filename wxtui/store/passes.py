@@ -155,16 +155,26 @@ class SyncWrites:
         elif current != pass_id:
             raise ValueError(f"sync pass {current} is in progress, not {pass_id}")
         conn = self.conn
-        known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
+        # A first sync (empty cache) has no ids to keep: skip the lookup of every openid.
+        if conn.execute("SELECT 1 FROM followers LIMIT 1").fetchone():
+            known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
+        else:
+            known = {}
         next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
         rows, memberships = [], []
+        add_row, add_memberships = rows.append, memberships.extend
         for f in present:
             fid = known.get(f.openid)
             if fid is None:
                 fid, next_id = next_id, next_id + 1
-            tagids = sorted(set(f.tagid_list))
-            rows.append((fid, f.openid, *_fields(f, tagids), now))
-            memberships.extend((fid, t, f.subscribe_time) for t in tagids)
+            tagids = f.tagid_list
+            if len(tagids) > 1:
+                tagids = sorted(set(tagids))
+            t = f.subscribe_time
+            add_row((fid, f.openid, f.remark or "", t, f.subscribe_scene or "", f.language or "",
+                     f.unionid or "", f.qr_scene or 0, f.qr_scene_str or "", len(tagids), now))
+            if tagids:
+                add_memberships((fid, tag, t) for tag in tagids)
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)
         # keeps one row; the memberships are deduplicated when the pass is swapped in.
         conn.executemany(_INSERT_OR_REPLACE.format(table="followers_next"), rows)
