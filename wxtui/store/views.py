@@ -241,8 +241,12 @@ class View:
         elif flt.tags:
             sources.append(_Source(
                 "any tag", sum(counts.get(t, n_all) for t in flt.tags),
-                f"(SELECT DISTINCT follower FROM memberships WHERE tagid IN ({_marks(flt.tags)})) d",
+                # A follower's subscribe_time is the same in each of its memberships, so the pair
+                # is distinct per follower and the order needs no follower row.
+                "(SELECT DISTINCT follower, subscribe_time FROM memberships "
+                f"WHERE tagid IN ({_marks(flt.tags)})) d",
                 "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, per_row=INDEX_ROW + SORT_ROW,
+                sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.follower {d}"},
             ))
         if dates:
             where = " AND ".join(c.sql for c in dates)
