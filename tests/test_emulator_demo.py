@@ -172,5 +172,9 @@ def test_wxtui_emulator_command_serves_and_prints_its_credentials():
         assert httpx.get(f"{url}/cgi-bin/user/get", params={"access_token": token}).json()["total"] == 50
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     assert token not in proc.stderr.read()  # no access log with tokens in it

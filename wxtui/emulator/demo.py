@@ -14,7 +14,7 @@ from array import array
 from wxtui.wechat import limits
 
 from .state import (LANGUAGE_WEIGHTS, LANGUAGES, QR_CODES, QR_SCENE_CODE, SCENE_WEIGHTS, SCENES,
-                    Account, make_openid_suffixes)
+                    UNIONID_SHARE, Account, make_openid_suffixes)
 
 # Followers followed between these instants, more of them recently.
 FIRST_FOLLOW = calendar.timegm((2015, 1, 1, 0, 0, 0))
@@ -28,7 +28,6 @@ REMARKS = (
     "供应商-李", "John Smith", "Lily 林", "批发 王总", "Coffee lover", "李经理", "店员 小周",
     "Grace 黄 VIP", "测试账号", "深圳店 Mike", "广州 VIP 陈", "Zhang Wei", "Emma",
 )
-UNIONID_SHARE = 0.25
 
 # (name, share of followers) or (name, absolute count) for the rare ones.
 DEMO_TAGS: tuple[tuple[str, float | int], ...] = (

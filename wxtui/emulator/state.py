@@ -22,6 +22,8 @@ from .failure import ApiFailure
 from .quotas import Quotas
 
 STAR_TAG_NAME = "星标组"
+FIRST_TAG_ID = 100  # ids of created tags start here and are never reused
+UNIONID_SHARE = 0.25  # followers whose account is bound to an Open Platform account
 LANGUAGES = ("zh_CN", "en", "zh_TW", "zh_HK", "ja", "ko", "fr", "de", "es", "ru")
 LANGUAGE_WEIGHTS = (820, 70, 45, 25, 10, 10, 6, 6, 5, 3)
 SCENES = (
@@ -83,7 +85,7 @@ class Account:
         self._tag_names: dict[int, str] = {limits.STAR_TAG_ID: STAR_TAG_NAME}
         self._members: dict[int, set[int]] = {limits.STAR_TAG_ID: set()}
         self._tag_born: dict[int, float] = {limits.STAR_TAG_ID: 0.0}
-        self._next_tag_id = 100
+        self._next_tag_id = FIRST_TAG_ID
         self._blacklisted: set[int] = set()
         self._sorted: dict[object, list[int]] = {}  # paging order cache, per tag id or "blacklist"
         self.quotas = Quotas(clock)
@@ -134,7 +136,7 @@ class Account:
             bytes(rng.choices(range(len(LANGUAGES)), LANGUAGE_WEIGHTS, k=n)),
             bytes(scenes),
             bytes(rng.randrange(1, len(QR_CODES)) if s == QR_SCENE_CODE else 0 for s in scenes),
-            bytes(rng.random() < 0.25 for _ in range(n)),
+            bytes(rng.random() < UNIONID_SHARE for _ in range(n)),
         )
 
     def remove_followers(self, openids) -> None:
