@@ -45,7 +45,9 @@ def test_file_is_private_wal_and_migrated(tmp_path, monkeypatch):
     try:
         path = paths.cache_db("wx1234567890abcdef")
         assert s.path == path
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        s.set_meta("probe", "1")
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            assert stat.S_IMODE((path.parent / name).stat().st_mode) == 0o600, name
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         applied = {m.name for m in cache_migrations.applied(s.db)}
         assert applied == {m.name for m in cache_migrations._migrations}
