@@ -52,6 +52,15 @@ async def test_overlapping_tagging_calls_on_a_shared_openid_answer_45169(wx, emu
     assert acct.tag_members(tag_b) == set(fans[2:5] + fans[10:12])
 
 
+async def test_a_call_naming_an_openid_twice_is_fine_and_releases_it(wx, emulator):
+    acct = emulator.account
+    fans = acct.follower_openids()
+    emulator.faults.latency_ms = 20
+    assert await wx.post(TAGGING, {"openid_list": [fans[0], fans[1], fans[0]], "tagid": 100}) == OK
+    assert acct.inflight == {}
+    assert {fans[0], fans[1]} <= acct.tag_members(100)
+
+
 async def test_blacklisting_holds_its_openids_against_tagging(wx, emulator):
     acct = emulator.account
     fans = acct.follower_openids()

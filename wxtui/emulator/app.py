@@ -178,12 +178,13 @@ class Emulator:
                 self._api_calls += 1
                 if self._api_calls % faults.invalidate_token_every == 0:
                     self.tokens.invalidate_all()
-            acct = self.tokens.check(request.query_params.get("access_token"))
+            query = request.query_params
+            acct = self.tokens.check(query.get("access_token"))
             self._check_ip(acct, request)
             if endpoint.account_calls and not acct.verified:
                 raise ApiFailure(48001)
             acct.quotas.charge(path)
-            call = Call(request.query_params, await self._body(request, "GET" not in endpoint.methods),
+            call = Call(query, await self._body(request, "GET" not in endpoint.methods),
                         faults.tag_propagation_s)
             payload = endpoint.handler(acct, call)
         except ApiFailure as failure:
@@ -203,7 +204,7 @@ class Emulator:
             await asyncio.sleep(seconds)
         finally:
             inflight.subtract(openids)
-            for o in openids:
+            for o in set(openids):
                 if inflight[o] <= 0:
                     del inflight[o]
 
