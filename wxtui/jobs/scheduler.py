@@ -7,7 +7,9 @@ together: a call whose keys are busy waits while other ready calls go. Calls of 
 all end before its next phase starts.
 
 A call is marked in flight in the journal before it is sent; its result, its effect on the cache
-and its journal record are written in one transaction. What a failure means comes from the
+and its journal record are written in one transaction. Those writes go to one writer thread, in
+order (writer.py), so the event loop keeps sending while SQLite works; a call's slot is free as
+soon as its answer is in, its keys once its result is written. What a failure means comes from the
 family: a bad target splits the call in halves until the bad targets stand alone, a spent quota
 pauses the job with its place kept, a transient failure requeues the call (bounded), anything
 else fails the call or stops the job.
@@ -27,6 +29,7 @@ from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure
                      JobEvent, RateMeter)
 from .journal import CALL_DONE, CALL_FAILED, SPLIT, CallRecord, Journal
 from .operations import CallSpec, OperationTable, Outcome, Verdict, resolve_vars
+from .writer import JournalWriter
 
 log = logging.getLogger("wxtui.jobs")
 
@@ -79,12 +82,15 @@ class Scheduler:
         self.events = EventHub(event_interval, clock)
         self._runs: dict[int, _Run] = {}
         self._busy: set[str] = set()
-        self._in_flight = 0
+        self._in_flight = 0  # calls on the wire
+        self._queued = 0  # calls picked whose answer is not in yet (marked ahead, or on the wire)
+        self._slot_free = asyncio.Condition()
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
         self._latency = 0.0  # seconds per call, moving average (for estimates)
         self._order: deque[int] = deque()  # round-robin of job ids
+        self._writer = JournalWriter(journal.store)
         self._next_poll = 0.0
 
     # -- public -------------------------------------------------------------------------------
@@ -145,6 +151,11 @@ class Scheduler:
             self.cancel(job_id)
         if self._loop_task is not None:
             await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self._writer.close)
+
+    async def _write(self, fn, *args, **kwargs):
+        """A journal write, on the writer thread."""
+        return await self._writer.submit(fn, *args, **kwargs)
 
     # -- the dispatch loop --------------------------------------------------------------------
 
@@ -162,28 +173,19 @@ class Scheduler:
                 self._next_poll = now + STOP_POLL_S
                 for job_id, state in self.journal.stop_requests(self._runs).items():
                     self._stop(job_id, state, state)
-            picked: list[tuple[_Run, _Ready]] = []
-            while self._in_flight + len(picked) < int(self._limit):
+            # Twice the calls in flight are picked: the next ones are marked in the journal
+            # while the current ones are out, so a free slot is used at once.
+            while self._queued < 2 * int(self._limit):
                 choice = self._pick(now)
                 if choice is None:
                     break
-                picked.append(choice)
-                self._busy.update(choice[1].keys)
-                choice[0].in_flight += 1
-            if picked:
-                try:
-                    self.journal.mark_in_flight([ready.call for _, ready in picked])
-                except Exception as exc:  # the journal is unwritable: nothing may be sent
-                    for run, ready in picked:
-                        self._busy.difference_update(ready.keys)
-                        run.in_flight -= 1
-                        self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
-                    picked = []
-                for run, ready in picked:
-                    self._in_flight += 1
-                    task = asyncio.get_running_loop().create_task(self._send(run, ready))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                run, ready = choice
+                self._busy.update(ready.keys)
+                run.in_flight += 1
+                self._queued += 1
+                task = asyncio.get_running_loop().create_task(self._send(run, ready))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             for run in list(self._runs.values()):
                 self._maybe_finish(run)
             if not self._runs:
@@ -309,31 +311,66 @@ class Scheduler:
             if throttled:
                 self._slow_down()
 
-        started = self._clock()
+        outcome: Outcome | None = None
+        on_wire = unsent = False
         try:
             try:
-                with self.family.watch_retries(on_retry):
-                    params = resolve_vars(call.params, run.vars)
-                    output = await op.execute(self.client, params, list(call.targets)) or {}
+                # Committed before the call goes: after a crash, the journal knows it may have.
+                await self._write(self.journal.mark_in_flight, [call])
+                await self._take_slot()
+                on_wire = True
+                if run.stop_state is not None:  # stopped while it waited: it never went
+                    unsent = True
+                else:
+                    started = self._clock()
+                    with self.family.watch_retries(on_retry):
+                        params = resolve_vars(call.params, run.vars)
+                        output = await op.execute(self.client, params, list(call.targets)) or {}
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # sorted by the family into what to do next
-                self._failed(run, ready, self.family.classify(exc), retries)
+                if not on_wire:
+                    raise
+                outcome = self.family.classify(exc)
+                # Stop before the slot is handed on, so no call of this job goes after this one.
+                if outcome.verdict is Verdict.PAUSE:
+                    self._stop(run.job_id, PAUSED, outcome.message, outcome.resume_after)
+                elif outcome.verdict is Verdict.STOP:
+                    self._stop(run.job_id, FAILED, outcome.message)
+            finally:
+                # The answer is in: another call may go while this one's result is written.
+                self._queued -= 1
+                if on_wire:
+                    await self._give_slot()
+                self._wake.set()
+            if unsent:
+                await self._write(self.journal.release, call)
+            elif outcome is None:
+                await self._succeeded(run, ready, params, output, retries, self._clock() - started)
             else:
-                self._succeeded(run, ready, params, output, retries, self._clock() - started)
+                await self._failed(run, ready, outcome, retries)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the journal or the cache could not be written
-            log.exception("job %s: recording call %s failed", run.job_id, call.id)
-            self._stop(run.job_id, FAILED, f"could not record a result: {exc}")
+            log.exception("job %s: journaling call %s failed", run.job_id, call.id)
+            self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
         finally:
             self._busy.difference_update(ready.keys)
-            self._in_flight -= 1
             run.in_flight -= 1
             self._publish(run)
             self._wake.set()
 
-    def _succeeded(self, run: _Run, ready: _Ready, params: dict, output: dict, retries: int,
+    async def _take_slot(self) -> None:
+        async with self._slot_free:
+            await self._slot_free.wait_for(lambda: self._in_flight < int(self._limit))
+            self._in_flight += 1
+
+    async def _give_slot(self) -> None:
+        async with self._slot_free:
+            self._in_flight -= 1
+            self._slot_free.notify()
+
+    async def _succeeded(self, run: _Run, ready: _Ready, params: dict, output: dict, retries: int,
                    elapsed: float) -> None:
         call = ready.call
         op = self.family[call.op]
@@ -349,15 +386,15 @@ class Scheduler:
             def effect() -> None:
                 op.write_through(self.cache, params, targets, output)
 
-        self.journal.finish(call, CALL_DONE, retries=retries, output=output or None, job_vars=job_vars,
-                            effect=effect)
+        await self._write(self.journal.finish, call, CALL_DONE, retries=retries, output=output or None,
+                          job_vars=dict(job_vars) if job_vars is not None else None, effect=effect)
         run.counters.calls_done += 1
         run.counters.targets_done += len(call.targets)
         run.rate.tick()
         self._latency = elapsed if not self._latency else 0.9 * self._latency + 0.1 * elapsed
         self._speed_up()
 
-    def _failed(self, run: _Run, ready: _Ready, outcome: Outcome, retries: int) -> None:
+    async def _failed(self, run: _Run, ready: _Ready, outcome: Outcome, retries: int) -> None:
         call = ready.call
         verdict = outcome.verdict
         counters = run.counters
@@ -365,22 +402,25 @@ class Scheduler:
             half = len(call.targets) // 2
             children = [CallSpec(call.op, call.params, call.targets[:half], call.phase),
                         CallSpec(call.op, call.params, call.targets[half:], call.phase)]
-            self.journal.finish(call, SPLIT, retries=retries, errcode=outcome.code, message=outcome.message,
+            await self._write(self.journal.finish, call, SPLIT, retries=retries, errcode=outcome.code, message=outcome.message,
                                 children=children)
             counters.calls_total += 1  # one call became two
             if run.phase == call.phase:
                 run.exhausted = False  # the halves are new pending rows after last_loaded
             return
         if verdict is Verdict.PAUSE:
-            self.journal.release(call, retries=retries, errcode=outcome.code, message=outcome.message)
+            await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
+                              message=outcome.message)
             self._stop(run.job_id, PAUSED, outcome.message, outcome.resume_after)
             return
         if verdict is Verdict.STOP:
-            self.journal.release(call, retries=retries, errcode=outcome.code, message=outcome.message)
+            await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
+                              message=outcome.message)
             self._stop(run.job_id, FAILED, outcome.message)
             return
         if verdict is Verdict.RETRY_LATER and call.attempts < MAX_ATTEMPTS:
-            self.journal.release(call, retries=retries, errcode=outcome.code, message=outcome.message)
+            await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
+                              message=outcome.message)
             if run.stop_state is None:
                 delay = min(30.0, 0.5 * 2 ** (call.attempts - 1)) * (0.5 + self._rng.random() / 2)
                 run.delayed.append((self._clock() + delay, ready))
@@ -389,7 +429,7 @@ class Scheduler:
         failures = [Failure(t, outcome.code, outcome.message) for t in call.targets]
         if not call.targets:
             failures = [Failure("", outcome.code, outcome.message)]
-        self.journal.finish(call, CALL_FAILED, retries=retries, errcode=outcome.code, message=outcome.message,
+        await self._write(self.journal.finish, call, CALL_FAILED, retries=retries, errcode=outcome.code, message=outcome.message,
                             failures=failures)
         counters.calls_failed += 1
         counters.targets_failed += len(call.targets)
