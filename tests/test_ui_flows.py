@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
-
-from ui_fixtures import app_for, demo_session
+from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
 from wxtui.store import Filter
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.main import MainScreen
 from wxtui.ui.screens.prompts import TagPickerScreen, TextPromptScreen
 
 SIZE = (100, 30)
-
-
-async def ready(pilot) -> MainScreen:
-    """Wait for the main screen with its view, tags and counts loaded."""
-    app = pilot.app
-    for _ in range(200):
-        if isinstance(app.screen, MainScreen) and app.screen.table.source.complete and app.screen.tag_list.entries:
-            break
-        await pilot.pause(0.01)
-    await settle(pilot)
-    return app.screen
-
-
-async def settle(pilot) -> None:
-    """Let workers, jobs and the redraws they cause finish."""
-    app = pilot.app
-    model = app.model
-    for _ in range(500):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if model is None or not model.running_jobs():
-            if not any(not w.is_finished for w in app.workers):
-                break
-        await asyncio.sleep(0.01)
-    await pilot.pause()
-
-
-async def wait_for_screen(pilot, kind):
-    for _ in range(300):
-        if isinstance(pilot.app.screen, kind):
-            return pilot.app.screen
-        await pilot.pause(0.01)
-    raise AssertionError(f"{kind.__name__} did not open; the screen is {pilot.app.screen!r}")
 
 
 async def confirm(pilot) -> ConfirmScreen:
@@ -266,7 +229,8 @@ async def test_create_rename_and_delete_a_tag(tmp_path):
             await pilot.press(*"一二三四五六七八九十一")
             await pilot.pause()
             assert prompt.query_one("#ok").disabled
-            assert "33 bytes" in str(prompt.query_one("#prompt-error").render())
+            assert "Over 30 bytes" in str(prompt.query_one("#prompt-error").render())
+            assert "33/30 bytes" in str(prompt.query_one("#prompt-meter").render())
             await pilot.press("backspace", "enter")
             await settle(pilot)
             created = [t for t, (name, _) in acct.tags().items() if name == "一二三四五六七八九十"]
@@ -329,7 +293,7 @@ async def test_cancel_resume_and_undo_a_blacklist_job(tmp_path):
             screen = await ready(pilot)
             await pilot.press("a")
             await settle(pilot)
-            session.emulator.faults.latency_ms = 200  # 20 calls of 20, 8 at a time: time to cancel
+            session.emulator.faults.latency_ms = 1000  # 20 calls of 20, 8 at a time: time to cancel
             await pilot.press("b")
             await wait_for_screen(pilot, ConfirmScreen)
             await pilot.press("y")

@@ -62,3 +62,172 @@ async def _quick_sync(client, store) -> None:  # TEMPORARY until wxtui.sync land
         black += page.openids
     store.replace_blacklist(black)
     store.refresh_tag_counts()
+
+
+# -- driving the app ---------------------------------------------------------------------------
+
+
+async def ready(pilot):
+    """Wait for the main screen with its view, tags and counts loaded; returns the screen."""
+    from wxtui.ui.screens.main import MainScreen
+
+    app = pilot.app
+    for _ in range(500):
+        screen = app.screen
+        if isinstance(screen, MainScreen) and screen.query("MemberTable") and screen.table.source.complete \
+                and screen.tag_list.entries:
+            break
+        await pilot.pause(0.01)
+    await settle(pilot)
+    return app.screen
+
+
+async def settle(pilot) -> None:
+    """Let workers, jobs and the redraws they cause finish (with a dialog open, the worker that
+    opened it waits for the user: only let the dialog draw)."""
+    import asyncio
+
+    from textual.screen import ModalScreen
+
+    app = pilot.app
+    for _ in range(500):
+        if isinstance(app.screen, ModalScreen):
+            await pilot.pause(0.05)
+            break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        model = app.model
+        if (model is None or not model.running_jobs()) and all(w.is_finished for w in app.workers):
+            break
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
+async def wait_for_screen(pilot, kind):
+    for _ in range(300):
+        if isinstance(pilot.app.screen, kind):
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    raise AssertionError(f"{kind.__name__} did not open; the screen is {pilot.app.screen!r}")
+
+
+# -- the scenes of the snapshot tests and the README's screenshots -----------------------------
+
+
+def snapshot_app(tmp_path: Path):
+    """The app as a user starts it: the session (emulator, cache, sync) opens inside the app."""
+    from wxtui.ui.app import WxtuiApp
+
+    return WxtuiApp(lambda: demo_session(tmp_path), clock=lambda: FIXED_NOW, sync_on_start=False,
+                    cursor_blink=False)
+
+
+async def _quiet(pilot) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def scene_main(pilot) -> None:
+    await ready(pilot)
+    await _quiet(pilot)
+
+
+async def scene_selection_and_filter(pilot) -> None:
+    screen = await ready(pilot)
+    await pilot.press("slash", *"VIP", "enter", "space", "shift+down", "shift+down")
+    await _quiet(pilot)
+
+
+async def scene_blacklist(pilot) -> None:
+    screen = await ready(pilot)
+    screen.tag_list.choose("blacklisted")
+    await _quiet(pilot)
+
+
+async def scene_tag_picker(pilot) -> None:
+    from wxtui.ui.screens.prompts import TagPickerScreen
+
+    await ready(pilot)
+    await pilot.press("space", "shift+down", "t")
+    await wait_for_screen(pilot, TagPickerScreen)
+    await pilot.press(*"vi")
+    await _quiet(pilot)
+
+
+async def scene_confirm(pilot) -> None:
+    from wxtui.ui.screens.confirm import ConfirmScreen
+
+    screen = await ready(pilot)
+    vip = next(e for e in screen.tag_list.tag_entries if e.name == "VIP")
+    screen.tag_list.choose(vip.option_id)
+    await settle(pilot)
+    await pilot.press("a", "b")
+    await wait_for_screen(pilot, ConfirmScreen)
+    await _quiet(pilot)
+
+
+async def scene_new_tag(pilot) -> None:
+    from wxtui.ui.screens.prompts import TextPromptScreen
+
+    screen = await ready(pilot)
+    screen.tag_list.focus()
+    await pilot.press("n")
+    prompt = await wait_for_screen(pilot, TextPromptScreen)
+    prompt.query_one("#prompt-input").value = "深圳南山区科技园旗舰店会员"  # 13 characters, 39 bytes
+    await _quiet(pilot)
+
+
+async def scene_help(pilot) -> None:
+    from wxtui.ui.screens.help import HelpScreen
+
+    await ready(pilot)
+    await pilot.press("question_mark")
+    await wait_for_screen(pilot, HelpScreen)
+    await _quiet(pilot)
+
+
+async def _job_with_failures(pilot):
+    """Tag ten followers, two of whom unfollowed after the sync: WeChat refuses those (40003)."""
+    from wxtui.ui.screens.confirm import ConfirmScreen
+
+    screen = await ready(pilot)
+    acct = pilot.app.session.emulator.account
+    gone = [screen.table.source.row(i).openid for i in (1, 4)]
+    acct.remove_followers(gone)
+    await pilot.press("space", *["shift+down"] * 9, "t")
+    await pilot.pause(0.2)
+    await pilot.press(*"Staff", "enter")
+    await wait_for_screen(pilot, ConfirmScreen)
+    await pilot.press("y")
+    await settle(pilot)
+    return screen
+
+
+async def scene_jobs(pilot) -> None:
+    screen = await _job_with_failures(pilot)
+    screen.jobs_panel.focus()
+    await _quiet(pilot)
+
+
+async def scene_job_detail(pilot) -> None:
+    from wxtui.ui.screens.job_detail import JobDetailScreen
+
+    await _job_with_failures(pilot)
+    await pilot.press("j", "enter")
+    await wait_for_screen(pilot, JobDetailScreen)
+    await _quiet(pilot)
+
+
+SCENES = {
+    "main": scene_main,
+    "selection-and-filter": scene_selection_and_filter,
+    "blacklist": scene_blacklist,
+    "tag-picker": scene_tag_picker,
+    "confirm": scene_confirm,
+    "new-tag": scene_new_tag,
+    "help": scene_help,
+    "jobs": scene_jobs,
+    "job-detail": scene_job_detail,
+}
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}

@@ -14,11 +14,11 @@ import time
 from functools import partial
 from typing import AsyncContextManager, Callable, Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Center, Middle
 from textual.screen import Screen
-from textual.widgets import Label
+from textual.widgets import Input, Label
 
 from wxtui.ui import keys
 
@@ -33,7 +33,7 @@ class WxtuiApp(App):
     def __init__(self, opener: Opener | None = None, *, keymap: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time, sync_on_start: bool | None = None,
                  demo_opener: Opener | None = None, keyring_note: str = "",
-                 watch_css: bool = False) -> None:
+                 cursor_blink: bool = True, watch_css: bool = False) -> None:
         super().__init__(watch_css=watch_css)
         self.opener = opener
         self.demo_opener = demo_opener
@@ -42,6 +42,8 @@ class WxtuiApp(App):
         # None: sync when the cache has never been synced (a new account, the demo).
         self.sync_on_start = sync_on_start
         self.keyring_note = keyring_note
+        # Off for screenshots and slow links: a blinking cursor repaints twice a second.
+        self.cursor_blink = cursor_blink
         self.session = None
         self.model = None
         self._stack = contextlib.AsyncExitStack()
@@ -108,6 +110,10 @@ class WxtuiApp(App):
     def open_demo(self) -> None:
         if self.demo_opener is not None:
             self.open_account(self.demo_opener)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if not self.cursor_blink and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
 
     # -- app-wide actions ---------------------------------------------------------------------
 

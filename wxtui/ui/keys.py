@@ -14,8 +14,12 @@ from __future__ import annotations
 from textual.binding import Binding
 
 APP = [
-    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     Binding("question_mark,f1", "help", "Help", id="help"),
+]
+
+# The main screen's, whichever pane is focused.
+MAIN = [
     Binding("s", "screen.sync", "Sync", id="sync"),
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
@@ -23,11 +27,11 @@ APP = [
 
 MEMBERS = [
     Binding("a", "screen.select_all", "All", id="select_all"),
-    Binding("A", "screen.clear_selection", "None", id="clear_selection"),
+    Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
     Binding("slash", "screen.filter", "Filter", id="filter"),
     Binding("t", "screen.tag", "Tag", id="tag"),
     Binding("u", "screen.untag", "Untag", id="untag"),
-    Binding("c", "screen.clear_tags", "Clear", id="clear_tags"),
+    Binding("c", "screen.clear_tags", "Clear tags", id="clear_tags", show=False),
     Binding("b", "screen.blacklist", "Block", id="blacklist"),
     Binding("B", "screen.unblacklist", "Unblock", id="unblacklist"),
     Binding("e", "screen.export", "Export", id="export", show=False),
@@ -65,7 +69,7 @@ GROUPS: list[tuple[str, list[Binding]]] = [
     ("Followers", TABLE[:3] + MEMBERS),
     ("Tags", TAGS),
     ("Jobs", JOBS),
-    ("Everywhere", APP),
+    ("Everywhere", MAIN + APP),
 ]
 
 # What the command palette offers (every action with a screen-level implementation).

@@ -14,6 +14,14 @@ from wxtui.jobs.events import DONE, RESUMABLE_STATES, RUNNING, Failure, JobEvent
 MAX_SHOWN = 1000  # a DataTable is fine for this many; the CSV export covers the rest
 
 
+def job_facts(e: JobEvent) -> str:
+    """Counts that stay true once the job has stopped (the rate and ETA are the panel's)."""
+    parts = [f"{e.targets_done:,} of {e.targets_total:,} changed" if e.targets_total else "",
+             f"{e.calls_done + e.calls_failed:,} of {e.calls_total:,} calls",
+             "1 retry" if e.retries == 1 else f"{e.retries:,} retries"]
+    return " · ".join(p for p in parts if p)
+
+
 class JobDetailScreen(ModalScreen[str | None]):
     """Answers "resume", "undo", "cancel" or None (closed)."""
 
@@ -33,7 +41,7 @@ class JobDetailScreen(ModalScreen[str | None]):
         e = self.event
         with Vertical(classes="dialog detail"):
             yield Label(f"{e.title} — {e.state}", classes="dialog-title")
-            yield Label(e.progress_text(), classes="meter")
+            yield Label(job_facts(e), classes="meter")
             if e.message:
                 yield Label(e.message, classes="note")
             shown = len(self.failures)

@@ -49,6 +49,8 @@ def entry_filter(entry: TagEntry) -> Filter:
 
 
 class MainScreen(ActionsMixin, Screen):
+    BINDINGS = keys.MAIN
+
     def __init__(self, model: AccountModel) -> None:
         super().__init__()
         self.model = model
@@ -74,7 +76,7 @@ class MainScreen(ActionsMixin, Screen):
                 yield Input(placeholder="/ filter by remark or openid", id="filter")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> MemberTable:
@@ -249,7 +251,6 @@ class MainScreen(ActionsMixin, Screen):
     def action_select_all(self) -> None:
         self.model.selection.select_all(self.view_filter)
         self._selection_changed()
-        self.notify(f"Selected every follower matching: {self.view_filter.describe(self.model.tag_names)}")
 
     def action_clear_selection(self) -> None:
         self.model.selection.clear()

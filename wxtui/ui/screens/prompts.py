@@ -32,8 +32,7 @@ def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
             return "A tag needs a name"
         size = limits.tag_name_bytes(name)
         if size > limits.MAX_TAG_NAME_BYTES:
-            return (f"{size} bytes: WeChat allows {limits.MAX_TAG_NAME_BYTES} "
-                    "(a Chinese character takes 3)")
+            return f"Over {limits.MAX_TAG_NAME_BYTES} bytes (a Chinese character takes 3)"
         if name.casefold() in taken:
             return "A tag with this name exists already"
         return ""

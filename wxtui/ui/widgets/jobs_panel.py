@@ -26,10 +26,10 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def job_line(event: JobEvent) -> Text:
+def job_line(event: JobEvent, title_width: int = 24) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{event.state:<9}", style=_STATE_STYLE.get(event.state, ""))
-    text.append(fmt.fit(event.title, 24) + " ")
+    text.append(fmt.fit(event.title, title_width) + " ")
     text.append(bar(event.fraction), style="bold" if event.state == RUNNING else "")
     text.append(f" {event.fraction * 100:3.0f}%")
     if event.state == RUNNING:
@@ -58,14 +58,25 @@ class JobsPanel(OptionList):
         self.events[event.job_id] = event
         option_id = f"job:{event.job_id}"
         if known:
-            self.replace_option_prompt(option_id, job_line(event))
+            self.replace_option_prompt(option_id, job_line(event, self._title_width()))
             return
-        highlighted = self.highlighted_job_id
-        ordered = sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]
-        self.events = {e.job_id: e for e in ordered}
-        self.set_options(Option(job_line(e), id=f"job:{e.job_id}") for e in ordered)
-        self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
+        self.events = {e.job_id: e for e in sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]}
+        self._redraw()
         self.display = True
+
+    def _title_width(self) -> int:
+        # What the bar, percentage, rate, ETA and counts leave of the line (they take ~55 cells).
+        return max(20, self.size.width - 58)
+
+    def _redraw(self) -> None:
+        highlighted = self.highlighted_job_id
+        width = self._title_width()
+        self.set_options(Option(job_line(e, width), id=f"job:{e.job_id}") for e in self.events.values())
+        self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
+
+    def on_resize(self) -> None:
+        if self.events:
+            self._redraw()
 
     @property
     def highlighted_job_id(self) -> int | None:
