@@ -386,3 +386,44 @@ async def test_import_openids_into_the_selection_and_export_it(tmp_path):
             for row in rows:
                 assert row["tags"] == ";".join(names[t] for t in tagged[row["openid"]])
                 assert row["blacklisted"] == str(int(acct.is_blacklisted(row["openid"])))
+
+
+# -- sync --------------------------------------------------------------------------------------
+
+
+async def test_s_syncs_what_changed_on_wechat(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        store = session.store
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            # Meanwhile, on WeChat: new followers, one unfollows, a new tag on a few.
+            new = acct.add_followers(3)
+            gone = acct.follower_openids()[0]
+            acct.remove_followers([gone])
+            tagid = acct.create_tag("Autumn promo")
+            acct.tag_rows([acct.row(o) for o in new], tagid)
+            await pilot.press("s")
+            await settle(pilot)
+            assert store.tag_names()[tagid] == "Autumn promo"
+            assert set(store.follower_ids(new)) == set(new)
+            assert store.follower_ids([gone]) == {}
+            assert len(screen.table.source) == acct.subscribed_count() == store.follower_count()
+            assert any(e.name == "Autumn promo" and e.count == 3 for e in screen.tag_list.tag_entries)
+            assert screen.header.sync_progress == ""
+            assert any("followers" in n for n in notifications(pilot))
+
+
+async def test_a_new_cache_syncs_on_start(tmp_path):
+    async with demo_session(tmp_path, synced=False) as session:
+        app = app_for(session, sync_on_start=None)  # None: sync when never synced
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(500):
+                if session.store.last_synced_at():
+                    break
+                await pilot.pause(0.02)
+            screen = await ready(pilot)
+            await settle(pilot)
+            assert session.store.follower_count() == session.emulator.account.subscribed_count()
+            assert len(screen.table.source) == session.store.follower_count()

@@ -18,11 +18,10 @@ SYNCED_AT = FIXED_NOW - 2 * 60
 
 async def sync_store(session, synced_at: float = SYNCED_AT) -> None:
     """Fill the session's cache from its emulator."""
-    try:
-        from wxtui.sync import sync_account
-    except ImportError:  # TEMPORARY until wxtui.sync lands
-        sync_account = _quick_sync
-    await sync_account(session.client, session.store)
+    from wxtui.sync import Sync
+
+    result = await Sync(session.client, session.store).run()
+    assert result.ok, result.message
     session.store.set_meta("sync.finished_at", str(synced_at))
 
 
@@ -50,18 +49,6 @@ def app_for(session, **kwargs):
     kwargs.setdefault("clock", lambda: FIXED_NOW)
     kwargs.setdefault("sync_on_start", False)
     return WxtuiApp(opener, **kwargs)
-
-
-async def _quick_sync(client, store) -> None:  # TEMPORARY until wxtui.sync lands
-    store.replace_tags(await client.get_tags())
-    async for page in client.iter_followers():
-        for i in range(0, len(page.openids), 100):
-            store.upsert_followers(await client.user_info_batch(page.openids[i:i + 100]))
-    black = []
-    async for page in client.iter_blacklist():
-        black += page.openids
-    store.replace_blacklist(black)
-    store.refresh_tag_counts()
 
 
 # -- driving the app ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from wxtui.jobs.events import DONE
+from wxtui.jobs.events import DONE, format_duration
 from wxtui.jobs.service import JobService
 from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui import format as fmt
@@ -67,6 +67,18 @@ class ImportResult:
         if self.invalid:
             text += f"; {self.invalid:,} lines are not openids"
         return text
+
+
+def sync_progress_text(event) -> str:
+    """'syncing followers 45,000/100,000 · 0:12 left' for the header."""
+    text = f"syncing {event.phase}"
+    if event.total:
+        text += f" {event.done:,}/{event.total:,}"
+    elif event.done:
+        text += f" {event.done:,}"
+    if event.eta_s is not None and event.eta_s >= 1:
+        text += f" · {format_duration(event.eta_s)} left"
+    return text
 
 
 EXPORT_COLUMNS = ("openid", "remark", "tags", "followed", "scene", "language", "unionid", "blacklisted")
@@ -174,6 +186,19 @@ class AccountModel:
         if target.row_id is not None:
             return list(self.store.openids_of([target.row_id]).values())
         return [openid for chunk in self.selection.iter_openids() for openid in chunk]
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    async def sync(self, progress: Callable[[str], None]):
+        """Pull the account into the cache; progress(text) as it goes. Returns the SyncResult."""
+        from wxtui.sync import Sync
+
+        def on_event(event) -> None:
+            progress(sync_progress_text(event))
+
+        result = await Sync(self.session.client, self.store, on_event=on_event).run()
+        self.refresh_tag_names()
+        return result
 
     # -- import / export ----------------------------------------------------------------------
 

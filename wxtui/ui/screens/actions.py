@@ -20,7 +20,7 @@ from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScre
 from wxtui.wechat import limits
 from wxtui.wechat.errors import WxtuiError, redact
 
-DATA_REFRESH_S = 1.0  # while jobs or a sync change the cache, redraw the data at most this often
+DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
 
 
 def plain_error(exc: BaseException) -> str:
@@ -183,24 +183,32 @@ class ActionsMixin:
 
     # -- sync ---------------------------------------------------------------------------------
 
-    @work(group="sync", exclusive=True)
-    async def action_sync(self) -> None:
+    def action_sync(self) -> None:
+        if any(w.group == "sync" and not w.is_finished for w in self.workers):
+            self.notify("A sync is already running")
+            return
+        self._sync()
+
+    @work(group="sync")
+    async def _sync(self) -> None:
         header = self.header
         header.sync_progress = "syncing…"
-        refresher = self.set_interval(DATA_REFRESH_S, self._refresh_while_busy)
 
         def progress(text: str) -> None:
             header.sync_progress = text
-            self._data_dirty = True
 
         try:
-            summary = await self.model.sync(progress)
+            result = await self.model.sync(progress)
         except Exception as exc:
             self._fail("Sync failed", exc)
         else:
-            self.notify(summary, title="Synced")
+            if result.ok:
+                self.notify(result.message, title="Synced")
+            else:
+                # Paused on a quota or stopped: the sync resumes where it stopped next time.
+                self.notify(redact(result.message), title=f"Sync {result.status}", severity="warning",
+                            timeout=15)
         finally:
-            refresher.stop()
             header.sync_progress = ""
             header.synced_at = self.model.store.last_synced_at()
             self.reload()
