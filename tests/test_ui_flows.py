@@ -427,3 +427,23 @@ async def test_a_new_cache_syncs_on_start(tmp_path):
             await settle(pilot)
             assert session.store.follower_count() == session.emulator.account.subscribed_count()
             assert len(screen.table.source) == session.store.follower_count()
+
+
+async def test_an_action_right_after_select_all_targets_the_whole_selection(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("a", "b")  # no pause: the counts line may not have caught up
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            blacklisted = len(session.emulator.account.blacklist())
+            assert dialog.summary.count + dialog.summary.skipped == session.store.follower_count()
+            assert dialog.summary.skipped == blacklisted
+            await pilot.press("n")
+            await settle(pilot)
+            await pilot.press("A", "b")  # and after clearing: only the follower under the cursor
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.count + dialog.summary.skipped == 1
+            await pilot.press("n")
+            await settle(pilot)
+            assert len(session.emulator.account.blacklist()) == blacklisted

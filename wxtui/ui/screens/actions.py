@@ -38,7 +38,11 @@ class ActionsMixin:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _target(self):
+    async def _target(self):
+        # Counted now, not taken from the counts line: a key pressed right after `a` or `A`
+        # must act on the selection as it is, not as it was a moment ago.
+        self.selected = await asyncio.to_thread(self.model.selection_count)
+        self._show_counts()
         target = self.model.target(self.table.cursor_row, self.selected)
         if target is None:
             self.notify("Nothing to act on: no follower is selected or under the cursor",
@@ -85,7 +89,7 @@ class ActionsMixin:
 
     @work(group="action", exclusive=True)
     async def _tag_flow(self, untag: bool) -> None:
-        target = self._target()
+        target = await self._target()
         if target is None:
             return
         title = f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…"
@@ -107,19 +111,19 @@ class ActionsMixin:
 
     @work(group="action", exclusive=True)
     async def action_clear_tags(self) -> None:
-        target = self._target()
+        target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("clear_tags", target))
 
     @work(group="action", exclusive=True)
     async def action_blacklist(self) -> None:
-        target = self._target()
+        target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("blacklist", target))
 
     @work(group="action", exclusive=True)
     async def action_unblacklist(self) -> None:
-        target = self._target()
+        target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("unblacklist", target))
 
@@ -193,6 +197,11 @@ class ActionsMixin:
     async def _sync(self) -> None:
         header = self.header
         header.sync_progress = "syncing…"
+        first_sync = self.view_total == 0
+        if first_sync:
+            # The pass is swapped in at its end: until then there is nothing to show.
+            self.table.empty_text = "Syncing: the followers appear when the first sync ends"
+            self.table.refresh()
 
         def progress(text: str) -> None:
             header.sync_progress = text
@@ -209,6 +218,8 @@ class ActionsMixin:
                 self.notify(redact(result.message), title=f"Sync {result.status}", severity="warning",
                             timeout=15)
         finally:
+            if first_sync:
+                self.table.empty_text = "No followers here"
             header.sync_progress = ""
             header.synced_at = self.model.store.last_synced_at()
             self.reload()

@@ -41,7 +41,9 @@ MIN_TAGS = 10
 def layout_columns(width: int) -> list[Column]:
     """Columns that fit `width` cells (one space between columns): the openid shortens first,
     then the scene and the date drop; remark and tags share what is left."""
-    openid = OPENID_FULL if width >= 76 else OPENID_SHORT
+    # The whole openid as soon as it fits beside a minimal remark, tags and date column.
+    full = MARK_WIDTH + 1 + OPENID_FULL + 1 + MIN_REMARK + 1 + MIN_TAGS + 1 + DATE_WIDTH
+    openid = OPENID_FULL if width >= full else OPENID_SHORT
     fixed = [Column("mark", "", MARK_WIDTH), Column("openid", "openid", openid)]
     optional = []
     room = width - MARK_WIDTH - 1 - openid - 2 - MIN_REMARK - MIN_TAGS  # remark and tags, 1 space each
