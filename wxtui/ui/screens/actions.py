@@ -197,7 +197,7 @@ class ActionsMixin:
     async def _sync(self) -> None:
         header = self.header
         header.sync_progress = "syncing…"
-        first_sync = self.view_total == 0
+        first_sync = await asyncio.to_thread(self.model.store.follower_count) == 0
         if first_sync:
             # The pass is swapped in at its end: until then there is nothing to show.
             self.table.empty_text = "Syncing: the followers appear when the first sync ends"

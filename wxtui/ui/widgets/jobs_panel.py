@@ -26,7 +26,7 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def job_line(event: JobEvent, title_width: int = 24) -> Text:
+def job_line(event: JobEvent, title_width: int = 24, width: int | None = None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{event.state:<9}", style=_STATE_STYLE.get(event.state, ""))
     text.append(fmt.fit(event.title, title_width) + " ")
@@ -40,6 +40,8 @@ def job_line(event: JobEvent, title_width: int = 24) -> Text:
     text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
     if event.message and event.state != RUNNING:
         text.append(f"  {event.message}", style="italic")
+    if width:
+        text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
     return text
 
 
@@ -58,20 +60,23 @@ class JobsPanel(OptionList):
         self.events[event.job_id] = event
         option_id = f"job:{event.job_id}"
         if known:
-            self.replace_option_prompt(option_id, job_line(event, self._title_width()))
+            self.replace_option_prompt(option_id, job_line(event, self._title_width(), self._line_width()))
             return
         self.events = {e.job_id: e for e in sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]}
         self._redraw()
         self.display = True
 
     def _title_width(self) -> int:
-        # What the bar, percentage, rate, ETA and counts leave of the line (they take ~55 cells).
-        return max(20, self.size.width - 58)
+        # What the state, bar, percentage, rate, ETA and counts leave (about 66 cells).
+        return max(20, min(48, self.size.width - 68))
+
+    def _line_width(self) -> int:
+        return max(20, self.scrollable_content_region.width - 1)
 
     def _redraw(self) -> None:
         highlighted = self.highlighted_job_id
-        width = self._title_width()
-        self.set_options(Option(job_line(e, width), id=f"job:{e.job_id}") for e in self.events.values())
+        title, line = self._title_width(), self._line_width()
+        self.set_options(Option(job_line(e, title, line), id=f"job:{e.job_id}") for e in self.events.values())
         self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
 
     def on_resize(self) -> None:
