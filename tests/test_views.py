@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from store_support import REMARKS, SCENES, TAG_IDS, crafted_model, expected_ids, load
@@ -54,6 +54,7 @@ def every_plan(view):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(flt=filters, sort=sorts)
+@example(flt=Filter(untagged=True, text="\x00"), sort=Sort())  # a forced index and a false condition
 def test_view_matches_reference(cache, flt, sort):
     store, model, ids = cache
     expected = expected_ids(model, ids, flt, sort)

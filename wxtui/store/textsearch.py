@@ -32,7 +32,7 @@ def text_condition(text: str) -> tuple[str, list]:
     if "\x00" in text:
         # SQLite's LIKE stops reading at NUL (then "%" would match everything); no remark
         # or openid holds one.
-        return "0", []
+        return "(f.remark < '')", []  # false for every row, without a constant SQLite folds
     sql = "(f.remark LIKE ? ESCAPE '\\')"
     params: list = [like_pattern(text)]
     if _may_be_openid(text):
