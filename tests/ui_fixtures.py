@@ -120,6 +120,14 @@ async def scene_main(pilot) -> None:
     await _quiet(pilot)
 
 
+async def scene_ansi_theme(pilot) -> None:
+    """The 16-colour theme: what a basic terminal (TEXTUAL_THEME=ansi-dark) shows."""
+    pilot.app.theme = "ansi-dark"
+    await ready(pilot)
+    await pilot.press("space", "down", "down")
+    await _quiet(pilot)
+
+
 async def scene_selection_and_filter(pilot) -> None:
     screen = await ready(pilot)
     await pilot.press("slash", *"VIP", "enter", "space", "shift+down", "shift+down")
@@ -208,6 +216,7 @@ async def scene_job_detail(pilot) -> None:
 
 SCENES = {
     "main": scene_main,
+    "ansi-theme": scene_ansi_theme,
     "selection-and-filter": scene_selection_and_filter,
     "blacklist": scene_blacklist,
     "tag-picker": scene_tag_picker,
