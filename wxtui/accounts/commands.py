@@ -19,13 +19,16 @@ def register(subparsers) -> None:
 
     add = sub.add_parser("add", help="add an account (or replace one with --replace)",
                          description="Add an account. The AppSecret is asked for when stdin is a "
-                                     "terminal, or read from stdin with --secret-stdin.")
+                                     "terminal, or read from stdin with --secret-stdin, and stored in "
+                                     "the OS keyring. On a server without a keyring, give a "
+                                     "--secret-command or set WXTUI_SECRET_<APPID> instead.")
     add.add_argument("name", help="a short name for the account, e.g. acme")
     add.add_argument("--appid", required=True, help="the AppID (wx followed by 16 characters)")
     add.add_argument("--host", action="append", dest="hosts", metavar="URL",
                      help="API host, repeat for failover order (default: api.weixin.qq.com, api2.weixin.qq.com)")
     add.add_argument("--token-source", choices=TOKEN_SOURCES, default="stable",
-                     help="where access tokens come from (default: stable)")
+                     help="where access tokens come from (default: stable; classic invalidates the "
+                          "token of any other system using the account)")
     add.add_argument("--token-command", metavar="CMD", help="token source 'command': prints the token")
     add.add_argument("--token-url", metavar="URL", help="token source 'url': answers the token ({appid} is replaced)")
     add.add_argument("--refresh-command", metavar="CMD",
