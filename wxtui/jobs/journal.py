@@ -308,10 +308,10 @@ class Journal:
 
     def finish(self, call: CallRecord, state: str, *, retries: int = 0, errcode: int | None = None,
                message: str = "", output: dict | None = None, failures: Iterable[Failure] = (),
-               children: Iterable[CallSpec] = (), job_vars: dict | None = None,
-               effect: Callable[[], None] | None = None) -> list[int]:
-        """Record a call's end, its failures, the calls it was split into, the job variables it
-        set and its effect on the cache, all in one transaction. Returns the children's ids."""
+               children: Iterable[CallSpec] = (), job_vars: dict | None = None) -> list[int]:
+        """Record a call's end, its failures, the calls it was split into and the job variables
+        it set, in one transaction (the caller's, which also holds the call's effect on the
+        cache). Returns the children's ids."""
         now = self._clock()
         child_ids = []
         with self.store.transaction():
@@ -335,8 +335,6 @@ class Journal:
             if job_vars is not None:
                 self._write("UPDATE jobs SET vars = ?, updated_at = ? WHERE id = ?",
                                 [_dumps(job_vars), now, call.job_id])
-            if effect is not None:
-                effect()
         call.state = state
         call.retries += retries
         call.errcode, call.message = errcode, message

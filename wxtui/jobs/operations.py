@@ -66,6 +66,9 @@ class Operation:
     write_through: WriteThrough | None = None
     quota_key: str | None = None  # which daily quota it spends (the family's name for it)
     exports: tuple[str, ...] = ()  # outputs that later calls of the job may use as {"$var": name}
+    # The write-through of several calls with equal params equals one over all their targets
+    # (the scheduler then writes calls answered together with one write-through).
+    merge_write_through: bool = False
 
 
 @dataclass(frozen=True)

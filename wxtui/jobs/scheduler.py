@@ -18,6 +18,7 @@ else fails the call or stops the job.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -29,7 +30,7 @@ from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure
                      JobEvent, RateMeter)
 from .journal import CALL_DONE, CALL_FAILED, SPLIT, CallRecord, Journal
 from .operations import CallSpec, OperationTable, Outcome, Verdict, resolve_vars
-from .writer import JournalWriter
+from .writer import Batcher, JournalWriter
 
 log = logging.getLogger("wxtui.jobs")
 
@@ -43,6 +44,16 @@ STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another pr
 class _Ready:
     call: CallRecord
     keys: frozenset[str]
+
+
+@dataclass(slots=True)
+class _Result:
+    """A call's end, waiting to be written with others."""
+
+    call: CallRecord
+    state: str
+    effect: tuple | None  # (operation, params, targets, output) for the cache
+    fields: dict  # the rest of Journal.finish's arguments
 
 
 @dataclass
@@ -91,6 +102,7 @@ class Scheduler:
         self._latency = 0.0  # seconds per call, moving average (for estimates)
         self._order: deque[int] = deque()  # round-robin of job ids
         self._writer = JournalWriter(journal.store)
+        self._results = Batcher(self._writer, self._write_results)
         self._next_poll = 0.0
 
     # -- public -------------------------------------------------------------------------------
@@ -360,6 +372,24 @@ class Scheduler:
             self._publish(run)
             self._wake.set()
 
+    def _write_results(self, results: list["_Result"]) -> None:
+        """On the writer thread, in one transaction: each call's record, then the effects on
+        the cache, merged per operation and parameters where the operation allows it (calls
+        written together never share a target: their keys are held until this is done)."""
+        merged: dict[tuple, list[str]] = {}
+        for result in results:
+            self.journal.finish(result.call, result.state, **result.fields)
+            if result.effect is None:
+                continue
+            op, params, targets, output = result.effect
+            if op.merge_write_through:
+                key = (op.name, json.dumps(params, sort_keys=True, ensure_ascii=False))
+                merged.setdefault(key, []).extend(targets)
+            else:
+                op.write_through(self.cache, params, list(targets), output)
+        for (name, params), targets in merged.items():
+            self.family[name].write_through(self.cache, json.loads(params), targets, {})
+
     async def _take_slot(self) -> None:
         async with self._slot_free:
             await self._slot_free.wait_for(lambda: self._in_flight < int(self._limit))
@@ -379,15 +409,9 @@ class Scheduler:
         if exported:
             run.vars.update(exported)
             job_vars = run.vars
-        effect = None
-        if op.write_through is not None and self.cache is not None:
-            targets = list(call.targets)
-
-            def effect() -> None:
-                op.write_through(self.cache, params, targets, output)
-
-        await self._write(self.journal.finish, call, CALL_DONE, retries=retries, output=output or None,
-                          job_vars=dict(job_vars) if job_vars is not None else None, effect=effect)
+        effect = (op, params, call.targets, output) if op.write_through and self.cache is not None else None
+        await self._results.add(_Result(call, CALL_DONE, effect, dict(
+            retries=retries, output=output or None, job_vars=dict(job_vars) if job_vars is not None else None)))
         run.counters.calls_done += 1
         run.counters.targets_done += len(call.targets)
         run.rate.tick()
@@ -402,8 +426,8 @@ class Scheduler:
             half = len(call.targets) // 2
             children = [CallSpec(call.op, call.params, call.targets[:half], call.phase),
                         CallSpec(call.op, call.params, call.targets[half:], call.phase)]
-            await self._write(self.journal.finish, call, SPLIT, retries=retries, errcode=outcome.code, message=outcome.message,
-                                children=children)
+            await self._results.add(_Result(call, SPLIT, None, dict(
+                retries=retries, errcode=outcome.code, message=outcome.message, children=children)))
             counters.calls_total += 1  # one call became two
             if run.phase == call.phase:
                 run.exhausted = False  # the halves are new pending rows after last_loaded
@@ -429,8 +453,8 @@ class Scheduler:
         failures = [Failure(t, outcome.code, outcome.message) for t in call.targets]
         if not call.targets:
             failures = [Failure("", outcome.code, outcome.message)]
-        await self._write(self.journal.finish, call, CALL_FAILED, retries=retries, errcode=outcome.code, message=outcome.message,
-                            failures=failures)
+        await self._results.add(_Result(call, CALL_FAILED, None, dict(
+            retries=retries, errcode=outcome.code, message=outcome.message, failures=failures)))
         counters.calls_failed += 1
         counters.targets_failed += len(call.targets)
         counters.add_failures(failures)

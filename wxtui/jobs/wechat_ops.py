@@ -162,13 +162,14 @@ def _no_keys(params: dict, targets) -> tuple:
 
 OPERATIONS = (
     Operation("tag", limits.TAGGING_BATCH, _tag, "tag", inverse=_inverse_tag,
-              write_through=_cache_tagged, quota_key=TAGGING_PATH),
+              write_through=_cache_tagged, quota_key=TAGGING_PATH, merge_write_through=True),
     Operation("untag", limits.TAGGING_BATCH, _untag, "untag", inverse=_inverse_untag,
-              write_through=_cache_untagged, quota_key=UNTAGGING_PATH),
+              write_through=_cache_untagged, quota_key=UNTAGGING_PATH, merge_write_through=True),
     Operation("blacklist", limits.BLACKLIST_BATCH, _blacklist, "blacklist", inverse=_inverse_blacklist,
-              write_through=_cache_blacklisted, quota_key=BLACKLIST_PATH),
+              write_through=_cache_blacklisted, quota_key=BLACKLIST_PATH, merge_write_through=True),
     Operation("unblacklist", limits.BLACKLIST_BATCH, _unblacklist, "unblacklist",
-              inverse=_inverse_unblacklist, write_through=_cache_unblacklisted, quota_key=UNBLACKLIST_PATH),
+              inverse=_inverse_unblacklist, write_through=_cache_unblacklisted, quota_key=UNBLACKLIST_PATH,
+              merge_write_through=True),
     Operation("create_tag", 0, _create_tag, "create tag", conflict_keys=_no_keys, inverse=_inverse_create,
               write_through=_cache_created, quota_key=API + "/tags/create", exports=("tagid",)),
     Operation("rename_tag", 0, _rename_tag, "rename tag", conflict_keys=_no_keys, inverse=_inverse_rename,
