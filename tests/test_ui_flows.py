@@ -447,3 +447,113 @@ async def test_an_action_right_after_select_all_targets_the_whole_selection(tmp_
             await pilot.press("n")
             await settle(pilot)
             assert len(session.emulator.account.blacklist()) == blacklisted
+
+
+# -- keys, palette, first run ------------------------------------------------------------------
+
+
+async def test_a_keymap_remaps_bindings_and_help_shows_it(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from wxtui.ui.screens.help import HelpScreen, key_table
+
+    async with demo_session(tmp_path) as session:
+        app = app_for(session, keymap={"tag": "ctrl+t", "blacklist": "x"})
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("t")  # no longer bound
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, MainScreen)
+            await pilot.press("ctrl+t")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press("escape", "x")
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.title == "Blacklist followers"
+            await pilot.press("n", "question_mark")
+            help_screen = await wait_for_screen(pilot, HelpScreen)
+            console = Console(width=100, record=True, file=io.StringIO())
+            console.print(key_table(help_screen.keymap))
+            text = console.export_text()
+            assert "ctrl+t" in text and "Tag the selected followers" in text
+
+
+async def test_the_command_palette_runs_an_action(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"blacklist the sel")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.title == "Blacklist followers"
+
+
+async def test_a_click_on_the_mark_column_selects(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            table = screen.table
+            await pilot.click(table, offset=(0, 3))  # line 0 holds the column titles
+            await settle(pilot)
+            assert table.cursor == 2
+            assert session.store.selection("main").contained([table.source.id_at(2)]) == {table.source.id_at(2)}
+
+
+async def test_first_run_adds_an_account_with_its_secret_in_the_keyring(tmp_path, memory_keyring, emu):
+    from textual.widgets import Input
+
+    from wxtui.config import load_config
+    from wxtui.ui.app import WxtuiApp
+    from wxtui.ui.screens.first_run import FirstRunScreen
+
+    app = WxtuiApp(None, sync_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, FirstRunScreen)
+        screen.query_one("#name", Input).value = "acme"
+        screen.query_one("#appid", Input).value = "wx12"  # refused, nothing saved
+        screen.query_one("#secret", Input).value = emu.account.secret
+        screen.query_one("#secret", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "not an AppID" in str(screen.query_one("#add-error").render())
+        assert load_config().accounts == {}
+        screen.query_one("#appid", Input).value = emu.account.appid
+        screen.query_one("#secret", Input).focus()
+        await pilot.press("enter")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, MainScreen):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(pilot.app.screen, MainScreen)
+        assert load_config().default_account().appid == emu.account.appid
+        assert memory_keyring.entries[("wxtui", emu.account.appid)] == emu.account.secret
+        assert pilot.app.screen.header.account == "acme"
+
+
+async def test_first_run_opens_the_demo(tmp_path):
+    import contextlib
+
+    from wxtui.ui.app import WxtuiApp
+    from wxtui.ui.screens.first_run import FirstRunScreen
+
+    @contextlib.asynccontextmanager
+    async def small_demo():
+        async with demo_session(tmp_path, followers=50, synced=False) as session:
+            yield session
+
+    app = WxtuiApp(None, demo_opener=small_demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, FirstRunScreen)
+        await pilot.press("d")
+        for _ in range(300):
+            if isinstance(pilot.app.screen, MainScreen) and pilot.app.session.store.last_synced_at():
+                break
+            await pilot.pause(0.02)
+        screen = await ready(pilot)
+        assert len(screen.table.source) == pilot.app.session.emulator.account.subscribed_count()

@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
             yield Label("Keys", classes="dialog-title")
-            yield Static(key_table(self.keymap))
+            yield Static(key_table(self.keymap), id="keys")
             for note in NOTES:
                 yield Static(note, classes="note")
             yield Label("esc closes", classes="meter")
