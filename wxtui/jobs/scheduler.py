@@ -1,18 +1,19 @@
 """The scheduler: one per account, running the calls of every journaled job of that account.
 
-It keeps up to `concurrency` calls in flight across all jobs, halving that number when the
-service says "slow down" (the family reports it through `watch_retries`) and growing it back by
-one per round of successes. Two calls that share a conflict key (an openid) are never in flight
-together: a call whose keys are busy waits while other ready calls go. Calls of a job's phase
-all end before its next phase starts.
+It keeps up to `concurrency` calls on the wire across all jobs, halving that number when the
+service says "slow down" (the family reports it through `watch_retries`) and growing it back
+as calls succeed (throttle.py). Two calls that share a conflict key (an openid) are never in
+flight together: a call whose keys are busy waits while other ready calls go. Calls of a job's
+phase all end before its next phase starts (runs.py).
 
 A call is marked in flight in the journal before it is sent; its result, its effect on the cache
 and its journal record are written in one transaction. Those writes go to one writer thread, in
-order (writer.py), so the event loop keeps sending while SQLite works; a call's slot is free as
-soon as its answer is in, its keys once its result is written. What a failure means comes from the
-family: a bad target splits the call in halves until the bad targets stand alone, a spent quota
-pauses the job with its place kept, a transient failure requeues the call (bounded), anything
-else fails the call or stops the job.
+order (writer.py), so the event loop keeps sending while SQLite works: the next calls are marked
+while the current ones are out, a call's slot is free as soon as its answer is in, and its keys
+once its result is written. What a failure means comes from the family: a bad target splits the
+call in halves until the bad targets stand alone, a spent quota pauses the job with its place
+kept, a transient failure requeues the call (bounded), anything else fails the call or stops
+the job.
 """
 
 from __future__ import annotations
@@ -23,27 +24,21 @@ import logging
 import random
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure, JobCounters,
                      JobEvent, RateMeter)
 from .journal import CALL_DONE, CALL_FAILED, SPLIT, CallRecord, Journal
 from .operations import CallSpec, OperationTable, Outcome, Verdict, resolve_vars
+from .runs import JobRun, Ready
+from .throttle import AdaptiveLimit
 from .writer import Batcher, JournalWriter
 
 log = logging.getLogger("wxtui.jobs")
 
-WINDOW = 512  # pending calls of a job held in memory
-LOOKAHEAD = 256  # how far past busy calls the scheduler looks for one it may send
 MAX_ATTEMPTS = 6  # sends of one call before a transient failure counts as a failure
 STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another process
-
-
-@dataclass(slots=True)
-class _Ready:
-    call: CallRecord
-    keys: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -56,27 +51,6 @@ class _Result:
     fields: dict  # the rest of Journal.finish's arguments
 
 
-@dataclass
-class _Run:
-    """A job while it runs."""
-
-    job_id: int
-    title: str
-    vars: dict
-    counters: JobCounters
-    rate: RateMeter
-    phase: int | None = None
-    window: deque[_Ready] = field(default_factory=deque)
-    last_loaded: int = 0
-    exhausted: bool = False  # no pending call beyond last_loaded in this phase
-    in_flight: int = 0
-    delayed: list[tuple[float, _Ready]] = field(default_factory=list)
-    stop_state: str | None = None  # PAUSED / CANCELLED / FAILED once asked to stop
-    stop_reason: str = ""
-    resume_after: float | None = None
-    finished: asyncio.Future | None = None
-
-
 class Scheduler:
     def __init__(self, family: OperationTable, client: Any, journal: Journal, *, cache: Any = None,
                  concurrency: int | None = None, event_interval: float = 0.2,
@@ -86,16 +60,13 @@ class Scheduler:
         self.journal = journal
         self.cache = cache
         self.max_concurrency = max(1, concurrency or getattr(client, "max_in_flight", 8))
-        self._limit = float(self.max_concurrency)
-        self._last_decrease = -1e9
+        self._limit = AdaptiveLimit(self.max_concurrency, clock)
         self._clock = clock
         self._rng = random.Random(seed)
         self.events = EventHub(event_interval, clock)
-        self._runs: dict[int, _Run] = {}
+        self._runs: dict[int, JobRun] = {}
         self._busy: set[str] = set()
-        self._in_flight = 0  # calls on the wire
         self._queued = 0  # calls picked whose answer is not in yet (marked ahead, or on the wire)
-        self._slot_free = asyncio.Condition()
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
@@ -109,12 +80,13 @@ class Scheduler:
 
     @property
     def concurrency(self) -> int:
-        """Calls allowed in flight now (adapted between 1 and max_concurrency)."""
-        return int(self._limit)
+        """Calls allowed on the wire now (adapted between 1 and max_concurrency)."""
+        return self._limit.value
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        """Calls on the wire now."""
+        return self._limit.on_wire
 
     def seconds_per_call(self) -> float:
         """Average latency seen, or 0 when nothing was sent yet."""
@@ -132,8 +104,8 @@ class Scheduler:
         if record is None:
             raise LookupError(f"no job {job_id}")
         self.journal.requeue_in_flight(job_id)
-        run = _Run(job_id, record.title, dict(record.vars), self._counters(job_id),
-                   RateMeter(clock=self._clock))
+        run = JobRun(job_id, record.title, dict(record.vars), self._counters(job_id),
+                     RateMeter(clock=self._clock), self.journal, self.family)
         run.finished = asyncio.get_running_loop().create_future()
         self._runs[job_id] = run
         self._order.append(job_id)
@@ -187,7 +159,7 @@ class Scheduler:
                     self._stop(job_id, state, state)
             # Twice the calls in flight are picked: the next ones are marked in the journal
             # while the current ones are out, so a free slot is used at once.
-            while self._queued < 2 * int(self._limit):
+            while self._queued < 2 * self._limit.value:
                 choice = self._pick(now)
                 if choice is None:
                     break
@@ -210,7 +182,7 @@ class Scheduler:
             except asyncio.TimeoutError:
                 pass
 
-    def _pick(self, now: float) -> tuple[_Run, _Ready] | None:
+    def _pick(self, now: float) -> tuple[JobRun, Ready] | None:
         """The next sendable call, taking jobs in turn."""
         for _ in range(len(self._order)):
             job_id = self._order[0]
@@ -218,73 +190,24 @@ class Scheduler:
             run = self._runs.get(job_id)
             if run is None or run.stop_state is not None:
                 continue
-            ready = self._take(run, now)
+            ready = run.take(self._busy, now)
             if ready is not None:
                 return run, ready
         return None
 
-    def _take(self, run: _Run, now: float) -> _Ready | None:
-        if run.delayed:
-            due = [d for d in run.delayed if d[0] <= now]
-            if due:
-                run.delayed = [d for d in run.delayed if d[0] > now]
-                run.window.extendleft(r for _, r in reversed(due))
-        if run.phase is None or (not run.window and run.exhausted and not run.in_flight and not run.delayed):
-            if not self._advance_phase(run):
-                return None
-        if len(run.window) < WINDOW // 2 and not run.exhausted:
-            self._refill(run)
-        busy = self._busy
-        for index, ready in enumerate(run.window):
-            if index >= LOOKAHEAD:
-                break
-            if busy.isdisjoint(ready.keys):
-                del run.window[index]
-                return ready
-        return None
-
-    def _advance_phase(self, run: _Run) -> bool:
-        """Move to the lowest phase with calls to send; False when none is left (or the current
-        phase still has calls out)."""
-        if run.in_flight or run.delayed or run.window:
-            return False
-        phase = self.journal.open_phase(run.job_id)
-        if phase is None:
-            return False
-        if phase != run.phase:
-            run.phase, run.last_loaded = phase, 0
-        run.exhausted = False
-        self._refill(run)
-        return bool(run.window)
-
-    def _refill(self, run: _Run) -> None:
-        calls = self.journal.pending_calls(run.job_id, run.phase, run.last_loaded, WINDOW - len(run.window))
-        if not calls:
-            run.exhausted = True
-            return
-        run.last_loaded = calls[-1].id
-        for call in calls:
-            op = self.family[call.op]
-            run.window.append(_Ready(call, frozenset(op.conflict_keys(call.params, call.targets))))
-
     def _next_delay(self, now: float) -> float | None:
-        due = [d[0] for run in self._runs.values() for d in run.delayed]
+        due = [when for run in self._runs.values() if (when := run.next_due()) is not None]
         return max(0.0, min(due) - now) if due else None
 
-    def _maybe_finish(self, run: _Run) -> None:
+    def _maybe_finish(self, run: JobRun) -> None:
         if run.in_flight:
             return
         if run.stop_state is not None:
             self._end(run, run.stop_state, run.stop_reason, run.resume_after)
-            return
-        if run.window or run.delayed:
-            return
-        if run.phase is not None and not run.exhausted:
-            return
-        if self.journal.open_phase(run.job_id) is None:
+        elif (run.phase is None or run.phase_drained()) and self.journal.open_phase(run.job_id) is None:
             self._end(run, DONE, "")
 
-    def _end(self, run: _Run, state: str, reason: str, resume_after: float | None = None) -> None:
+    def _end(self, run: JobRun, state: str, reason: str, resume_after: float | None = None) -> None:
         self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
         self._runs.pop(run.job_id, None)
         try:
@@ -300,18 +223,14 @@ class Scheduler:
         run = self._runs.get(job_id)
         if run is None:
             return False
-        if run.stop_state is None:
-            run.stop_state, run.stop_reason, run.resume_after = state, reason, resume_after
-            # Calls held in memory stay pending in the journal: a resume reloads them.
-            run.window.clear()
-            run.delayed.clear()
+        if run.stop(state, reason, resume_after):
             self._publish(run, force=True)
         self._kick()
         return True
 
     # -- one call -----------------------------------------------------------------------------
 
-    async def _send(self, run: _Run, ready: _Ready) -> None:
+    async def _send(self, run: JobRun, ready: Ready) -> None:
         call = ready.call
         op = self.family[call.op]
         retries = 0
@@ -321,7 +240,7 @@ class Scheduler:
             retries += 1
             run.counters.retries += 1
             if throttled:
-                self._slow_down()
+                self._limit.slow_down(self._latency)
 
         outcome: Outcome | None = None
         on_wire = unsent = False
@@ -329,7 +248,7 @@ class Scheduler:
             try:
                 # Committed before the call goes: after a crash, the journal knows it may have.
                 await self._write(self.journal.mark_in_flight, [call])
-                await self._take_slot()
+                await self._limit.acquire()
                 on_wire = True
                 if run.stop_state is not None:  # stopped while it waited: it never went
                     unsent = True
@@ -353,7 +272,7 @@ class Scheduler:
                 # The answer is in: another call may go while this one's result is written.
                 self._queued -= 1
                 if on_wire:
-                    await self._give_slot()
+                    await self._limit.release()
                 self._wake.set()
             if unsent:
                 await self._write(self.journal.release, call)
@@ -390,17 +309,7 @@ class Scheduler:
         for (name, params), targets in merged.items():
             self.family[name].write_through(self.cache, json.loads(params), targets, {})
 
-    async def _take_slot(self) -> None:
-        async with self._slot_free:
-            await self._slot_free.wait_for(lambda: self._in_flight < int(self._limit))
-            self._in_flight += 1
-
-    async def _give_slot(self) -> None:
-        async with self._slot_free:
-            self._in_flight -= 1
-            self._slot_free.notify()
-
-    async def _succeeded(self, run: _Run, ready: _Ready, params: dict, output: dict, retries: int,
+    async def _succeeded(self, run: JobRun, ready: Ready, params: dict, output: dict, retries: int,
                    elapsed: float) -> None:
         call = ready.call
         op = self.family[call.op]
@@ -416,9 +325,9 @@ class Scheduler:
         run.counters.targets_done += len(call.targets)
         run.rate.tick()
         self._latency = elapsed if not self._latency else 0.9 * self._latency + 0.1 * elapsed
-        self._speed_up()
+        self._limit.speed_up()
 
-    async def _failed(self, run: _Run, ready: _Ready, outcome: Outcome, retries: int) -> None:
+    async def _failed(self, run: JobRun, ready: Ready, outcome: Outcome, retries: int) -> None:
         call = ready.call
         verdict = outcome.verdict
         counters = run.counters
@@ -429,18 +338,11 @@ class Scheduler:
             await self._results.add(_Result(call, SPLIT, None, dict(
                 retries=retries, errcode=outcome.code, message=outcome.message, children=children)))
             counters.calls_total += 1  # one call became two
-            if run.phase == call.phase:
-                run.exhausted = False  # the halves are new pending rows after last_loaded
+            run.split_into_pending(call.phase)
             return
-        if verdict is Verdict.PAUSE:
+        if verdict in (Verdict.PAUSE, Verdict.STOP):  # the job was stopped when the answer came
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
                               message=outcome.message)
-            self._stop(run.job_id, PAUSED, outcome.message, outcome.resume_after)
-            return
-        if verdict is Verdict.STOP:
-            await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
-                              message=outcome.message)
-            self._stop(run.job_id, FAILED, outcome.message)
             return
         if verdict is Verdict.RETRY_LATER and call.attempts < MAX_ATTEMPTS:
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
@@ -460,19 +362,6 @@ class Scheduler:
         counters.add_failures(failures)
         run.rate.tick()
 
-    # -- concurrency --------------------------------------------------------------------------
-
-    def _slow_down(self) -> None:
-        """Halve the calls in flight, at most once per round trip (as TCP does per RTT)."""
-        now = self._clock()
-        if now - self._last_decrease >= max(self._latency, 0.05):
-            self._limit = max(1.0, self._limit / 2)
-            self._last_decrease = now
-
-    def _speed_up(self) -> None:
-        if self._limit < self.max_concurrency:
-            self._limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
-
     # -- events -------------------------------------------------------------------------------
 
     def _counters(self, job_id: int) -> JobCounters:
@@ -490,7 +379,7 @@ class Scheduler:
         c.failures = self.journal.failures(job_id, limit=200)
         return c
 
-    def _event(self, run: _Run, *, state: str | None = None, message: str | None = None) -> JobEvent:
+    def _event(self, run: JobRun, *, state: str | None = None, message: str | None = None) -> JobEvent:
         c = run.counters
         rate = run.rate.rate()
         remaining = c.calls_total - c.calls_done - c.calls_failed
@@ -507,6 +396,6 @@ class Scheduler:
             resume_after=run.resume_after,
         )
 
-    def _publish(self, run: _Run, force: bool = False) -> None:
+    def _publish(self, run: JobRun, force: bool = False) -> None:
         if run.job_id in self._runs:
             self.events.publish(self._event(run), force=force)
