@@ -85,7 +85,10 @@ class WxtuiApp(App):
             self.set_keymap(self.keymap)
         self.model = AccountModel(session, self.clock)
         screen = MainScreen(self.model)
-        await self.switch_screen(screen) if isinstance(self.screen, MainScreen) else await self.push_screen(screen)
+        if len(self.screen_stack) > 1:  # the first-run screen, or another account's
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
         sync = self.sync_on_start
         if sync is None:
             sync = session.store.last_synced_at() is None

@@ -58,7 +58,8 @@ class MainScreen(ActionsMixin, Screen):
         self.text = ""
         self.view_filter = Filter()
         self.shown_filter: Filter | None = None  # the filter of the rows on screen
-        self.view_total: int | None = None
+        self.view_total: int | None = None  # followers in the cache
+        self.matching: int | None = None  # followers in the view (None while counting)
         self.selected = 0
         self._view: View | None = None
         self._debounce: Timer | None = None
@@ -185,8 +186,7 @@ class MainScreen(ActionsMixin, Screen):
         self.table.focus()
 
     def current_filter(self) -> Filter:
-        base = entry_filter(self.entry)
-        return Filter(tags=base.tags, untagged=base.untagged, blacklisted=base.blacklisted, text=self.text)
+        return replace(entry_filter(self.entry), text=self.text)
 
     def load_view(self, keep_cursor: bool = False) -> None:
         if self._view is not None:
@@ -204,18 +204,18 @@ class MainScreen(ActionsMixin, Screen):
                 first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
                 self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=keep_cursor)
                 self.shown_filter = view.filter
-                self._show_counts(matching=None)
+                self.matching = None
+                self._show_counts()
             ids = await asyncio.to_thread(view.row_ids)
         except QueryCancelled:
             return
         self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
         self.shown_filter = view.filter
-        self._show_counts(matching=len(ids))
+        self.matching = len(ids)
+        self._show_counts()
 
-    def _show_counts(self, matching: int | None = -1) -> None:
-        if matching != -1:
-            self._matching = matching
-        matching = getattr(self, "_matching", None)
+    def _show_counts(self) -> None:
+        matching = self.matching
         parts = []
         if matching is None:
             parts.append("counting…")
