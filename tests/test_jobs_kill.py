@@ -91,7 +91,9 @@ def test_sigkill_at_random_points_then_resume_ends_exact(server, monkeypatch):
             proc = wxtui("jobs", "resume", str(job_id))
             kill_when(proc, db, job_id - 1, point)
             resent |= in_flight_openids(db, job_id)
-        assert len(resent) <= 2 * 8 * 50
+        # In flight in the journal: on the wire (8), marked just ahead of a free slot (8 more), or
+        # answered with the result not yet committed: a few rounds of calls, never the job.
+        assert len(resent) <= len(points) * 4 * 8 * 50
         assert subprocess.run([sys.executable, "-m", "wxtui", "jobs", "resume", str(job_id)],
                               capture_output=True, timeout=120).returncode == 0
         calls = dict(db.execute("SELECT state, count(*) FROM job_calls WHERE job_id = ? GROUP BY state", [job_id]))
