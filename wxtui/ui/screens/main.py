@@ -29,7 +29,7 @@ from wxtui.ui.widgets.member_table import MemberTable
 from wxtui.ui.widgets.tag_list import TagEntry, TagList
 
 FIRST_ROWS = 80  # more than a screenful of the tallest terminal; the full id list follows
-FILTER_DEBOUNCE_S = 0.02  # a burst of keystrokes costs one query (a newer one cancels the older)
+FILTER_DEBOUNCE_S = 0.01  # a burst of keystrokes costs one query (a newer one cancels the older)
 
 
 class MemberBrowser(Vertical):
