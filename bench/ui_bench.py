@@ -59,14 +59,17 @@ def ensure_cache(path: Path, followers: int, seed: int) -> float:
 async def measure_app(cache: Path, started_at: float) -> dict:
     import contextlib
 
+    import httpx
+
     from wxtui.session import Session
     from wxtui.store import Store
     from wxtui.ui.app import WxtuiApp
     from wxtui.wechat.client import WeChatClient
 
     store = Store.open(cache)
-    # A client that is never called: the bench measures the screen, not the network.
-    client = WeChatClient.with_secret("wx00000000000000aa", "0" * 32)
+    # The bench measures the screen, not the network: every call is refused at once.
+    refuse = httpx.MockTransport(lambda request: httpx.Response(200, json={"errcode": 48001}))
+    client = WeChatClient.with_secret("wx00000000000000aa", "0" * 32, transport=refuse)
 
     @contextlib.asynccontextmanager
     async def opener():

@@ -557,3 +557,24 @@ async def test_first_run_opens_the_demo(tmp_path):
             await pilot.pause(0.02)
         screen = await ready(pilot)
         assert len(screen.table.source) == pilot.app.session.emulator.account.subscribed_count()
+
+
+async def test_a_spent_quota_pauses_the_job_and_the_header_says_so(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        acct.set_quota("/cgi-bin/tags/members/batchtagging", 2)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            assert screen.header.quota == "quota low: 2 calls left today" and screen.header.quota_warning
+            await pilot.press("a", "t")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"Newsletter", "enter")
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.quota.startswith("SHORT") and "pause" in dialog.summary.warning
+            await pilot.press("y")
+            await settle(pilot)
+            event = next(iter(screen.jobs_panel.events.values()))
+            assert event.state == "paused" and event.calls_done == 2
+            assert screen.header.quota.startswith("quota used up until") and "00:00" in screen.header.quota
+            assert any("45009" in n for n in notifications(pilot))

@@ -187,6 +187,14 @@ class AccountModel:
             return list(self.store.openids_of([target.row_id]).values())
         return [openid for chunk in self.selection.iter_openids() for openid in chunk]
 
+    # -- quota --------------------------------------------------------------------------------
+
+    async def tagging_quota(self) -> dict[str, dict]:
+        """Today's quota of the call bulk actions spend most (tagging), as plans report quotas."""
+        path = "/cgi-bin/tags/members/batchtagging"
+        quota = await self.session.client.get_quota(path)
+        return {path: {"daily_limit": quota.daily_limit, "remain": quota.remain, "needed": 0}}
+
     # -- sync ---------------------------------------------------------------------------------
 
     async def sync(self, progress: Callable[[str], None]):

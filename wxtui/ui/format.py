@@ -60,6 +60,11 @@ def short_openid(openid: str, width: int) -> str:
     return f"{openid[:head]}{ELLIPSIS}{openid[-tail:]}"
 
 
+def china_time(unix: float) -> str:
+    """'11-23 00:00 China time': quotas reset at midnight there."""
+    return time.strftime("%m-%d %H:%M China time", time.gmtime(unix + 8 * 3600))
+
+
 def date(unix: int) -> str:
     if not unix:
         return ""

@@ -58,6 +58,30 @@ def quota_text(quota: dict[str, dict]) -> str:
     return f"{state}: {q['remain']:,} of {q['daily_limit']:,} left today"
 
 
+def quota_state(quota: dict[str, dict]) -> tuple[str, bool]:
+    """The header's words for the quotas a plan read: ('quota ok', False), ('quota low', True)."""
+    known = [q for q in quota.values() if "remain" in q]
+    if not known:
+        return "", False
+    if any(q["remain"] < q["needed"] for q in known):
+        return "quota short for this job", True
+    remain = min(q["remain"] for q in known)
+    # Low: under a tenth of the day's allowance, or under a thousand calls (20,000+ followers).
+    if any(q["remain"] < max(q["daily_limit"] // 10, 1000) for q in known):
+        return f"quota low: {remain:,} calls left today", True
+    return "quota ok", False
+
+
+def failure_text(message: str, errcode: int | None) -> str:
+    """A failure's message with the errcode table's hint, once."""
+    if errcode is None:
+        return message
+    from wxtui.wechat.errors import describe
+
+    hint = describe(errcode).hint
+    return f"{message}: {hint}" if hint and hint not in message else message
+
+
 def summarize(kind: str, plan, target: str) -> ActionSummary:
     """The confirmation's words for a planner's Plan (wxtui.jobs.planner)."""
     title, verb = _TITLES.get(kind, (plan.title, "Run"))

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from textual import work
 
-from wxtui.jobs.events import DONE, RUNNING, JobEvent
+from wxtui.jobs.events import DONE, PAUSED, RUNNING, JobEvent
 from wxtui.ui.account import Intent
+from wxtui.ui.format import china_time
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
+from wxtui.ui.summary import failure_text, quota_state
 from wxtui.wechat import limits
 from wxtui.wechat.errors import WxtuiError, redact
 
@@ -58,6 +60,8 @@ class ActionsMixin:
         except Exception as exc:
             self._fail("Could not plan the action", exc)
             return
+        if planned.plan is not None:
+            self._show_quota(planned.plan.quota)
         if planned.nothing_to_do:
             self.notify(planned.nothing_to_do)
             return
@@ -70,6 +74,11 @@ class ActionsMixin:
             self._fail("Could not start the job", exc)
             return
         self.log(f"job {job_id} started")
+
+    def _show_quota(self, quota: dict) -> None:
+        text, warning = quota_state(quota)
+        if text:
+            self.header.quota, self.header.quota_warning = text, warning
 
     def _tag_rows(self, *, with_reserved: bool) -> list[tuple[int, str, int]]:
         out = []
@@ -286,11 +295,14 @@ class ActionsMixin:
             self.notify(f"{event.title}: done{changed}", title="Job finished")
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
-            detail = f" — {first.message}" if first else ""
+            detail = f" — {failure_text(first.message, first.errcode)}" if first else ""
             self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
                         "Press j, then enter for the list.", title="Job finished with failures",
                         severity="warning", timeout=12)
         else:
+            if event.state == PAUSED and event.resume_after:
+                self.header.quota = f"quota used up until {china_time(event.resume_after)}"
+                self.header.quota_warning = True
             self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
                         title=f"Job {event.state}", severity="warning", timeout=12)
 

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label
 
 from wxtui.jobs.events import DONE, RESUMABLE_STATES, RUNNING, Failure, JobEvent
+from wxtui.ui.summary import failure_text
 
 MAX_SHOWN = 1000  # a DataTable is fine for this many; the CSV export covers the rest
 
@@ -65,7 +66,8 @@ class JobDetailScreen(ModalScreen[str | None]):
             table = self.query_one(DataTable)
             table.add_columns("openid", "errcode", "what happened")
             for f in self.failures[:MAX_SHOWN]:
-                table.add_row(f.target, "" if f.errcode is None else str(f.errcode), f.message)
+                table.add_row(f.target, "" if f.errcode is None else str(f.errcode),
+                              failure_text(f.message, f.errcode))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

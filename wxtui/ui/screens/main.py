@@ -105,6 +105,14 @@ class MainScreen(ActionsMixin, Screen):
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
         self._first_load()
         self.show_recent_jobs()
+        self.read_quota()
+
+    @work(group="quota", exclusive=True)
+    async def read_quota(self) -> None:
+        try:
+            self._show_quota(await self.model.tagging_quota())
+        except Exception:  # the header then says so; the actions report real errors themselves
+            self.header.quota = "quota unknown"
 
     def on_unmount(self) -> None:
         self._unsubscribe()

@@ -25,7 +25,7 @@ class AccountHeader(Widget):
     appid = reactive("")
     synced_at: reactive[float | None] = reactive(None)
     sync_progress: reactive[str] = reactive("")  # non-empty while a sync runs
-    quota = reactive("quota ok")
+    quota = reactive("quota …")
     quota_warning = reactive(False)
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs) -> None:
