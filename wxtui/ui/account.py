@@ -182,11 +182,6 @@ class AccountModel:
             return Target(cursor_row.openid, 1, cursor_row.id)
         return None
 
-    def target_openids(self, target: Target) -> list[str]:
-        if target.row_id is not None:
-            return list(self.store.openids_of([target.row_id]).values())
-        return [openid for chunk in self.selection.iter_openids() for openid in chunk]
-
     # -- quota --------------------------------------------------------------------------------
 
     async def tagging_quota(self) -> dict[str, dict]:
