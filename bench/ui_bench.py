@@ -169,12 +169,25 @@ async def _until(pilot, condition, timeout: float = 60.0, step: float = 0.005):
     raise TimeoutError("the app did not get there in time")
 
 
-def child_main(cache: Path, started_at: float) -> None:
-    import asyncio
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: on Linux ru_maxrss survives
+    exec, so a child started by a parent that just built a 1M cache would report the parent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     import resource
 
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def child_main(cache: Path, started_at: float) -> None:
+    import asyncio
+
     out = asyncio.run(measure_app(cache, started_at))
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 
