@@ -246,3 +246,27 @@ async def test_events_are_rate_limited_and_the_last_one_is_final(tmp_path, inter
     assert len(events) < len(plan.calls) / 2
     progress = [e.calls_done for e in events]
     assert progress == sorted(progress)
+
+
+async def test_a_job_runs_in_one_process_at_a_time(tmp_path):
+    from wxtui.jobs.locks import JobBusy
+    from wxtui.jobs.service import JobService
+    from wxtui.store import Store
+
+    emu = Emulator.demo(followers=2000, seed=32)
+    emu.faults.latency_ms = 2
+    async with job_service(emu, tmp_path / "c.sqlite", concurrency=2) as jobs:
+        job_id = jobs.submit(await jobs.plan(TagFollowers(VIP, Followers.of(emu.account.follower_openids()))))
+        running = jobs.start(job_id)
+        # Another program on the same cache (its own open file, as another process would have).
+        other_store = Store.open(tmp_path / "c.sqlite")
+        other = JobService(jobs.client, other_store)
+        try:
+            with pytest.raises(JobBusy):
+                other.scheduler.start(job_id)
+            assert other.interrupted() == []  # it runs elsewhere: nothing to offer to resume
+            assert (await running).state == DONE
+            assert other.scheduler.locks.acquire(job_id)  # free again once it ended
+        finally:
+            await other.aclose()
+            other_store.close()

@@ -19,6 +19,7 @@ from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
 from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
+from .locks import JobBusy
 from .planner import Plan, openid_lines
 from .service import JobService
 
@@ -276,7 +277,10 @@ async def _jobs(args) -> int:
             if record.state == DONE:
                 print(f"Job #{record.id} is done; nothing to resume.")
                 return EXIT_OK
-            return _report(jobs, await _run_with_progress(jobs, record.id))
+            try:
+                return _report(jobs, await _run_with_progress(jobs, record.id))
+            except JobBusy as exc:
+                raise UsageError(f"{exc}; cancel it there, or: wxtui jobs cancel {record.id}") from None
         if command == "undo":
             return await _confirm_and_run(jobs, jobs.plan_undo(record.id), args)
         return await _cancel(jobs, record.id)
@@ -328,13 +332,11 @@ async def _cancel(jobs: JobService, job_id: int) -> int:
         print(f"Job #{job_id} is done; nothing to cancel.")
         return EXIT_OK
     # Another process may be running it: it reads the request within a second.
-    for _ in range(50):
+    for _ in range(100):
         state = jobs.job(job_id).state
         if state != "running":
             print(f"Job #{job_id} {state}; resume it with: wxtui jobs resume {job_id}")
             return EXIT_OK
         await asyncio.sleep(0.1)
-    # Nobody answered: the process that ran it is gone (a crash); the journal says so now.
-    jobs.journal.set_state(job_id, CANCELLED, reason="cancelled")
-    print(f"Job #{job_id} cancelled; resume it with: wxtui jobs resume {job_id}")
-    return EXIT_OK
+    print(f"Job #{job_id} was asked to stop but still runs; it stops after its calls in flight.")
+    return EXIT_FAILED

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure, JobCounters,
                      JobEvent, RateMeter)
 from .journal import CALL_DONE, CALL_FAILED, SPLIT, CallRecord, Journal
+from .locks import JobBusy, JobLocks
 from .operations import CallSpec, OperationTable, Outcome, Verdict, resolve_vars
 from .runs import JobRun, Ready
 from .throttle import AdaptiveLimit
@@ -75,6 +76,7 @@ class Scheduler:
         self._writer = JournalWriter(journal.store)
         self._results = Batcher(self._writer, self._write_results)
         self._next_poll = 0.0
+        self.locks = JobLocks(getattr(journal.store, "path", None))
 
     # -- public -------------------------------------------------------------------------------
 
@@ -96,13 +98,16 @@ class Scheduler:
         return list(self._runs)
 
     def start(self, job_id: int) -> asyncio.Future:
-        """Start (or resume) a journaled job; the future resolves to its final JobEvent."""
+        """Start (or resume) a journaled job; the future resolves to its final JobEvent.
+        Raises JobBusy when another process runs it."""
         run = self._runs.get(job_id)
         if run is not None:
             return run.finished
         record = self.journal.job(job_id)
         if record is None:
             raise LookupError(f"no job {job_id}")
+        if not self.locks.acquire(job_id):
+            raise JobBusy(f"Job {job_id} is running in another wxtui process")
         self.journal.requeue_in_flight(job_id)
         run = JobRun(job_id, record.title, dict(record.vars), self._counters(job_id),
                      RateMeter(clock=self._clock), self.journal, self.family)
@@ -136,6 +141,7 @@ class Scheduler:
         if self._loop_task is not None:
             await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
         await asyncio.to_thread(self._writer.close)
+        self.locks.release_all()
 
     async def _write(self, fn, *args, **kwargs):
         """A journal write, on the writer thread."""
@@ -210,6 +216,7 @@ class Scheduler:
     def _end(self, run: JobRun, state: str, reason: str, resume_after: float | None = None) -> None:
         self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
         self._runs.pop(run.job_id, None)
+        self.locks.release(run.job_id)
         try:
             self._order.remove(run.job_id)
         except ValueError:

@@ -87,7 +87,7 @@ class JobService:
         record = self._record(job_id)
         if record.state == DONE:
             return False
-        if record.state == RUNNING:
+        if self.scheduler.locks.held_elsewhere(job_id):
             self.journal.request_stop(job_id, CANCELLED)
         else:
             self.journal.set_state(job_id, CANCELLED, reason="cancelled")
@@ -97,9 +97,11 @@ class JobService:
         return self.scheduler.events.subscribe(listener, job_id)
 
     def interrupted(self) -> list[JobRecord]:
-        """Jobs that were running when the program last stopped (to offer a resume)."""
+        """Jobs that were running when the program that ran them stopped (to offer a resume);
+        not those running here or in another process."""
         running = set(self.scheduler.running())
-        return [j for j in self.journal.jobs(limit=1000, states=[RUNNING]) if j.id not in running]
+        return [j for j in self.journal.jobs(limit=1000, states=[RUNNING])
+                if j.id not in running and not self.scheduler.locks.held_elsewhere(j.id)]
 
     async def aclose(self) -> None:
         await self.scheduler.aclose()
