@@ -66,7 +66,7 @@ def run_action(args: argparse.Namespace) -> int:
     try:
         openids, junk = _explicit_openids(args)
         return asyncio.run(_action(args, openids, junk))
-    except UsageError as exc:
+    except (UsageError, WxtuiError) as exc:  # bad input, or WeChat refused while planning
         _err(str(exc))
         return EXIT_NOT_SENT
 
@@ -258,7 +258,7 @@ def _report(jobs: JobService, event: JobEvent) -> int:
 def run_jobs(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_jobs(args))
-    except UsageError as exc:
+    except (UsageError, WxtuiError) as exc:
         _err(str(exc))
         return EXIT_NOT_SENT
 

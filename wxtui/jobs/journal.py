@@ -175,12 +175,8 @@ class Journal:
     so a call's record and its effect on the cache commit together."""
 
     def __init__(self, store: Any, clock: Callable[[], float] = time.time):
-        self.store = store
+        self.store = store  # opened by Store.open, which applies journal_migrations with its own
         self._clock = clock
-        # The store applies this migration set with its own; a cache opened by an older store
-        # gets the tables here.
-        if journal_migrations.pending(store.db):
-            journal_migrations.apply(store.db)
 
     def _read(self, sql: str, args: Iterable = ()):
         return self.store.reader().execute(sql, list(args))

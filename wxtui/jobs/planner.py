@@ -124,11 +124,14 @@ class Planner:
         if handler is None:
             raise TypeError(f"no plan for {type(intent).__name__}")
         plan = await handler(intent)
-        # One call's latency spread over the calls in flight; phases wait for each other.
-        plan.estimated_s = len(plan.calls) * self.seconds_per_call / max(1, self.concurrency)
+        plan.estimated_s = self.estimate(len(plan.calls))
         if check_quota and self.client is not None and plan.calls and plan.ok:
             await self._quota(plan)
         return plan
+
+    def estimate(self, calls: int) -> float:
+        """Seconds for this many calls: one call's latency spread over the calls in flight."""
+        return calls * self.seconds_per_call / max(1, self.concurrency)
 
     # -- followers ----------------------------------------------------------------------------
 
@@ -141,8 +144,8 @@ class Planner:
             errors.append(PlanNote("reserved_tag", f"Tag {tagid} is reserved by WeChat: it cannot be "
                                    "renamed or deleted"))
         elif tagid not in names:
-            errors.append(PlanNote("unknown_tag", f"No tag {tagid} in the cache (sync the account, "
-                                   "or check the id: wxtui tags)"))
+            errors.append(PlanNote("unknown_tag", f"No tag {tagid} in the cache (check the id, or sync "
+                                   "the account: wxtui sync)"))
         return names.get(tagid, f"#{tagid}")
 
     async def _classify(self, followers: Followers, warnings: list[PlanNote],
@@ -173,8 +176,6 @@ class Planner:
         errors: list[PlanNote] = []
         warnings: list[PlanNote] = []
         name = self._check_tag(intent.tagid, errors)
-        if intent.tagid in (0, 1):
-            errors.append(PlanNote("reserved_tag", f"Tag {intent.tagid} is reserved by WeChat"))
         targets: list[str] = []
         noops = 0
         too_many: list[str] = []

@@ -50,10 +50,12 @@ class JobService:
     # -- plan and journal ---------------------------------------------------------------------
 
     async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
-        planner = Planner(self.store, self.client, operations=self.ops,
-                          seconds_per_call=self.scheduler.seconds_per_call() or None,
-                          concurrency=self.scheduler.max_concurrency)
-        return await planner.plan(intent, check_quota=check_quota)
+        return await self._planner().plan(intent, check_quota=check_quota)
+
+    def _planner(self) -> Planner:
+        return Planner(self.store, self.client, operations=self.ops,
+                       seconds_per_call=self.scheduler.seconds_per_call() or None,
+                       concurrency=self.scheduler.max_concurrency)
 
     def submit(self, plan: Plan) -> int:
         """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""
@@ -173,4 +175,5 @@ class JobService:
                 calls.extend(self.ops.chunk(op, json.loads(params), members, phase))
         if not calls:
             warnings.append(PlanNote("nothing", f"Job {job_id} changed nothing"))
-        return Plan(intent, title, calls, len(targets) or len(calls), 0, warnings, [], family=record.family)
+        return Plan(intent, title, calls, len(targets) or len(calls), 0, warnings, [],
+                    estimated_s=self._planner().estimate(len(calls)), family=record.family)
