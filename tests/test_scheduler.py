@@ -229,8 +229,8 @@ async def test_a_job_that_cannot_be_sent_stops_with_the_reason_and_stays_resumab
     assert acct.tag_members(VIP) == set(acct.follower_openids())
 
 
-@pytest.mark.parametrize("interval", [0.05])
-async def test_events_are_rate_limited_and_the_last_one_is_final(tmp_path, interval):
+async def test_events_are_rate_limited_and_the_last_one_is_final(tmp_path):
+    interval = 0.05
     emu = Emulator.demo(followers=4000, seed=30)
     emu.faults.latency_ms = 2
     async with job_service(emu, tmp_path / "c.sqlite", event_interval=interval) as jobs:

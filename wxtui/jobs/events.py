@@ -19,7 +19,6 @@ PAUSED = "paused"  # a quota ran out (or a listener asked); resumable
 CANCELLED = "cancelled"  # stopped by the user; resumable
 DONE = "done"  # every call ended (some may have failed: see failures)
 FAILED = "failed"  # stopped by an error no call could get past; resumable once fixed
-FINISHED_STATES = frozenset({DONE})
 RESUMABLE_STATES = frozenset({READY, RUNNING, PAUSED, CANCELLED, FAILED})
 
 
