@@ -31,13 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -47,21 +41,55 @@ def _version() -> str:
     return __version__
 
 
+def configure_logging() -> None:
+    """Log to a private, rotating file: the terminal belongs to the app and the progress bars.
+
+    Every record passes the redacting filter on its way to the file, whichever logger sent it.
+    httpx logs one line per request at INFO; only its warnings are kept.
+    """
+    import logging
+    import logging.handlers
+
+    from wxtui import paths
+    from wxtui.wechat.errors import redact
+
+    class _Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = redact(record.getMessage()), None
+            return True
+
+    try:
+        path = paths.log_dir() / "wxtui.log"
+        paths.create_private_file(path)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
+                                                       encoding="utf-8")
+    except OSError:
+        return  # a read-only home must not stop the app; logging is a convenience
+    handler.addFilter(_Redact())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "wxtui_log", False)]:
+        root.removeHandler(old)  # main() run again in one process (tests): one file at a time
+        old.close()
+    handler.wxtui_log = True
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        if args.command is None and "wxtui.ui.commands" in COMMAND_MODULES:
-            from wxtui.ui.commands import cmd_default  # `wxtui` alone opens the app
-
-            func = cmd_default
-        elif args.command is None:
-            parser.print_help()
-            return 0
-        else:
+        if args.command is not None:
             parser.print_help()
             return 2
+        from wxtui.ui.commands import cmd_default  # `wxtui` alone opens the app
+
+        func = cmd_default
+    configure_logging()
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
