@@ -357,5 +357,11 @@ class Journal:
             args.append(limit)
         return [Failure(*row) for row in self._read(sql, args)]
 
-    def failures_count(self, job_id: int) -> int:
+    def failures_count(self, job_id: int, of_done_calls: bool = False) -> int:
+        """Targets that failed; of_done_calls: only those a call that succeeded for the others
+        named (a partial success)."""
+        if of_done_calls:
+            return self._read(
+                "SELECT count(*) FROM job_failures f JOIN job_calls c ON c.id = f.call_id "
+                "WHERE f.job_id = ? AND c.state = ?", [job_id, CALL_DONE]).fetchone()[0]
         return self._read("SELECT count(*) FROM job_failures WHERE job_id = ?", [job_id]).fetchone()[0]

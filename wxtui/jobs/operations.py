@@ -49,6 +49,9 @@ Execute = Callable[[Any, dict, list[str]], Awaitable[dict | None]]
 Inverse = Callable[[dict, list[str], dict, "UndoContext"], list[CallSpec]]
 # (cache, params, targets, outputs): write the call's effect into the local cache.
 WriteThrough = Callable[[Any, dict, list[str], dict], None]
+# outputs -> {target: (code, message)}: the targets a call that answered failed for (a partial
+# success); the others succeeded.
+TargetFailures = Callable[[dict], Mapping[str, tuple[int | None, str]]]
 
 
 def _targets_are_keys(params: dict, targets: Sequence[str]) -> Iterable[str]:
@@ -69,6 +72,9 @@ class Operation:
     # The write-through of several calls with equal params equals one over all their targets
     # (the scheduler then writes calls answered together with one write-through).
     merge_write_through: bool = False
+    # A call may succeed for some targets only: the rest are the job's failures, and neither
+    # the write-through nor the counters count them as done.
+    target_failures: TargetFailures | None = None
 
 
 @dataclass(frozen=True)

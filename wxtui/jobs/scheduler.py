@@ -325,11 +325,23 @@ class Scheduler:
         if exported:
             run.vars.update(exported)
             job_vars = run.vars
-        effect = (op, params, call.targets, output) if op.write_through and self.cache is not None else None
+        failures: list[Failure] = []
+        targets = call.targets
+        if op.target_failures is not None:
+            failed = op.target_failures(output)
+            failures = [Failure(t, *failed[t]) for t in call.targets if t in failed]
+            if failures:
+                targets = tuple(t for t in call.targets if t not in failed)
+        changed = bool(targets) or not call.targets  # a call without targets (create tag) changed what it names
+        effect = (op, params, targets, output) if op.write_through and self.cache is not None and changed else None
         await self._results.add(_Result(call, CALL_DONE, effect, dict(
-            retries=retries, output=output or None, job_vars=dict(job_vars) if job_vars is not None else None)))
+            retries=retries, output=output or None, job_vars=dict(job_vars) if job_vars is not None else None,
+            failures=failures)))
         run.counters.calls_done += 1
-        run.counters.targets_done += len(call.targets)
+        run.counters.targets_done += len(targets)
+        if failures:
+            run.counters.targets_failed += len(failures)
+            run.counters.add_failures(failures)
         run.rate.tick()
         self._latency = elapsed if not self._latency else 0.9 * self._latency + 0.1 * elapsed
         self._limit.speed_up()
@@ -384,6 +396,9 @@ class Scheduler:
         )
         c.failures_count = self.journal.failures_count(job_id)
         c.failures = self.journal.failures(job_id, limit=200)
+        partial = self.journal.failures_count(job_id, of_done_calls=True) if c.failures_count else 0
+        c.targets_done -= partial
+        c.targets_failed += partial
         return c
 
     def _event(self, run: JobRun, *, state: str | None = None, message: str | None = None) -> JobEvent:
