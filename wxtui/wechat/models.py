@@ -37,19 +37,13 @@ class Follower:
 
     @classmethod
     def from_api(cls, d: dict) -> "Follower":
-        return cls(
-            openid=d["openid"],
-            subscribe=d.get("subscribe", 1),
-            language=d.get("language", ""),
-            subscribe_time=d.get("subscribe_time", 0),
-            unionid=d.get("unionid", ""),
-            remark=d.get("remark", ""),
-            groupid=d.get("groupid", 0),
-            tagid_list=list(d.get("tagid_list") or ()),
-            subscribe_scene=d.get("subscribe_scene", ""),
-            qr_scene=d.get("qr_scene", 0),
-            qr_scene_str=d.get("qr_scene_str", ""),
-        )
+        # Positional, in the order of the fields: a sync builds a million of these, and
+        # keywords cost a fifth more.
+        get = d.get
+        return cls(d["openid"], get("subscribe", 1), get("language", ""), get("subscribe_time", 0),
+                   get("unionid", ""), get("remark", ""), get("groupid", 0),
+                   list(get("tagid_list") or ()), get("subscribe_scene", ""), get("qr_scene", 0),
+                   get("qr_scene_str", ""))
 
 
 @dataclass(frozen=True, slots=True)

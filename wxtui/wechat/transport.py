@@ -30,6 +30,8 @@ from wxtui.wechat.secret_str import SecretStr
 
 log = logging.getLogger("wxtui.wechat")
 
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
 
 class RedactingFilter(logging.Filter):
     """Scrubs tokens and secrets from log records (httpx logs every request URL at INFO)."""
@@ -134,6 +136,8 @@ class ApiTransport:
             follow_redirects=False,
         )
         self.token_manager = None  # set by the client; None for token-less calls
+        self._urls: dict[tuple[str, str], httpx.URL] = {}  # see _url()
+        self._urls_token: SecretStr | None = None
 
     @property
     def host(self) -> str:
@@ -173,13 +177,11 @@ class ApiTransport:
         token_refreshed = False
         while True:
             token: SecretStr | None = None
-            query = dict(params) if params else {}
             if with_token:
                 token = await self.token_manager.get()
-                query["access_token"] = token
             host = self.host
             try:
-                payload = await self._round_trip(method, host, path, query, body)
+                payload = await self._round_trip(method, host, path, params, body, token)
             except _Transient as exc:
                 transport_failures += 1
                 if transport_failures > self.retry.transport_retries:
@@ -216,17 +218,26 @@ class ApiTransport:
                 continue
             raise api_error(errcode, errmsg, path)
 
-    async def _round_trip(self, method: str, host: str, path: str, query: dict,
-                          body: bytes | None) -> dict:
+    async def _round_trip(self, method: str, host: str, path: str, params: dict | None,
+                          body: bytes | None, token: SecretStr | None = None) -> dict:
+        """One request: `params` as its query, with the access token when one is given."""
         self.stats.calls += 1
         self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        if params:
+            query: dict | None = dict(params)
+            if token is not None:
+                query["access_token"] = token
+        else:
+            query = None
         try:
             # httpx enforces its timeouts in the network layer only; this bound holds for any
             # transport (the in-process emulator included) and for a server that trickles bytes.
+            # The URL is built inline, never held in a local: tracebacks render locals, and
+            # it carries the token in clear (the query dict holds it as a SecretStr).
             async with asyncio.timeout(self.retry.timeout_s):
-                response = await self._http.request(method, host + path, params=query, content=body,
-                                                    headers=headers)
+                response = await self._http.request(
+                    method, host + path if query is not None else self._url(host, path, token),
+                    params=query, content=body, headers=_JSON_HEADERS if body is not None else None)
         except (httpx.TimeoutException, TimeoutError):
             raise _Transient("timed out") from None
         except httpx.TransportError as exc:
@@ -243,6 +254,19 @@ class ApiTransport:
         if not isinstance(payload, dict):
             raise BadResponseError(path, f"a JSON {type(payload).__name__}, not an object")
         return payload
+
+    def _url(self, host: str, path: str, token: SecretStr | None) -> httpx.URL:
+        """The URL of a call without parameters of its own (batchget, the tag calls: the hot
+        ones), built once per host, path and token: httpx otherwise parses the URL and merges
+        the query for every request."""
+        if token != self._urls_token:
+            self._urls.clear()
+            self._urls_token = token
+        url = self._urls.get((host, path))
+        if url is None:
+            params = {"access_token": token} if token is not None else None
+            url = self._urls[host, path] = httpx.URL(host + path, params=params)
+        return url
 
     def _fail_over(self, failed_host: str) -> None:
         """After a transport failure, later calls go to the next host (sticky)."""
