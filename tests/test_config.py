@@ -94,7 +94,7 @@ def test_invalid_toml_is_reported_with_the_path_and_left_untouched():
     ({"appid": "wx0123456789abcdef", "token_source": "url"}, "needs token_url"),
     ({"appid": "wx0123456789abcdef", "secret_command": "pass 'unclosed"}, "cannot parse"),
     ({"appid": "wx0123456789abcdef", "secret_env": "NOT A NAME"}, "not a variable name"),
-    ({"appid": "wx0123456789abcdef", "kind": "tim"}, "not supported"),
+    ({"appid": "wx0123456789abcdef", "kind": "line"}, "not supported"),
 ])
 def test_bad_profiles_get_a_message_naming_the_problem(fields, message):
     with pytest.raises(ConfigError) as info:
@@ -170,17 +170,17 @@ def test_a_single_host_key_and_a_dangling_default_are_understood(tmp_path):
 def test_a_profile_of_another_api_family_is_kept_and_does_not_break_the_others():
     path = paths.config_file()
     paths.ensure_private_dir(path.parent)
-    path.write_text('[accounts.im]\nkind = "tim"\nsdkappid = 1400000000\nidentifier = "admin"\n'
+    path.write_text('[accounts.im]\nkind = "line"\nsdkappid = 1400000000\nidentifier = "admin"\n'
                     'region = "sgp"\n\n[accounts.acme]\nappid = "wx0123456789abcdef"\n', "utf-8")
     config = load_config()
     assert list(config.accounts) == ["acme"]
-    assert any("'tim'" in w for w in config.warnings)
-    with pytest.raises(ConfigError, match="kind 'tim'"):
+    assert any("'line'" in w for w in config.warnings)
+    with pytest.raises(ConfigError, match="kind 'line'"):
         config.require("im")
     with pytest.raises(ConfigError, match="taken"):
         config.add(new_profile("im", APPID))
     config.add(new_profile("beta", "wxfedcba9876543210"))
     config.save()
     again = tomllib.loads(path.read_text("utf-8"))
-    assert again["accounts"]["im"] == {"kind": "tim", "sdkappid": 1400000000, "identifier": "admin",
+    assert again["accounts"]["im"] == {"kind": "line", "sdkappid": 1400000000, "identifier": "admin",
                                        "region": "sgp"}

@@ -33,7 +33,7 @@ from wxtui import paths
 from wxtui.wechat import limits
 from wxtui.wechat.errors import WxtuiError
 
-KINDS = ("wechat",)
+KINDS = ("wechat", "tim")  # tim: Tencent Cloud IM (sdkappid, identifier, region)
 TOKEN_SOURCES = ("stable", "classic", "command", "url", "authorizer")
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 32
@@ -57,7 +57,8 @@ _APPID_RE = re.compile(r"^wx[0-9A-Za-z]{16}$")
 _CREDENTIAL_KEYS = frozenset({"secret", "appsecret", "app_secret", "access_token", "token",
                               "authorizer_access_token", "password", "secret_key", "usersig"})
 _PROFILE_FIELDS = ("kind", "appid", "hosts", "token_source", "token_command", "token_url",
-                   "refresh_command", "secret_command", "secret_env", "concurrency", "keymap")
+                   "refresh_command", "secret_command", "secret_env", "concurrency", "keymap",
+                   "sdkappid", "identifier", "region")
 
 
 class ConfigError(WxtuiError):
@@ -81,11 +82,17 @@ class Profile:
     concurrency: int = DEFAULT_CONCURRENCY
     keymap: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
+    # kind "tim": the app, its admin account and its data centre; appid is then tim_appid(sdkappid)
+    # (the key of its secret key in the keyring and of its cache).
+    sdkappid: int | None = None
+    identifier: str | None = None
+    region: str | None = None
 
     @property
     def needs_secret(self) -> bool:
-        """Whether the AppSecret is used: only the stable and classic sources fetch with it."""
-        return self.token_source in ("stable", "classic")
+        """Whether the AppSecret is used: only the stable and classic sources fetch with it (a
+        Tencent Cloud IM account always signs with its secret key)."""
+        return self.kind == "tim" or self.token_source in ("stable", "classic")
 
     @property
     def secret_env_name(self) -> str:
@@ -98,6 +105,8 @@ class Profile:
         if self.kind not in KINDS:
             raise ConfigError(f"{where}: kind {self.kind!r} is not supported by this version "
                               f"(known: {', '.join(KINDS)})")
+        if self.kind == "tim":
+            return self._validate_tim(where)
         check_appid(self.appid, where)
         if not self.hosts:
             raise ConfigError(f"{where}: at least one API host is needed")
@@ -127,12 +136,42 @@ class Profile:
             raise ConfigError(f"{where}: keymap must map action names to keys, as text")
         return self
 
+    def _validate_tim(self, where: str) -> "Profile":
+        from wxtui.tim import limits as tim_limits
+
+        if isinstance(self.sdkappid, bool) or not isinstance(self.sdkappid, int) or self.sdkappid <= 0:
+            raise ConfigError(f"{where}: sdkappid must be the app's SDKAppID (a positive number), "
+                              f"not {self.sdkappid!r}")
+        if self.appid != tim_appid(self.sdkappid):
+            raise ConfigError(f"{where}: appid of a Tencent Cloud IM account is {tim_appid(self.sdkappid)!r}")
+        if not isinstance(self.identifier, str) or not self.identifier.strip():
+            raise ConfigError(f"{where}: identifier (an app admin account) is missing")
+        if self.region not in tim_limits.REGIONS:
+            raise ConfigError(f"{where}: region {self.region!r} is not one of {', '.join(tim_limits.REGIONS)}")
+        if (isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int)
+                or not 1 <= self.concurrency <= MAX_CONCURRENCY):
+            raise ConfigError(f"{where}: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
+        if self.secret_command is not None:
+            command_argv(self.secret_command, f"{where}: secret_command")
+        for host in self.hosts or ():
+            check_host(host, where)
+        return self
+
+    @property
+    def tim_hosts(self) -> list[str] | None:
+        """The hosts a Tencent Cloud IM client is pointed at (an emulator), or None: the region's."""
+        default = Profile.__dataclass_fields__["hosts"].default_factory()
+        return None if not self.hosts or self.hosts == default else list(self.hosts)
+
     def to_toml(self) -> dict[str, Any]:
         table: dict[str, Any] = dict(self.extra)
         for key in _PROFILE_FIELDS:
             value = getattr(self, key)
             if value is None or (key == "keymap" and not value):
                 continue
+            if self.kind == "tim" and (key in ("appid", "token_source")
+                                       or key == "hosts" and value == Profile.__dataclass_fields__["hosts"].default_factory()):
+                continue  # derived from sdkappid and region (hosts: only the emulator's are kept)
             table[key] = list(value) if isinstance(value, list) else value
         return table
 
@@ -159,6 +198,10 @@ class Profile:
                 extra[key] = value
         if isinstance(known.get("hosts"), str):
             known["hosts"] = [known["hosts"]]
+        if known.get("kind") == "tim":
+            known.setdefault("region", "china")
+            if isinstance(known.get("sdkappid"), int):
+                known.setdefault("appid", tim_appid(known["sdkappid"]))
         if "appid" not in known:
             raise ConfigError(f"account {name!r}: appid is missing")
         profile = cls(name=name, extra=extra, **known)
@@ -169,6 +212,11 @@ class Profile:
 
 def is_credential_key(key: str) -> bool:
     return key.lower() in _CREDENTIAL_KEYS
+
+
+def tim_appid(sdkappid: int) -> str:
+    """The key a Tencent Cloud IM app goes by where wxtui keys accounts by AppID."""
+    return f"tim{sdkappid}"
 
 
 def secret_env_for(appid: str) -> str:

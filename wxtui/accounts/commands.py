@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from wxtui.config import TOKEN_SOURCES, ConfigError, load_config, new_profile
+from wxtui.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
 from wxtui.wechat.errors import WxtuiError
 
 
@@ -23,7 +23,14 @@ def register(subparsers) -> None:
                                      "the OS keyring. On a server without a keyring, give a "
                                      "--secret-command or set WXTUI_SECRET_<APPID> instead.")
     add.add_argument("name", help="a short name for the account, e.g. acme")
-    add.add_argument("--appid", required=True, help="the AppID (wx followed by 16 characters)")
+    add.add_argument("--appid", help="the AppID (wx followed by 16 characters)")
+    add.add_argument("--kind", choices=KINDS, default="wechat",
+                     help="wechat (an Official Account, the default) or tim (a Tencent Cloud IM app: "
+                          "--sdkappid, --identifier, --region; its secret key goes to the keyring)")
+    add.add_argument("--sdkappid", type=int, help="kind tim: the app's SDKAppID")
+    add.add_argument("--identifier", help="kind tim: an app admin account (e.g. administrator)")
+    add.add_argument("--region", help="kind tim: the data centre (default china; also singapore, seoul, "
+                                      "frankfurt, usa, jakarta)")
     add.add_argument("--host", action="append", dest="hosts", metavar="URL",
                      help="API host, repeat for failover order (default: api.weixin.qq.com, api2.weixin.qq.com)")
     add.add_argument("--token-source", choices=TOKEN_SOURCES, default="stable",
@@ -95,7 +102,17 @@ def cmd_add(args: argparse.Namespace) -> int:
                   "secret_env": args.secret_env}
         if args.concurrency is not None:
             fields["concurrency"] = args.concurrency
-        profile = new_profile(args.name, args.appid, **{k: v for k, v in fields.items() if v is not None})
+        if args.kind == "tim":
+            if args.sdkappid is None or not args.identifier:
+                raise ConfigError("A Tencent Cloud IM account needs --sdkappid and --identifier")
+            fields.update(kind="tim", sdkappid=args.sdkappid, identifier=args.identifier,
+                          region=args.region or "china", token_source=None)
+            appid = tim_appid(args.sdkappid)
+        elif not args.appid:
+            raise ConfigError("--appid is needed (or --kind tim with --sdkappid)")
+        else:
+            appid = args.appid
+        profile = new_profile(args.name, appid, **{k: v for k, v in fields.items() if v is not None})
         if args.name in config.accounts and not args.replace:
             raise ConfigError(f"An account named {args.name!r} exists already (replace it with --replace)")
     except (ConfigError, WxtuiError) as exc:

@@ -1,0 +1,54 @@
+"""The account kind "tim": its profile in the config file and `wxtui account add --kind tim`."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from wxtui import cli
+from wxtui.config import Config, ConfigError, load_config, new_profile, save_config, tim_appid
+
+
+def test_a_tim_profile_round_trips_through_the_config_file(tmp_path):
+    profile = new_profile("im", tim_appid(1400000001), kind="tim", sdkappid=1400000001,
+                          identifier="administrator", region="singapore")
+    config = Config()
+    config.add(profile)
+    path = save_config(config, tmp_path / "config.toml")
+    text = path.read_text()
+    assert 'kind = "tim"' in text and "sdkappid = 1400000001" in text and "\nappid =" not in text
+    loaded = load_config(path)
+    assert loaded.warnings == [] and loaded.accounts["im"] == profile
+    assert loaded.accounts["im"].needs_secret and loaded.accounts["im"].tim_hosts is None
+
+
+@pytest.mark.parametrize("fields, problem", [
+    ({"sdkappid": 0}, "sdkappid"),
+    ({"identifier": " "}, "identifier"),
+    ({"region": "mars"}, "region"),
+])
+def test_a_bad_tim_profile_says_what_is_wrong(fields, problem):
+    values = {"kind": "tim", "sdkappid": 1400000001, "identifier": "admin", "region": "china", **fields}
+    with pytest.raises(ConfigError, match=problem):
+        new_profile("im", tim_appid(1400000001), **values)
+
+
+def test_account_add_kind_tim_stores_the_profile_and_the_secret_key(monkeypatch, capsys, memory_keyring):
+    monkeypatch.setattr("sys.stdin", io.StringIO("0123456789abcdef" * 4 + "\n"))
+    status = cli.main(["account", "add", "im", "--kind", "tim", "--sdkappid", "1400000123",
+                       "--identifier", "administrator", "--region", "china", "--secret-stdin"])
+    out = capsys.readouterr()
+    assert status == 0, out.err
+    profile = load_config().accounts["im"]
+    assert (profile.kind, profile.sdkappid, profile.identifier, profile.region) == (
+        "tim", 1400000123, "administrator", "china")
+    from wxtui import secrets
+    assert secrets.read_stored_secret(profile.appid).reveal() == "0123456789abcdef" * 4
+    assert "0123456789abcdef" not in load_config().path.read_text()
+
+
+def test_account_add_kind_tim_without_sdkappid_changes_nothing(capsys):
+    assert cli.main(["account", "add", "im", "--kind", "tim", "--identifier", "admin", "--no-secret"]) == 2
+    assert "--sdkappid" in capsys.readouterr().err
+    assert load_config().accounts == {}
