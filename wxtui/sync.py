@@ -26,7 +26,6 @@ from typing import Callable
 
 from wxtui.wechat import limits
 from wxtui.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
-from wxtui.wechat.models import Follower
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +206,10 @@ class Sync:
         finally:
             await pages.put(None)
 
-    async def _details(self, openids: list[str], slots: asyncio.Semaphore) -> list[Follower]:
+    async def _details(self, openids: list[str], slots: asyncio.Semaphore) -> list[dict]:
         async with slots:
             try:
-                infos = await self.client.user_info_batch(openids)
+                infos = await self.client.user_info_answers(openids)
             except BadOpenidError:
                 # One openid that is no longer valid fails the whole call: halve until it is
                 # alone and leave it out (it has gone, so the pass drops it).
@@ -224,10 +223,10 @@ class Sync:
         self._emit(FOLLOWERS)
         return infos
 
-    def _write_page(self, pass_id: int, infos: list[Follower], next_openid: str) -> None:
+    def _write_page(self, pass_id: int, infos: list[dict], next_openid: str) -> None:
         store = self.store
         with store.transaction():
-            store.upsert_followers(infos, pass_id)
+            store.write_pass_answers(infos, pass_id)
             store.set_meta(CURSOR_KEY, next_openid)
 
     # ---- events ----------------------------------------------------------------------------

@@ -43,6 +43,12 @@ class PassSummary:
     removed: int  # in the cache before, gone now
 
 
+def _pass_fields(f: Follower) -> tuple:
+    """What a pass writes of a follower (write_pass_answers makes the same from an answer)."""
+    return (f.openid, f.remark, f.subscribe_time, f.subscribe_scene, f.language, f.unionid,
+            f.qr_scene, f.qr_scene_str, f.tagid_list)
+
+
 def _fields(f: Follower, tagids: Sequence[int]) -> tuple:
     return (f.remark or "", f.subscribe_time, f.subscribe_scene or "", f.language or "",
             f.unionid or "", f.qr_scene or 0, f.qr_scene_str or "", len(tagids))
@@ -139,7 +145,22 @@ class SyncWrites:
                 if gone:
                     self.remove_followers(gone)
             else:
-                self._write_pass(present, pass_id, now)
+                self._write_pass([_pass_fields(f) for f in present], pass_id, now)
+
+    def write_pass_answers(self, answers: Sequence[dict], pass_id: int, synced_at: int | None = None) -> None:
+        """upsert_followers(pass_id=...) for user/info/batchget's answers as they came (what
+        WeChatClient.user_info_answers returns): the sync's hot path, without a Follower each."""
+        now = int(time.time()) if synced_at is None else synced_at
+        present = {}
+        for d in answers:
+            get = d.get
+            if get("subscribe", 1):
+                # The fields as Follower.from_api reads them, in _pass_fields' order.
+                present[d["openid"]] = (d["openid"], get("remark", ""), get("subscribe_time", 0),
+                                        get("subscribe_scene", ""), get("language", ""), get("unionid", ""),
+                                        get("qr_scene", 0), get("qr_scene_str", ""), get("tagid_list") or ())
+        with self.transaction():
+            self._write_pass(list(present.values()), pass_id, now)
 
     def _take_ids(self, n: int) -> int:
         """n fresh row ids, never used before (ids of removed followers are not reused)."""
@@ -148,7 +169,8 @@ class SyncWrites:
         self.set_meta(NEXT_ID_KEY, str(first + n))
         return first
 
-    def _write_pass(self, present: list[Follower], pass_id: int, now: int) -> None:
+    def _write_pass(self, present: list[tuple], pass_id: int, now: int) -> None:
+        """present: one tuple per follower, as _pass_fields makes them."""
         current = self.pass_in_progress()
         if current is None:
             self._start_pass(pass_id)
@@ -157,22 +179,20 @@ class SyncWrites:
         conn = self.conn
         # A first sync (empty cache) has no ids to keep: skip the lookup of every openid.
         if conn.execute("SELECT 1 FROM followers LIMIT 1").fetchone():
-            known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
+            known = dict(conn.execute(_IDS_OF, (json.dumps([p[0] for p in present]),)).fetchall())
         else:
             known = {}
-        next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
+        next_id = self._take_ids(sum(1 for p in present if p[0] not in known))
         rows, memberships = [], []
         add_row, add_memberships = rows.append, memberships.extend
-        for f in present:
-            fid = known.get(f.openid)
+        for openid, remark, t, scene, language, unionid, qr_scene, qr_scene_str, tagids in present:
+            fid = known.get(openid)
             if fid is None:
                 fid, next_id = next_id, next_id + 1
-            tagids = f.tagid_list
             if len(tagids) > 1:
                 tagids = sorted(set(tagids))
-            t = f.subscribe_time
-            add_row((fid, f.openid, f.remark or "", t, f.subscribe_scene or "", f.language or "",
-                     f.unionid or "", f.qr_scene or 0, f.qr_scene_str or "", len(tagids), now))
+            add_row((fid, openid, remark or "", t, scene or "", language or "", unionid or "",
+                     qr_scene or 0, qr_scene_str or "", len(tagids), now))
             if tagids:
                 add_memberships((fid, tag, t) for tag in tagids)
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)

@@ -229,16 +229,26 @@ class WeChatClient:
         return Follower.from_api(payload)
 
     async def user_info_batch(self, openids: Iterable[str], lang: str = "zh_CN") -> list[Follower]:
+        return [Follower.from_api(d) for d in await self.user_info_answers(openids, lang)]
+
+    async def user_info_answers(self, openids: Iterable[str], lang: str = "zh_CN") -> list[dict]:
+        """user/info/batchget's answers as they came, each checked to make a Follower
+        (Follower.from_api). The sync writes these straight into the cache: at a million
+        followers, building a Follower for each costs ~2 µs of the client's ~20."""
         items = check_openids(openids, limits.USER_INFO_BATCH, "user/info/batchget")
         payload = await self._post("/user/info/batchget",
                                    {"user_list": [{"openid": o, "lang": lang} for o in items]})
         infos = payload.get("user_info_list")
         if not isinstance(infos, list):
             raise BadResponseError(P + "/user/info/batchget", "no user_info_list in the answer")
-        try:
-            return [Follower.from_api(d) for d in infos]
-        except (KeyError, TypeError):
-            raise BadResponseError(P + "/user/info/batchget", "a follower without openid") from None
+        for d in infos:
+            # What Follower.from_api needs: an object with an openid, and a tag list it can list().
+            if type(d) is not dict or "openid" not in d:
+                raise BadResponseError(P + "/user/info/batchget", "a follower without openid")
+            tagids = d.get("tagid_list")
+            if tagids and not isinstance(tagids, (list, str, dict)):
+                raise BadResponseError(P + "/user/info/batchget", "a follower's tagid_list is not a list")
+        return infos
 
     async def update_remark(self, openid: str, remark: str) -> None:
         check_openids([openid], 1, "updateremark")
