@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "wxtui.emulator.commands",
     "wxtui.jobs.commands",
     "wxtui.sync_command",
+    "wxtui.tim.cli_actions",
     "wxtui.tim.commands",
     "wxtui.ui.commands",
 )

@@ -64,6 +64,12 @@ async def _account(args: argparse.Namespace):
 
 def run_action(args: argparse.Namespace) -> int:
     try:
+        if not getattr(args, "demo", False):
+            from wxtui.tim.cli_actions import run_tim_listed, tim_profile
+
+            profile = tim_profile(getattr(args, "account", None))
+            if profile is not None:  # a Tencent Cloud IM account: its own ids and plans
+                return run_tim_listed(args, profile)
         openids, junk = _explicit_openids(args)
         return asyncio.run(_action(args, openids, junk))
     except (UsageError, WxtuiError) as exc:  # bad input, or WeChat refused while planning

@@ -1,0 +1,92 @@
+"""The command line on a Tencent Cloud IM account: tim-import, tim-sync and the tag verbs, against
+the TIM emulator (the client is the emulator's; everything else is the real path)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wxtui import cli
+from wxtui.config import Config, new_profile, save_config, tim_appid
+from wxtui.jobs.cli_run import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.store import Store
+from wxtui import paths
+from wxtui.tim.cache import cached_tags_of
+from wxtui.tim.emulator import TimEmulator
+
+from conftest import FAST_RETRY
+
+
+@pytest.fixture
+def emu(monkeypatch):
+    emu = TimEmulator.demo(accounts=260, seed=6)
+    config = Config()
+    config.add(new_profile("im", tim_appid(emu.sdkappid), kind="tim", sdkappid=emu.sdkappid,
+                           identifier=emu.identifier, region="china"))
+    save_config(config)
+    monkeypatch.setattr("wxtui.tim.session.build_tim_client",
+                        lambda profile, **kw: emu.client(retry=FAST_RETRY, rate_limit=None, seed=1))
+    return emu
+
+
+def cache_tags(emu, accounts):
+    store = Store.open(paths.cache_db(tim_appid(emu.sdkappid)))
+    try:
+        return cached_tags_of(store, accounts)
+    finally:
+        store.close()
+
+
+def test_import_tag_untag_and_clear_tags_end_to_end(emu, tmp_path, capsys):
+    accounts = emu.state.accounts()
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts[:250] + ["nobody"]) + "\n")
+    assert cli.main(["tim-import", "--file", str(listed)]) == EXIT_FAILED  # one is not in the app
+    assert "nobody" in capsys.readouterr().out
+    assert sorted(cache_tags(emu, accounts)) == sorted(accounts[:250])
+
+    some = tmp_path / "some.txt"
+    some.write_text("\n".join(accounts[:120]) + "\n")
+    assert cli.main(["tag", "--tag", "promo-x", "--file", str(some), "--yes"]) == EXIT_OK
+    assert all("promo-x" in emu.state.tags_of(a) for a in accounts[:120])
+    assert not any("promo-x" in emu.state.tags_of(a) for a in accounts[120:])
+    assert cli.main(["untag", "--tag", "promo-x", "--with-tag", "promo-x", "--yes"]) == EXIT_OK
+    assert not any("promo-x" in emu.state.tags_of(a) for a in accounts)
+
+    assert cli.main(["clear-tags", "--everyone", "--yes"]) == EXIT_OK
+    assert all(emu.state.tags_of(a) == [] for a in accounts[:250])
+    assert any(emu.state.tags_of(a) for a in accounts[250:])  # not imported, not touched
+    assert all(tags == [] for tags in cache_tags(emu, accounts).values())
+    assert "Job #3 done" in capsys.readouterr().out
+
+
+def test_an_account_deleted_since_the_import_is_a_failure_named_by_account(emu, tmp_path, capsys):
+    accounts = emu.state.accounts()[:150]
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts) + "\n")
+    assert cli.main(["tim-import", "--file", str(listed)]) == EXIT_OK
+    emu.state.delete_accounts([accounts[7]])
+    assert cli.main(["tag", "--tag", "beta", "--file", str(listed), "--yes"]) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert f"{accounts[7]}  70107  The account is not imported into the app" in out
+    assert all("beta" in emu.state.tags_of(a) for a in accounts if a != accounts[7])
+
+
+def test_unknown_accounts_and_blacklist_verbs_send_nothing(emu, tmp_path, capsys):
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("stranger\n")
+    calls_before = emu.stats.total_calls()
+    assert cli.main(["tag", "--tag", "x", "--file", str(listed), "--yes"]) == EXIT_NOT_SENT
+    assert "not in the cache" in capsys.readouterr().out
+    assert cli.main(["blacklist", "--file", str(listed), "--yes"]) == EXIT_NOT_SENT
+    assert "no blacklist" in capsys.readouterr().err
+    assert emu.stats.total_calls() == calls_before
+
+
+def test_sync_reads_the_tags_of_cached_accounts(emu, tmp_path):
+    accounts = emu.state.accounts()[:100]
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts) + "\n")
+    assert cli.main(["tim-import", "--file", str(listed)]) == EXIT_OK
+    emu.state.tag_accounts(accounts[:3], "later")
+    assert cli.main(["tim-sync"]) == EXIT_OK
+    assert [a for a, tags in cache_tags(emu, accounts).items() if "later" in tags] == accounts[:3]

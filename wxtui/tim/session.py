@@ -1,0 +1,55 @@
+"""A session on a Tencent Cloud IM account: its client (signed with the secret key from the
+keyring, or the emulator's) and its cache, like wxtui.session for WeChat accounts."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from wxtui import paths
+from wxtui.session import Session, _open_store
+
+DEMO_ACCOUNTS = 10_000
+DEMO_SEED = 1
+
+
+def build_tim_client(profile, *, secret: str | None = None, transport: Any = None, **client_kwargs):
+    """A TimClient for a profile of kind "tim"; the secret key comes from wxtui.secrets unless given."""
+    from wxtui.config import ConfigError
+    from wxtui.tim.client import TimClient
+
+    if profile.kind != "tim":
+        raise ConfigError(f"account {profile.name!r} is of kind {profile.kind!r}, not a Tencent Cloud IM account")
+    if secret is None:
+        from wxtui import secrets
+
+        secret = secrets.resolve_secret(profile).value.reveal()
+    client_kwargs.setdefault("max_in_flight", profile.concurrency)
+    if profile.tim_hosts:
+        client_kwargs.setdefault("hosts", profile.tim_hosts)
+    return TimClient(profile.sdkappid, profile.identifier, secret, region=profile.region,
+                     transport=transport, **client_kwargs)
+
+
+@contextlib.asynccontextmanager
+async def open_tim_session(profile=None, *, emulator=None, store_path: Path | None = None,
+                           **client_kwargs) -> AsyncIterator[Session]:
+    """A session on a configured TIM account, or (emulator given) on that in-process emulator
+    with a fresh cache (the TIM demo: `TimEmulator.demo(accounts=, seed=)`)."""
+    if emulator is not None:
+        client = emulator.client(**client_kwargs)
+        key = f"tim{emulator.sdkappid}"
+        store = _open_store(store_path or paths.data_dir() / "demo" / f"{key}.sqlite", fresh=store_path is None)
+        label = emulator.state.name
+    else:
+        client = build_tim_client(profile, **client_kwargs)
+        key = profile.appid
+        store = _open_store(store_path or paths.cache_db(key), fresh=False)
+        label = profile.name
+    try:
+        yield Session(label, key, client, store, emulator=emulator, profile=profile,
+                      extras={"kind": "tim"})
+    finally:
+        await client.aclose()
+        store.close()
