@@ -90,3 +90,19 @@ def test_sync_reads_the_tags_of_cached_accounts(emu, tmp_path):
     emu.state.tag_accounts(accounts[:3], "later")
     assert cli.main(["tim-sync"]) == EXIT_OK
     assert [a for a, tags in cache_tags(emu, accounts).items() if "later" in tags] == accounts[:3]
+
+
+def test_jobs_undo_of_clear_tags_puts_back_each_accounts_tags(emu, tmp_path, capsys):
+    accounts = emu.state.accounts()[:200]
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts) + "\n")
+    assert cli.main(["tim-import", "--file", str(listed)]) == EXIT_OK
+    before = {a: sorted(emu.state.tags_of(a)) for a in accounts}
+    emu.calls_per_second = 10_000  # the undo is one small call per set of tags
+    assert cli.main(["clear-tags", "--file", str(listed), "--yes"]) == EXIT_OK
+    assert all(emu.state.tags_of(a) == [] for a in accounts)
+    assert cli.main(["jobs", "list"]) == EXIT_OK
+    assert "remove all tags from 200 accounts" in capsys.readouterr().out
+    assert cli.main(["jobs", "undo", "1", "--yes"]) == EXIT_OK
+    assert {a: sorted(emu.state.tags_of(a)) for a in accounts} == before
+    assert {a: sorted(t) for a, t in cache_tags(emu, accounts).items()} == before

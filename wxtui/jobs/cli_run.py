@@ -42,6 +42,19 @@ async def _account(args: argparse.Namespace):
 
     demo = getattr(args, "demo", False)
     async with contextlib.AsyncExitStack() as stack:
+        from wxtui.tim.cli_actions import tim_profile
+
+        tim = None if demo else tim_profile(getattr(args, "account", None))
+        if tim is not None:  # a Tencent Cloud IM account: its jobs run on its own family
+            from wxtui.jobs.tim_ops import TimOperations
+            from wxtui.tim.session import open_tim_session
+
+            session = await stack.enter_async_context(open_tim_session(tim))
+            jobs = JobService(session.client, session.store, operations=TimOperations(),
+                              concurrency=getattr(args, "concurrency", None))
+            stack.push_async_callback(jobs.aclose)
+            yield jobs
+            return
         try:
             session = await stack.enter_async_context(open_session(
                 getattr(args, "account", None), demo=demo, followers=getattr(args, "demo_followers", 10_000),
