@@ -153,3 +153,33 @@ async def test_resume_after_cancel_finishes_the_job_once(emu, tmp_path):
         assert event.state == DONE and event.calls_done == 5
         assert all(emu.state.tags_of(a) == [] for a in accounts)
         assert cache_matches_emulator(emu, store, accounts)
+
+
+def test_rate_limit_retries_slow_the_engine_down_and_busy_ones_do_not():
+    ops = TimOperations()
+    seen = []
+    from wxtui.wechat.transport import RetryEvent, call_observer
+
+    with ops.watch_retries(seen.append):
+        observe = call_observer.get()
+        for reason in ("errcode 60018", "errcode 91000", "HTTP 502"):
+            observe(RetryEvent("/v4/all_member_push/im_add_tag", reason, 1, 0.1, "console.tim.qq.com"))
+    assert seen == [True, False, False]
+
+
+async def test_a_wrong_secret_key_stops_the_job_with_the_error_tables_hint(emu, tmp_path):
+    from wxtui.tim.client import TimClient
+
+    store = Store.open(tmp_path / "tim.sqlite")
+    journal = Journal(store)
+    client = TimClient(emu.sdkappid, emu.identifier, "0" * 64, transport=emu.transport(),
+                       retry=FAST_RETRY, rate_limit=None)
+    scheduler = Scheduler(TimOperations(), client, journal, cache=store, concurrency=2, event_interval=0)
+    job = run_job(journal, tag_calls("add_tag", ["x"], emu.state.accounts()))
+    event = await scheduler.run(job)
+    await scheduler.aclose()
+    await client.aclose()
+    store.close()
+    assert event.state == "failed" and event.calls_done == 0
+    assert "secret key" in event.message and "0" * 64 not in event.message
+    assert not any("x" in emu.state.tags_of(a) for a in emu.state.accounts())
