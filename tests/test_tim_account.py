@@ -52,3 +52,19 @@ def test_account_add_kind_tim_without_sdkappid_changes_nothing(capsys):
     assert cli.main(["account", "add", "im", "--kind", "tim", "--identifier", "admin", "--no-secret"]) == 2
     assert "--sdkappid" in capsys.readouterr().err
     assert load_config().accounts == {}
+
+
+async def test_check_tim_account_says_whether_the_credentials_work():
+    from wxtui.tim.client import TimClient
+    from wxtui.tim.emulator import TimEmulator
+    from wxtui.tim.session import check_tim_account
+
+    emu = TimEmulator.demo(accounts=5, seed=2)
+    emu.state.import_accounts([emu.identifier])
+    async with emu.client(rate_limit=None) as client:
+        ok, message = await check_tim_account(client)
+    assert ok and str(emu.sdkappid) in message
+    wrong = "f" * 64
+    async with TimClient(emu.sdkappid, emu.identifier, wrong, transport=emu.transport(), rate_limit=None) as client:
+        ok, message = await check_tim_account(client)
+    assert not ok and "secret key" in message and wrong not in message

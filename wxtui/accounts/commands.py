@@ -258,6 +258,21 @@ def cmd_test(args: argparse.Namespace) -> int:
     return _run_test(profile)
 
 
+def _run_tim_test(profile, secret: str, source: str) -> int:
+    from wxtui.tim.session import build_tim_client, check_tim_account
+
+    async def check() -> tuple[bool, str]:
+        async with build_tim_client(profile, secret=secret) as client:
+            return await check_tim_account(client)
+
+    ok, message = asyncio.run(check())
+    if ok:
+        print(f"OK: {message} (secret key from {source})")
+        return 0
+    _err(message)
+    return 1
+
+
 def _run_test(profile) -> int:
     from wxtui import secrets
     from wxtui.accounts.manage import run_account_test
@@ -270,6 +285,8 @@ def _run_test(profile) -> int:
             _err(str(exc))
             return 1
         kwargs = {"secret": resolved.value, "secret_source": resolved.source}
+    if profile.kind == "tim":
+        return _run_tim_test(profile, kwargs["secret"].reveal(), kwargs["secret_source"])
     result = asyncio.run(run_account_test(profile, **kwargs))
     if result.ok:
         print(f"OK: {result.message} (token: {result.token_source}"

@@ -53,3 +53,18 @@ async def open_tim_session(profile=None, *, emulator=None, store_path: Path | No
     finally:
         await client.aclose()
         store.close()
+
+
+async def check_tim_account(client) -> tuple[bool, str]:
+    """One account_check of the admin identifier: whether the SDKAppID, region, secret key and
+    identifier work together, and what to fix when they do not (never the key itself)."""
+    from wxtui.wechat.errors import WxtuiError
+
+    try:
+        check = await client.account_check([client.identifier])
+    except WxtuiError as exc:
+        text = exc.user_message() if hasattr(exc, "user_message") else str(exc)
+        return False, text
+    if check.get(client.identifier):
+        return True, f"SDKAppID {client.sdkappid} answers; admin {client.identifier} is imported"
+    return False, f"SDKAppID {client.sdkappid} answers, but the admin {client.identifier} is not an imported account"
