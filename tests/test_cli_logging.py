@@ -24,3 +24,12 @@ def test_running_main_twice_keeps_one_log_handler():
     cli.main(["account", "list"])
     ours = [h for h in logging.getLogger().handlers if getattr(h, "wxtui_log", False)]
     assert len(ours) == 1
+
+
+def test_the_log_file_skips_httpx_request_lines():
+    cli.main(["account", "list"])
+    logging.getLogger("httpx").info("HTTP Request: GET https://api/x?access_token=T")
+    logging.getLogger("httpx").warning("connection pool is full")
+    text = (paths.log_dir() / "wxtui.log").read_text(encoding="utf-8")
+    assert "HTTP Request" not in text
+    assert "connection pool is full" in text

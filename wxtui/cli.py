@@ -46,7 +46,7 @@ def configure_logging() -> None:
     """Log to a private, rotating file: the terminal belongs to the app and the progress bars.
 
     Every record passes the redacting filter on its way to the file, whichever logger sent it.
-    httpx logs one line per request at INFO; only its warnings are kept.
+    httpx logs one line per request at INFO; this file keeps only its warnings.
     """
     import logging
     import logging.handlers
@@ -56,6 +56,8 @@ def configure_logging() -> None:
 
     class _Redact(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
+            if record.name.startswith(("httpx", "httpcore")) and record.levelno < logging.WARNING:
+                return False  # one line per request would drown the file
             record.msg, record.args = redact(record.getMessage()), None
             return True
 
@@ -74,9 +76,8 @@ def configure_logging() -> None:
         old.close()
     handler.wxtui_log = True
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if root.level > logging.INFO:  # keep a more verbose level someone chose
+        root.setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
