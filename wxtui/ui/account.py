@@ -104,7 +104,14 @@ class AccountModel:
         self.clock = clock
         self.selection = self.store.selection(SELECTION_NAME)
         profile = getattr(session, "profile", None)
-        self.jobs = JobService(session.client, self.store,
+        # A Tencent Cloud IM account: its jobs run on the TIM family, its sync learns tags.
+        self.is_tim = getattr(session, "extras", {}).get("kind") == "tim"
+        operations = None
+        if self.is_tim:
+            from wxtui.jobs.tim_ops import TimOperations
+
+            operations = TimOperations()
+        self.jobs = JobService(session.client, self.store, operations=operations,
                                concurrency=getattr(profile, "concurrency", None))
         self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
         self._tag_names: dict[int, str] = {}
@@ -186,6 +193,8 @@ class AccountModel:
 
     async def tagging_quota(self) -> dict[str, dict]:
         """Today's quota of the call bulk actions spend most (tagging), as plans report quotas."""
+        if self.is_tim:  # Tencent Cloud IM has a rate, not a daily quota
+            return {}
         path = "/cgi-bin/tags/members/batchtagging"
         quota = await self.session.client.get_quota(path)
         return {path: {"daily_limit": quota.daily_limit, "remain": quota.remain, "needed": 0}}
@@ -196,12 +205,29 @@ class AccountModel:
         """Pull the account into the cache; progress(text) as it goes. Returns the SyncResult."""
         from wxtui.sync import Sync
 
+        if self.is_tim:
+            return await self._learn_tim_tags(progress)
+
         def on_event(event) -> None:
             progress(sync_progress_text(event))
 
         result = await Sync(self.session.client, self.store, on_event=on_event).run()
         self.refresh_tag_names()
         return result
+
+    async def _learn_tim_tags(self, progress: Callable[[str], None]):
+        from wxtui.sync import DONE as SYNCED, FAILED as SYNC_FAILED, SyncResult
+        from wxtui.tim.sync import known_accounts, learn_tags
+
+        accounts = await asyncio.to_thread(known_accounts, self.store)
+        failed = await learn_tags(self.session.client, self.store, accounts,
+                                  progress=lambda done, total: progress(f"syncing tags {done:,}/{total:,}"))
+        self.refresh_tag_names()
+        self.store.set_meta("sync.finished_at", str(self.clock()))
+        message = f"tags of {len(accounts) - len(failed):,} accounts read"
+        if failed:
+            message += f"; {len(failed):,} could not be read: {next(iter(failed.values()))}"
+        return SyncResult(SYNC_FAILED if failed else SYNCED, len(accounts), tags=len(self._tag_names), message=message)
 
     # -- import / export ----------------------------------------------------------------------
 
@@ -286,7 +312,29 @@ class AccountModel:
 
     async def plan(self, intent: Intent) -> PlannedAction:
         """The planner's dry run, as the confirmation dialog states it."""
+        if self.is_tim:
+            return await self._plan_tim(intent)
         plan = await self.jobs.plan(self._engine_intent(intent))
+        return self._planned(intent.kind, plan, self._target_words(intent))
+
+    async def _plan_tim(self, intent: Intent) -> PlannedAction:
+        """The command line's TIM planning (wxtui.tim.actions.plan_tim) over the target's accounts."""
+        from wxtui.tim.actions import plan_tim
+
+        verb = {"tag": "tag", "untag": "untag", "clear_tags": "clear-tags"}.get(intent.kind)
+        if verb is None:
+            what = "blacklist" if "blacklist" in intent.kind else "such action"
+            return PlannedAction(None, None, f"Tencent Cloud IM has no {what}: nothing was sent")
+
+        def accounts() -> list[str]:
+            target = intent.target
+            ids = list(self.selection.ids()) if target.is_selection else [target.row_id]
+            found = self.store.openids_of(ids)
+            return [found[i] for i in ids if i in found]
+
+        name = intent.tag_name or self._tag_names.get(intent.tagid, "")
+        tags = [name] if intent.kind != "clear_tags" else []
+        plan = await asyncio.to_thread(plan_tim, self.store, verb, await asyncio.to_thread(accounts), tags)
         return self._planned(intent.kind, plan, self._target_words(intent))
 
     def _planned(self, kind: str, plan, target: str) -> PlannedAction:
@@ -356,6 +404,15 @@ class AccountModel:
 
     async def create_tag(self, name: str) -> TagRow:
         from wxtui.jobs.intents import CreateTag
+
+        if self.is_tim:  # a TIM tag is free text: the cache numbers it, the service learns it on use
+            from wxtui.tim.cache import cached_tag_ids
+            from wxtui.tim.client import check_tag
+
+            check_tag(name)
+            await asyncio.to_thread(cached_tag_ids, self.store, [name])
+            self.refresh_tag_names()
+            return self.tag_named(name)
 
         await self._run_single(CreateTag(name))
         tag = self.tag_named(name)

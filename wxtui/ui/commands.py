@@ -74,7 +74,13 @@ def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
 def account_opener(name: str | None):
     def opener():
         from wxtui.session import open_session
+        from wxtui.tim.cli_actions import tim_profile
 
+        tim = tim_profile(name)
+        if tim is not None:  # a Tencent Cloud IM account: its own client and cache
+            from wxtui.tim.session import open_tim_session
+
+            return open_tim_session(tim)
         return open_session(name)
 
     return opener
