@@ -70,3 +70,21 @@ async def test_sync_learns_tags_changed_behind_the_cache(tmp_path):
             await settle(pilot)
             assert "vip-from-elsewhere" in cached_tags_of(store, [account])[account]
             assert "tags of 12 accounts read" in last_notification(pilot)
+
+
+async def test_the_app_command_opens_a_configured_tim_account(monkeypatch):
+    from wxtui.config import Config, new_profile, save_config, tim_appid
+    from wxtui.ui.account import AccountModel
+    from wxtui.ui.commands import account_opener
+
+    emu = TimEmulator.demo(accounts=5, seed=2)
+    config = Config()
+    config.add(new_profile("im", tim_appid(emu.sdkappid), kind="tim", sdkappid=emu.sdkappid,
+                           identifier=emu.identifier, region="china"))
+    save_config(config)
+    monkeypatch.setattr("wxtui.tim.session.build_tim_client", lambda profile, **kw: emu.client())
+    async with account_opener("im")() as session:
+        model = AccountModel(session)
+        assert model.is_tim and session.label == "im"
+        assert await model.tagging_quota() == {}
+        await model.aclose()

@@ -206,7 +206,9 @@ class AccountModel:
         from wxtui.sync import Sync
 
         if self.is_tim:
-            return await self._learn_tim_tags(progress)
+            from wxtui.ui.tim_account import learn_tim_tags
+
+            return await learn_tim_tags(self, progress)
 
         def on_event(event) -> None:
             progress(sync_progress_text(event))
@@ -214,20 +216,6 @@ class AccountModel:
         result = await Sync(self.session.client, self.store, on_event=on_event).run()
         self.refresh_tag_names()
         return result
-
-    async def _learn_tim_tags(self, progress: Callable[[str], None]):
-        from wxtui.sync import DONE as SYNCED, FAILED as SYNC_FAILED, SyncResult
-        from wxtui.tim.sync import known_accounts, learn_tags
-
-        accounts = await asyncio.to_thread(known_accounts, self.store)
-        failed = await learn_tags(self.session.client, self.store, accounts,
-                                  progress=lambda done, total: progress(f"syncing tags {done:,}/{total:,}"))
-        self.refresh_tag_names()
-        self.store.set_meta("sync.finished_at", str(self.clock()))
-        message = f"tags of {len(accounts) - len(failed):,} accounts read"
-        if failed:
-            message += f"; {len(failed):,} could not be read: {next(iter(failed.values()))}"
-        return SyncResult(SYNC_FAILED if failed else SYNCED, len(accounts), tags=len(self._tag_names), message=message)
 
     # -- import / export ----------------------------------------------------------------------
 
@@ -313,28 +301,10 @@ class AccountModel:
     async def plan(self, intent: Intent) -> PlannedAction:
         """The planner's dry run, as the confirmation dialog states it."""
         if self.is_tim:
-            return await self._plan_tim(intent)
+            from wxtui.ui.tim_account import plan_tim_intent
+
+            return await plan_tim_intent(self, intent)
         plan = await self.jobs.plan(self._engine_intent(intent))
-        return self._planned(intent.kind, plan, self._target_words(intent))
-
-    async def _plan_tim(self, intent: Intent) -> PlannedAction:
-        """The command line's TIM planning (wxtui.tim.actions.plan_tim) over the target's accounts."""
-        from wxtui.tim.actions import plan_tim
-
-        verb = {"tag": "tag", "untag": "untag", "clear_tags": "clear-tags"}.get(intent.kind)
-        if verb is None:
-            what = "blacklist" if "blacklist" in intent.kind else "such action"
-            return PlannedAction(None, None, f"Tencent Cloud IM has no {what}: nothing was sent")
-
-        def accounts() -> list[str]:
-            target = intent.target
-            ids = list(self.selection.ids()) if target.is_selection else [target.row_id]
-            found = self.store.openids_of(ids)
-            return [found[i] for i in ids if i in found]
-
-        name = intent.tag_name or self._tag_names.get(intent.tagid, "")
-        tags = [name] if intent.kind != "clear_tags" else []
-        plan = await asyncio.to_thread(plan_tim, self.store, verb, await asyncio.to_thread(accounts), tags)
         return self._planned(intent.kind, plan, self._target_words(intent))
 
     def _planned(self, kind: str, plan, target: str) -> PlannedAction:
@@ -405,15 +375,10 @@ class AccountModel:
     async def create_tag(self, name: str) -> TagRow:
         from wxtui.jobs.intents import CreateTag
 
-        if self.is_tim:  # a TIM tag is free text: the cache numbers it, the service learns it on use
-            from wxtui.tim.cache import cached_tag_ids
-            from wxtui.tim.client import check_tag
+        if self.is_tim:
+            from wxtui.ui.tim_account import create_tim_tag
 
-            check_tag(name)
-            await asyncio.to_thread(cached_tag_ids, self.store, [name])
-            self.refresh_tag_names()
-            return self.tag_named(name)
-
+            return await create_tim_tag(self, name)
         await self._run_single(CreateTag(name))
         tag = self.tag_named(name)
         if tag is None:
@@ -424,5 +389,7 @@ class AccountModel:
     async def rename_tag(self, tagid: int, name: str) -> None:
         from wxtui.jobs.intents import RenameTag
 
+        if self.is_tim:
+            raise ValidationError("Tencent Cloud IM tags are free text on each account: they cannot be renamed")
         await self._run_single(RenameTag(tagid, name))
         self.refresh_tag_names()
