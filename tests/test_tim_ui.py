@@ -88,3 +88,22 @@ async def test_the_app_command_opens_a_configured_tim_account(monkeypatch):
         assert model.is_tim and session.label == "im"
         assert await model.tagging_quota() == {}
         await model.aclose()
+
+
+async def test_importing_a_file_of_im_account_ids_selects_the_known_ones(tmp_path):
+    from wxtui.ui.account import AccountModel
+
+    async with tim_session(tmp_path, accounts=5) as session:
+        known = session.emulator.state.accounts()[:2]
+        listing = tmp_path / "users.txt"
+        listing.write_text("# users\n" + "\n".join(known) + "\nnobody-here\n\n",
+                           encoding="utf-8")
+        model = AccountModel(session)
+        try:
+            result = model.import_openids(listing)
+            assert (result.added, result.unknown, result.invalid) == (2, 1, 0)
+            ids = session.store.follower_ids(known)
+            assert all(model.selection.contains(i) for i in ids.values())
+            assert model.selection.count() == 2
+        finally:
+            await model.aclose()

@@ -251,7 +251,12 @@ class AccountModel:
         if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
-        openids, junk = openid_lines(lines)
+        if self.is_tim:  # IM account ids are free strings, not 28-character openids
+            from wxtui.tim.sync import read_accounts
+
+            openids, junk = read_accounts(lines)
+        else:
+            openids, junk = openid_lines(lines)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
         return ImportResult(len(known), len(set(openids)) - len(known), len(junk))
