@@ -23,6 +23,54 @@ def _non_negative(kind):
     return parse
 
 
+def add_fault_arguments(p: argparse.ArgumentParser, *, latency_ms: float, busy: str, minute_flag: str,
+                        minute: str, http_5xx: str, clock: str) -> None:
+    """The knobs every emulator command has; the answers they stand for differ per API."""
+    p.add_argument("--latency-ms", type=_non_negative(float), default=latency_ms,
+                   help=f"latency of each API call (default: {latency_ms:g})")
+    p.add_argument("--jitter-ms", type=_non_negative(float), default=0.0, help="extra random latency, up to this (default: 0)")
+    p.add_argument("--fault-busy", type=_probability, default=0.0, metavar="P", help=f"share of calls answering {busy}")
+    p.add_argument(minute_flag, dest="fault_minute", type=_probability, default=0.0, metavar="P",
+                   help=f"share of calls answering {minute}")
+    p.add_argument("--fault-5xx", type=_probability, default=0.0, metavar="P", help=f"share of calls answering {http_5xx}")
+    p.add_argument("--fault-slow", type=_probability, default=0.0, metavar="P",
+                   help="share of calls answering only after --slow-s seconds")
+    p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
+    p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
+                   help="share of calls answering HTTP 200 with a body that is not JSON")
+    p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
+                   help=f"how fast the emulated clock runs ({clock}; default: 1)")
+
+
+def apply_fault_arguments(emu, args: argparse.Namespace) -> None:
+    emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_minute,
+                      p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
+                      p_garbage=args.fault_garbage)
+    emu.clock.speed = args.clock_speed
+
+
+def listen_or_report(command: str, host: str, port: int):
+    """A bound socket, or None after telling the user why not."""
+    from .server import bind
+
+    try:
+        return bind(host, port)
+    except OSError as exc:
+        print(f"wxtui {command}: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def serve_until_interrupted(emu, sock) -> int:
+    from .server import serve
+
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        serve(emu, sock)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "emulator",
@@ -36,35 +84,20 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--followers", type=_non_negative(int), default=100_000, help="demo followers (default: 100000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the demo data and of the faults (default: 1)")
-    p.add_argument("--latency-ms", type=_non_negative(float), default=30.0, help="latency of each API call (default: 30)")
-    p.add_argument("--jitter-ms", type=_non_negative(float), default=0.0, help="extra random latency, up to this (default: 0)")
-    p.add_argument("--fault-busy", type=_probability, default=0.0, metavar="P", help="share of calls answering -1")
-    p.add_argument("--fault-minute", type=_probability, default=0.0, metavar="P", help="share of calls answering 45011")
-    p.add_argument("--fault-5xx", type=_probability, default=0.0, metavar="P", help="share of calls answering HTTP 503")
-    p.add_argument("--fault-slow", type=_probability, default=0.0, metavar="P",
-                   help="share of calls answering only after --slow-s seconds")
-    p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
-    p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
-                   help="share of calls answering HTTP 200 with a body that is not JSON")
-    p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
-                   help="how fast the emulated clock runs (token expiry, quota days; default: 1)")
+    add_fault_arguments(p, latency_ms=30.0, busy="-1", minute_flag="--fault-minute", minute="45011",
+                        http_5xx="HTTP 503", clock="token expiry, quota days")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .app import Emulator
-    from .server import base_url, bind, serve
+    from .server import base_url
 
     print(f"Building {args.followers:,} followers (seed {args.seed})...", file=sys.stderr)
     emu = Emulator.demo(followers=args.followers, seed=args.seed, latency_ms=args.latency_ms)
-    emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_minute,
-                      p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
-                      p_garbage=args.fault_garbage)
-    emu.clock.speed = args.clock_speed
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        print(f"wxtui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+    apply_fault_arguments(emu, args)
+    sock = listen_or_report("emulator", args.host, args.port)
+    if sock is None:
         return 1
     acct = emu.account
     url = base_url(sock)
@@ -74,9 +107,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"AppSecret: {acct.secret}")
     print(f"Base URL:  {url}   (instead of https://api.weixin.qq.com)")
     print(f"Admin API: {url}/_emulator/state")
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
-        serve(emu, sock)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_interrupted(emu, sock)

@@ -6,7 +6,13 @@ import argparse
 import gc
 import sys
 
-from wxtui.emulator.commands import _non_negative, _probability
+from wxtui.emulator.commands import (
+    _non_negative,
+    add_fault_arguments,
+    apply_fault_arguments,
+    listen_or_report,
+    serve_until_interrupted,
+)
 
 
 def _positive_int(text: str) -> int:
@@ -39,41 +45,26 @@ def register(subparsers) -> None:
                    help="the data centre the app lives in; other regions' host names answer 70016")
     p.add_argument("--calls-per-second", type=_positive_int, default=CALLS_PER_SECOND,
                    help=f"rate limit per command before answering 60018 (default: {CALLS_PER_SECOND})")
-    p.add_argument("--latency-ms", type=_non_negative(float), default=0.0, help="latency of each call (default: 0)")
-    p.add_argument("--jitter-ms", type=_non_negative(float), default=0.0, help="extra random latency, up to this")
-    p.add_argument("--fault-busy", type=_probability, default=0.0, metavar="P", help="share of calls answering 91000")
-    p.add_argument("--fault-rate-limit", type=_probability, default=0.0, metavar="P",
-                   help="share of calls answering 60018 regardless of the rate")
-    p.add_argument("--fault-5xx", type=_probability, default=0.0, metavar="P", help="share of calls answering HTTP 502")
-    p.add_argument("--fault-slow", type=_probability, default=0.0, metavar="P",
-                   help="share of calls answering only after --slow-s seconds")
-    p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
-    p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
-                   help="share of calls answering HTTP 200 with a body that is not JSON")
-    p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
-                   help="how fast the emulated clock runs (UserSig expiry, the rate window; default: 1)")
+    add_fault_arguments(p, latency_ms=0.0, busy="91000", minute_flag="--fault-rate-limit",
+                        minute="60018 regardless of the rate", http_5xx="HTTP 502",
+                        clock="UserSig expiry, the rate window")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from wxtui.emulator.server import base_url, bind, serve
+    from wxtui.emulator.server import base_url
     from wxtui.tim.emulator import TimEmulator
 
     print(f"Building {args.accounts:,} accounts (seed {args.seed})...", file=sys.stderr)
     emu = TimEmulator.demo(accounts=args.accounts, seed=args.seed, latency_ms=args.latency_ms, region=args.region)
     emu.calls_per_second = args.calls_per_second
-    emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_rate_limit,
-                      p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
-                      p_garbage=args.fault_garbage)
-    emu.clock.speed = args.clock_speed
+    apply_fault_arguments(emu, args)
     # The demo state is a few hundred thousand long-lived objects: left to the collector, every
     # full collection would stall the server for tens of milliseconds and bunch its answers.
     gc.collect()
     gc.freeze()
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        print(f"wxtui tim-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+    sock = listen_or_report("tim-emulator", args.host, args.port)
+    if sock is None:
         return 1
     url = base_url(sock)
     # The only place the emulator prints its secret key: the one it accepts, so the user can sign.
@@ -84,9 +75,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"Accounts:   {emu.state.account_count():,} (user000000 ...)")
     print(f"Base URL:   {url}   (instead of https://console.tim.qq.com)")
     print(f"Admin API:  {url}/_emulator/state")
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
-        serve(emu, sock)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_until_interrupted(emu, sock)
