@@ -8,6 +8,7 @@ are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
   calls                       HTTP round trips of the sync (retries and the token included)
   bound_s                     calls x latency / concurrency: the floor any sync has at this latency
   wall_over_bound             wall_s / bound_s
+  phase_s                     wall time of each phase of the sync (finishing: the swap)
   client_cpu_us_per_follower  CPU time of this process (every thread) during the sync, per follower
   db_mb                       the cache file (and its WAL) after the sync
   peak_rss_mb                 this process's peak resident memory
@@ -52,14 +53,22 @@ async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: 
     try:
         async with WeChatClient.with_secret(appid, secret, hosts=[url], max_in_flight=concurrency) as client:
             baseline = await client_baseline(client, concurrency)
+            phases: dict[str, float] = {}  # phase -> when it began (perf_counter)
+
+            def on_event(event) -> None:
+                phases.setdefault(event.phase, time.perf_counter())
+
             cpu, wall = time.process_time(), time.perf_counter()
-            result = await Sync(client, store, concurrency=concurrency).run()
+            result = await Sync(client, store, concurrency=concurrency, on_event=on_event).run()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     finally:
         store.close()
     if not result.ok:
         raise SystemExit(f"the sync did not finish: {result.message}")
-    return {"followers": result.followers, "wall_s": wall, "calls": result.calls, "cpu_s": cpu, **baseline}
+    starts = sorted(phases.items(), key=lambda kv: kv[1])
+    phase_s = {name: round(end - begin, 2) for (name, begin), (_, end) in zip(starts, starts[1:])}
+    return {"followers": result.followers, "wall_s": wall, "calls": result.calls, "cpu_s": cpu,
+            "phase_s": phase_s, **baseline}
 
 
 async def client_baseline(client, concurrency: int) -> dict:
@@ -124,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "bound_s": round(bound, 2),
         "wall_over_bound": round(got["wall_s"] / bound, 3) if bound else None,
         "client_cpu_us_per_follower": round(got["cpu_s"] / max(got["followers"], 1) * 1e6, 2),
+        "phase_s": got["phase_s"],  # wall time of each phase: tags, followers, blacklist, finishing
         "db_mb": round(db_bytes / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "emulator_cpu_s": server_cpu,  # the other process, building its demo account included

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import random
 
 from starlette.applications import Starlette
@@ -12,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from wxtui import wire
 from wxtui.wechat.errors import ERRORS
 
 from . import demo
@@ -31,7 +31,7 @@ UNAVAILABLE_BODY = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
 
 
 def _json(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = wire.dumps(payload)
     return Response(body, status_code=status, media_type=JSON_TYPE)
 
 
@@ -134,7 +134,7 @@ class Emulator:
                 raise ApiFailure(44002)
             return {}
         try:
-            body = json.loads(raw)
+            body = wire.loads(raw)
         except ValueError:
             raise ApiFailure(47001) from None
         if not isinstance(body, dict):
@@ -155,6 +155,10 @@ class Emulator:
         if faults.is_down(request.headers.get("host", "")):
             stats.http_5xx[path] += 1
             return _unavailable()
+        # The latency counts from the request's arrival: the emulator's own work (reading the
+        # body, the call, the JSON) happens inside it, as a real server's does, rather than
+        # adding to it. Faults answer after the plain delay.
+        arrived = asyncio.get_running_loop().time()
         delay = faults.delay_s()
         if faults.hit(faults.p_5xx):
             stats.http_5xx[path] += 1
@@ -189,11 +193,14 @@ class Emulator:
             payload = endpoint.handler(acct, call)
         except ApiFailure as failure:
             payload = self._error(path, failure)
+        response = _json(payload)
+        if delay > 0:
+            delay = max(0.0, arrived + delay - asyncio.get_running_loop().time())
         if call is not None and call.held and delay > 0:
             await self._hold(acct, call.held, delay)
         else:
             await _sleep(delay)
-        return _json(payload)
+        return response
 
     @staticmethod
     async def _hold(acct: Account, openids: list[str], seconds: float) -> None:

@@ -43,10 +43,11 @@ class PassSummary:
     removed: int  # in the cache before, gone now
 
 
-def _pass_fields(f: Follower) -> tuple:
-    """What a pass writes of a follower (write_pass_answers makes the same from an answer)."""
-    return (f.openid, f.remark, f.subscribe_time, f.subscribe_scene, f.language, f.unionid,
-            f.qr_scene, f.qr_scene_str, f.tagid_list)
+def _answer(f: Follower) -> dict:
+    """A Follower as user/info answers it (what a pass writes, see _write_pass)."""
+    return {"openid": f.openid, "subscribe": f.subscribe, "remark": f.remark, "subscribe_time": f.subscribe_time,
+            "subscribe_scene": f.subscribe_scene, "language": f.language, "unionid": f.unionid,
+            "qr_scene": f.qr_scene, "qr_scene_str": f.qr_scene_str, "tagid_list": f.tagid_list}
 
 
 def _fields(f: Follower, tagids: Sequence[int]) -> tuple:
@@ -145,56 +146,67 @@ class SyncWrites:
                 if gone:
                     self.remove_followers(gone)
             else:
-                self._write_pass([_pass_fields(f) for f in present], pass_id, now)
+                self._write_pass([_answer(f) for f in present], pass_id, now)
 
     def write_pass_answers(self, answers: Sequence[dict], pass_id: int, synced_at: int | None = None) -> None:
         """upsert_followers(pass_id=...) for user/info/batchget's answers as they came (what
         WeChatClient.user_info_answers returns): the sync's hot path, without a Follower each."""
         now = int(time.time()) if synced_at is None else synced_at
-        present = {}
-        for d in answers:
-            get = d.get
-            if get("subscribe", 1):
-                # The fields as Follower.from_api reads them, in _pass_fields' order.
-                present[d["openid"]] = (d["openid"], get("remark", ""), get("subscribe_time", 0),
-                                        get("subscribe_scene", ""), get("language", ""), get("unionid", ""),
-                                        get("qr_scene", 0), get("qr_scene_str", ""), get("tagid_list") or ())
         with self.transaction():
-            self._write_pass(list(present.values()), pass_id, now)
+            self._write_pass(answers, pass_id, now)
+
+    def _next_id(self) -> int:
+        """The first row id never used (ids of removed followers are not reused)."""
+        stored = self.get_meta(NEXT_ID_KEY)
+        return int(stored) if stored else (self._scalar("SELECT max(id) FROM followers") or 0) + 1
 
     def _take_ids(self, n: int) -> int:
-        """n fresh row ids, never used before (ids of removed followers are not reused)."""
-        stored = self.get_meta(NEXT_ID_KEY)
-        first = int(stored) if stored else (self._scalar("SELECT max(id) FROM followers") or 0) + 1
+        """n fresh row ids, never used before."""
+        first = self._next_id()
         self.set_meta(NEXT_ID_KEY, str(first + n))
         return first
 
-    def _write_pass(self, present: list[tuple], pass_id: int, now: int) -> None:
-        """present: one tuple per follower, as _pass_fields makes them."""
+    def _write_pass(self, answers: Sequence[dict], pass_id: int, now: int) -> None:
+        """answers: user/info answers (dicts with the API's keys). Those with subscribe 0 are
+        left out; a follower answered twice keeps the later answer.
+
+        One loop over the answers makes the rows and memberships: at a million followers this
+        loop is a third of what a sync's cache writes cost."""
         current = self.pass_in_progress()
         if current is None:
             self._start_pass(pass_id)
         elif current != pass_id:
             raise ValueError(f"sync pass {current} is in progress, not {pass_id}")
         conn = self.conn
+        openids = [d["openid"] for d in answers]
+        if len(set(openids)) != len(openids):
+            latest = {d["openid"]: d for d in answers}
+            answers, openids = list(latest.values()), list(latest)
         # A first sync (empty cache) has no ids to keep: skip the lookup of every openid.
         if conn.execute("SELECT 1 FROM followers LIMIT 1").fetchone():
-            known = dict(conn.execute(_IDS_OF, (json.dumps([p[0] for p in present]),)).fetchall())
+            known = dict(conn.execute(_IDS_OF, (json.dumps(openids),)).fetchall())
         else:
-            known = {}
-        next_id = self._take_ids(sum(1 for p in present if p[0] not in known))
+            known = None
+        next_id = self._next_id()
         rows, memberships = [], []
         add_row, add_memberships = rows.append, memberships.extend
-        for openid, remark, t, scene, language, unionid, qr_scene, qr_scene_str, tagids in present:
-            fid = known.get(openid)
+        for d in answers:
+            get = d.get
+            if not get("subscribe", 1):
+                continue
+            openid = d["openid"]
+            fid = known.get(openid) if known else None
             if fid is None:
                 fid, next_id = next_id, next_id + 1
+            t = get("subscribe_time") or 0
+            tagids = get("tagid_list") or ()
             if len(tagids) > 1:
                 tagids = sorted(set(tagids))
-            add_row((fid, openid, remark or "", t, scene or "", language or "", unionid or "",
-                     qr_scene or 0, qr_scene_str or "", len(tagids), now))
+            add_row((fid, openid, get("remark") or "", t, get("subscribe_scene") or "", get("language") or "",
+                     get("unionid") or "", get("qr_scene") or 0, get("qr_scene_str") or "", len(tagids), now))
             if tagids:
-                add_memberships((fid, tag, t) for tag in tagids)
+                add_memberships([(fid, tag, t) for tag in tagids])
+        self.set_meta(NEXT_ID_KEY, str(next_id))
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)
         # keeps one row; the memberships are deduplicated when the pass is swapped in.
         conn.executemany(_INSERT_OR_REPLACE.format(table="followers_next"), rows)

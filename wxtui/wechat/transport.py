@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json as jsonlib
 import logging
 import random
 import time
@@ -17,6 +16,8 @@ from typing import Callable
 
 import httpx
 
+from wxtui import wire
+from wxtui.http11 import default_transport
 from wxtui.wechat import limits
 from wxtui.wechat.errors import (
     BadResponseError,
@@ -129,7 +130,8 @@ class ApiTransport:
         self.max_in_flight = max_in_flight
         self.stats = CallStats()
         self._http = httpx.AsyncClient(
-            transport=transport,
+            # The lean keep-alive transport unless a proxy is configured (see wxtui.http11).
+            transport=transport if transport is not None else default_transport(),
             timeout=httpx.Timeout(retry.timeout_s),
             limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
             headers={"User-Agent": "wxtui"},
@@ -163,8 +165,7 @@ class ApiTransport:
                     with_token: bool) -> dict:
         body = None
         if json is not None:
-            # ensure_ascii=False: the platform stores \uXXXX escapes literally in tag names.
-            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            body = wire.dumps(json)
         if not with_token:
             # Token fetches skip the in-flight slots: the calls waiting for the token hold them.
             return await self._attempts(method, path, params, body, with_token)
@@ -248,7 +249,7 @@ class ApiTransport:
         if response.status_code != 200:
             raise BadResponseError(path, f"HTTP {response.status_code}")
         try:
-            payload = jsonlib.loads(response.content)
+            payload = wire.loads(response.content)
         except ValueError:
             raise BadResponseError(path, f"not JSON: {response.content[:60]!r}") from None
         if not isinstance(payload, dict):

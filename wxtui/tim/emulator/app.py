@@ -10,7 +10,6 @@ limit). invalidate_token_every and tag_propagation_s have no IM meaning and are 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter, defaultdict, deque
 
 from starlette.applications import Starlette
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from wxtui import wire
 from wxtui.emulator.faults import Clock, Faults, Stats
 from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
@@ -58,7 +58,7 @@ class TimStats(Stats):
 
 
 def _json(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = wire.dumps(payload)
     return Response(body, status_code=status, media_type=JSON_TYPE)
 
 
@@ -197,7 +197,7 @@ class TimEmulator:
     @staticmethod
     async def _body(request: Request, endpoint: Endpoint) -> dict:
         try:
-            body = json.loads(await request.body())
+            body = wire.loads(await request.body())
         except ValueError:
             raise ApiFailure(endpoint.parse_code) from None
         if not isinstance(body, dict):
