@@ -46,7 +46,9 @@ def default_transport(**kwargs) -> "Http11Transport | None":
     proxy or WXTUI_HTTP=httpx asks for httpx's own (None lets httpx choose)."""
     if os.environ.get("WXTUI_HTTP", "").strip().lower() == "httpx":
         return None
-    if urllib.request.getproxies_environment():
+    proxies = urllib.request.getproxies_environment()
+    proxies.pop("no", None)  # NO_PROXY alone names exceptions and configures no proxy
+    if proxies:
         return None
     return Http11Transport(**kwargs)
 
@@ -295,7 +297,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
             try:
                 size = int(size_text, 16)
             except ValueError:
-                raise httpx.RemoteProtocolError(f"{where} sent a malformed chunk size") from None
+                size = -1
+            if size < 0:  # int() also takes a sign, which readexactly() would refuse
+                raise httpx.RemoteProtocolError(f"{where} sent a malformed chunk size")
             if size == 0:
                 while await reader.readuntil(_CRLF) != _CRLF:
                     pass  # trailer fields, ignored
