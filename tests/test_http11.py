@@ -224,7 +224,8 @@ async def test_connection_close_answer_opens_a_new_connection(serve, http):
 ])
 async def test_http10_answers_are_reused_only_with_keep_alive(serve, http, headers, connections):
     server = await serve(ok(b"1", headers, b"HTTP/1.0"), ok(b"2", headers, b"HTTP/1.0"))
-    assert (await http.get(server.url() + "/a")).content == b"1"
+    first = await http.get(server.url() + "/a")
+    assert (first.content, first.http_version) == (b"1", "HTTP/1.0")
     assert (await http.get(server.url() + "/b")).content == b"2"
     assert [len(conn.requests) for conn in server.conns] == connections
 

@@ -198,9 +198,12 @@ class Http11Transport(httpx.AsyncBaseTransport):
         except OSError as exc:
             conn.close()
             raise _NoAnswer(httpx.WriteError(f"sending to {where} failed: {exc.strerror or exc}")) from None
+        except BaseException:  # cancelled while sending: the connection is mid-request
+            conn.close()
+            raise
         try:
             async with asyncio.timeout(timeouts.get("read")):
-                status, reason, headers, keep_alive = await self._read_head(reader, where)
+                version, status, reason, headers, keep_alive = await self._read_head(reader, where)
                 content = await self._read_body(reader, request.method, status, headers, where)
                 if content is None:  # framed by the end of the connection
                     content = await self._read_to_end(reader, where)
@@ -216,7 +219,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         else:
             conn.close()
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
-                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
+                              extensions={"http_version": version, "reason_phrase": reason})
 
     async def _read_head(self, reader: asyncio.StreamReader, where: str):
         first = True
@@ -258,7 +261,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
                     elif b"keep-alive" in tokens:
                         keep_alive = True
             reason = parts[2] if len(parts) > 2 else b""
-            return status, reason, headers, keep_alive
+            return parts[0], status, reason, headers, keep_alive
 
     async def _read_body(self, reader: asyncio.StreamReader, method: str, status: int, headers: list,
                          where: str) -> bytes | None:
