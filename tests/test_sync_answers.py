@@ -66,6 +66,36 @@ class _FixedToken(TokenSource):
         return Token(SecretStr("T" * 32), time.time() + 7200)
 
 
+@pytest.mark.parametrize("variable_limit", [None, 40, 11])
+def test_a_page_is_written_whole_whatever_the_statement_size(tmp_path, variable_limit):
+    """Rows go in by statements of many rows, as many as SQLite's parameter limit allows, and
+    the rest one by one: every follower and membership lands once, whatever the page size."""
+    import sqlite3
+
+    followers = crafted_followers(1_037, seed=5)
+    store = Store.open(tmp_path / "cache.sqlite")
+    try:
+        if variable_limit is not None:
+            store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variable_limit)
+        store.begin_pass()
+        store.write_pass_answers(answers_of(followers[:1_000]), 1, synced_at=7)
+        store.write_pass_answers(answers_of(followers[1_000:]), 1, synced_at=7)
+        store.finish_pass(1)
+        rows = store.conn.execute(
+            "SELECT openid, remark, subscribe_time, scene, language, unionid, qr_scene, qr_scene_str, "
+            "tag_count, synced_at FROM followers").fetchall()
+        assert sorted(rows) == sorted(
+            (f.openid, f.remark, f.subscribe_time, f.subscribe_scene, f.language, f.unionid, f.qr_scene,
+             f.qr_scene_str, len(set(f.tagid_list)), 7) for f in followers)
+        memberships = store.conn.execute(
+            "SELECT f.openid, m.tagid, m.subscribe_time FROM memberships m JOIN followers f ON f.id = m.follower"
+        ).fetchall()
+        assert sorted(memberships) == sorted(
+            (f.openid, tag, f.subscribe_time) for f in followers for tag in set(f.tagid_list))
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("answer, complaint", [
     ({"user_info_list": [{"subscribe": 1}]}, "without openid"),
     ({"user_info_list": ["o" * 28]}, "without openid"),

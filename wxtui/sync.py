@@ -174,6 +174,7 @@ class Sync:
                 return None
             await fetcher  # its error (a quota stop on user/get), if any
             await asyncio.to_thread(self.store.set_meta, FOLLOWERS_DONE_KEY, str(pass_id))
+            self._emit(FOLLOWERS, force=True)  # the phase's last count, whatever the throttle let by
             return True
         finally:
             fetcher.cancel()
@@ -198,8 +199,9 @@ class Sync:
     async def _fetch_pages(self, pages: asyncio.Queue, cursor: str) -> None:
         try:
             async for page in self.client.iter_followers(cursor):
-                if page.total is not None:
+                if page.total is not None and page.total != self._total:
                     self._total = page.total
+                    self._emit(FOLLOWERS, force=True)  # the bar can show its length at once
                 await pages.put((page.openids, page.next_openid))
                 if self._cancel.is_set():
                     break
