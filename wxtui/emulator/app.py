@@ -17,7 +17,7 @@ from wxtui.wechat.errors import ERRORS
 from . import demo
 from .admin import admin_routes
 from .api import ENDPOINTS, TOKEN_PATHS, Call
-from .faults import Clock, Faults, Stats
+from .faults import Clock, Faults, Stats, left_of, now, sleep
 from .failure import ApiFailure
 from .state import Account, make_prefix
 from .tokens import TokenIssuer
@@ -155,18 +155,15 @@ class Emulator:
         if faults.is_down(request.headers.get("host", "")):
             stats.http_5xx[path] += 1
             return _unavailable()
-        # The latency counts from the request's arrival: the emulator's own work (reading the
-        # body, the call, the JSON) happens inside it, as a real server's does, rather than
-        # adding to it. Faults answer after the plain delay.
-        arrived = asyncio.get_running_loop().time()
+        arrived = now()
         delay = faults.delay_s()
         if faults.hit(faults.p_5xx):
             stats.http_5xx[path] += 1
-            await _sleep(delay)
+            await sleep(left_of(delay, arrived))
             return _unavailable()
         if faults.hit(faults.p_garbage):
             stats.garbage += 1
-            await _sleep(delay)
+            await sleep(left_of(delay, arrived))
             return Response(GARBAGE_BODY, media_type=JSON_TYPE)
         if faults.hit(faults.p_slow):
             delay = faults.slow_s
@@ -194,12 +191,11 @@ class Emulator:
         except ApiFailure as failure:
             payload = self._error(path, failure)
         response = _json(payload)
-        if delay > 0:
-            delay = max(0.0, arrived + delay - asyncio.get_running_loop().time())
+        delay = left_of(delay, arrived)
         if call is not None and call.held and delay > 0:
             await self._hold(acct, call.held, delay)
         else:
-            await _sleep(delay)
+            await sleep(delay)
         return response
 
     @staticmethod
@@ -253,7 +249,3 @@ class Emulator:
             raise ApiFailure(40125)
         return acct
 
-
-async def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)

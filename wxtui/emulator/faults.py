@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections import Counter, defaultdict
@@ -59,7 +60,7 @@ class Faults:
     draw comes from one generator seeded by `seed`, so a sequential run is reproducible.
     """
 
-    latency_ms: float = 0.0
+    latency_ms: float = 0.0  # an answer leaves this long after its request arrived (see left_of)
     jitter_ms: float = 0.0  # extra latency drawn uniformly in [0, jitter_ms]
     p_busy: float = 0.0  # errcode -1
     p_minute: float = 0.0  # errcode 45011
@@ -148,3 +149,20 @@ class Stats:
             "garbage": self.garbage,
             "openid_much_req": self.openid_much_req,
         }
+
+
+async def sleep(seconds: float) -> None:
+    if seconds > 0:
+        await asyncio.sleep(seconds)
+
+
+def now() -> float:
+    """The event loop's time: when a request arrived, to answer it a latency after that."""
+    return asyncio.get_running_loop().time()
+
+
+def left_of(delay: float, arrived: float) -> float:
+    """What is left of a call's latency once the emulator has done its work. The latency counts
+    from the request's arrival: the emulator's own work (reading the body, the call, the JSON)
+    happens inside it, as a real server's does, rather than adding to it."""
+    return max(0.0, arrived + delay - now()) if delay > 0 else 0.0

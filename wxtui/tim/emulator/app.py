@@ -9,7 +9,6 @@ limit). invalidate_token_every and tag_propagation_s have no IM meaning and are 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, defaultdict, deque
 
 from starlette.applications import Starlette
@@ -18,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from wxtui import wire
-from wxtui.emulator.faults import Clock, Faults, Stats
+from wxtui.emulator.faults import Clock, Faults, Stats, left_of, now, sleep
 from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
 from wxtui.tim.errors import ERRORS, RATE_LIMIT_CODES
@@ -129,14 +128,15 @@ class TimEmulator:
         if faults.is_down(request.headers.get("host", "")):
             stats.http_5xx[path] += 1
             return Response(UNAVAILABLE_BODY, status_code=502, media_type="text/html")
+        arrived = now()
         delay = faults.delay_s()
         if faults.hit(faults.p_5xx):
             stats.http_5xx[path] += 1
-            await _sleep(delay)
+            await sleep(left_of(delay, arrived))
             return Response(UNAVAILABLE_BODY, status_code=502, media_type="text/html")
         if faults.hit(faults.p_garbage):
             stats.garbage += 1
-            await _sleep(delay)
+            await sleep(left_of(delay, arrived))
             return Response(GARBAGE_BODY, media_type=JSON_TYPE)
         if faults.hit(faults.p_slow):
             delay = faults.slow_s
@@ -152,8 +152,9 @@ class TimEmulator:
                 stats.account_errors[path][item["ErrorCode"]] += 1
         except ApiFailure as failure:
             payload = self._error(path, failure)
-        await _sleep(delay)
-        return _json(payload)
+        response = _json(payload)
+        await sleep(left_of(delay, arrived))
+        return response
 
     def _error(self, path: str, failure: ApiFailure) -> dict:
         code = failure.errcode
@@ -204,7 +205,3 @@ class TimEmulator:
             raise ApiFailure(endpoint.parse_code)
         return body
 
-
-async def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)
