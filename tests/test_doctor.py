@@ -127,6 +127,7 @@ def test_doctor_demo_command_exits_0(memory_keyring, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Account demo" in out and "Everything is fine." in out
+    assert "Network" in out and "http" in out
 
 
 def test_doctor_command_exits_1_when_a_check_fails(failing_keyring, monkeypatch, capsys):

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import trustme
 
-from wxtui.http11 import Http11Transport, default_transport
+from wxtui.http11 import Http11Transport, default_transport, describe_transport
 from wxtui.wechat.client import WeChatClient
 from wxtui.wechat.errors import TransportError
 from wxtui.wechat.tokens import FixedTokenSource
@@ -460,6 +460,16 @@ def test_default_transport_leaves_proxies_to_httpx(no_proxy_env):
 def test_default_transport_can_be_httpx_on_request(no_proxy_env):
     no_proxy_env.setenv("WXTUI_HTTP", "httpx")
     assert default_transport() is None
+
+
+def test_the_transport_in_use_is_described_without_proxy_credentials(no_proxy_env):
+    assert describe_transport() == "keep-alive HTTP/1.1 (no proxy configured)"
+    no_proxy_env.setenv("HTTPS_PROXY", "http://bob:hunter2@proxy.example:3128")
+    described = describe_transport()
+    assert described == "httpx's own, through a proxy (https via proxy.example:3128)"
+    assert "hunter2" not in described and "bob" not in described
+    no_proxy_env.setenv("WXTUI_HTTP", "httpx")
+    assert describe_transport() == "httpx's own (WXTUI_HTTP=httpx)"
 
 
 # ---- TLS --------------------------------------------------------------------------------------

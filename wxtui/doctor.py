@@ -142,7 +142,11 @@ def check_machine(config: Config | None, config_error: str = "", *, keyring_time
         for appid in sorted({p.appid for p in config.accounts.values()}):
             _file_check(files, "cache", paths.cache_db(appid), private=True)
     _dir_check(files, "logs", paths.log_dir())
-    return [keyring, files]
+    from wxtui.http11 import describe_transport
+
+    network = Section("Network")
+    network.add(OK, "http", describe_transport())
+    return [keyring, files, network]
 
 
 # -- an account -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import asyncio
 import os
 import ssl
 import time
+import urllib.parse
 import urllib.request
 from collections import defaultdict
 
@@ -44,13 +45,41 @@ _CRLF = b"\r\n"
 def default_transport(**kwargs) -> "Http11Transport | None":
     """The transport the API clients use: this one, unless the environment configures a
     proxy or WXTUI_HTTP=httpx asks for httpx's own (None lets httpx choose)."""
-    if os.environ.get("WXTUI_HTTP", "").strip().lower() == "httpx":
-        return None
-    proxies = urllib.request.getproxies_environment()
-    proxies.pop("no", None)  # NO_PROXY alone names exceptions and configures no proxy
-    if proxies:
+    if _httpx_asked() or _proxies():
         return None
     return Http11Transport(**kwargs)
+
+
+def describe_transport() -> str:
+    """Which transport default_transport() picks and why, for `wxtui doctor`. Proxies are
+    named by scheme and host only: their URLs may carry a user and password."""
+    if _httpx_asked():
+        return "httpx's own (WXTUI_HTTP=httpx)"
+    proxies = _proxies()
+    if proxies:
+        named = ", ".join(f"{scheme} via {_host_of(url)}" for scheme, url in sorted(proxies.items()))
+        return f"httpx's own, through a proxy ({named})"
+    return "keep-alive HTTP/1.1 (no proxy configured)"
+
+
+def _httpx_asked() -> bool:
+    return os.environ.get("WXTUI_HTTP", "").strip().lower() == "httpx"
+
+
+def _proxies() -> dict[str, str]:
+    proxies = urllib.request.getproxies_environment()
+    proxies.pop("no", None)  # NO_PROXY alone names exceptions and configures no proxy
+    return proxies
+
+
+def _host_of(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url if "://" in url else "http://" + url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    host = parsed.hostname or "?"
+    return f"{host}:{port}" if port else host
 
 
 class _Connection:
