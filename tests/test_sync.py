@@ -166,3 +166,40 @@ def test_the_command_names_a_missing_account_without_a_traceback(capsys):
     assert _command(["sync", "--account", "nope"]) == 2
     err = capsys.readouterr().err
     assert "No account named 'nope'" in err and "Traceback" not in err
+
+
+class _CountingTransport:
+    """Passes requests on, counting how many are on the wire at once."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.now = self.most = 0
+
+    async def handle_async_request(self, request):
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+@pytest.mark.parametrize("max_in_flight, concurrency, expected", [(3, None, 3), (3, 5, 3), (1, None, 1)])
+async def test_calls_on_the_wire_never_exceed_the_client_nor_the_sync(tmp_path, max_in_flight, concurrency,
+                                                                       expected):
+    emu = Emulator.demo(followers=2_000, seed=4)
+    emu.faults.latency_ms = 5  # calls overlap
+    acct = emu.account
+    counting = _CountingTransport(emu.transport())
+    store = Store.open(tmp_path / "cache.sqlite")
+    try:
+        async with WeChatClient.with_secret(acct.appid, acct.secret, transport=counting, retry=FAST_RETRY,
+                                            max_in_flight=max_in_flight) as client:
+            result = await Sync(client, store, concurrency=concurrency).run()
+        assert result.ok and result.followers == 2_000
+        assert counting.most == expected
+    finally:
+        store.close()

@@ -99,7 +99,7 @@ async def open_session(
         else:
             from wxtui.accounts import build_client
 
-            client = build_client(profile)
+            client = build_client(profile, **({"max_in_flight": max_in_flight} if max_in_flight else {}))
             store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
             try:
                 yield Session(profile.name, profile.appid, client, store, profile=profile)

@@ -150,7 +150,13 @@ class Sync:
         self._emit(FOLLOWERS, force=True)
         pages: asyncio.Queue = asyncio.Queue(maxsize=PAGES_AHEAD)
         fetcher = asyncio.create_task(self._fetch_pages(pages, self.store.get_meta(CURSOR_KEY) or ""))
-        slots = asyncio.Semaphore(self.concurrency)
+        # Detail calls under way at once. The client keeps its own count on the wire
+        # (max_in_flight) and frees a call's place as soon as the answer has arrived; letting
+        # twice as many be under way here means reading one answer never holds back the next
+        # call. Asked for fewer than the client allows, the sync keeps the count of detail
+        # calls itself (the next page's user/get goes out beside them).
+        wire = getattr(self.client, "max_in_flight", self.concurrency)
+        slots = asyncio.Semaphore(self.concurrency if self.concurrency < wire else 2 * self.concurrency)
         # Pages whose details are being fetched: the next page's calls are queued before the
         # current page is complete, so the calls in flight never drain at a page boundary.
         pending: deque[tuple[list[asyncio.Task], str]] = deque()

@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import sys
 
+from wxtui.argtypes import positive_int
+
 EXIT_FAILED = 1
 EXIT_NO_ACCOUNT = 2
 EXIT_PAUSED = 75  # EX_TEMPFAIL: try again later
@@ -25,10 +27,10 @@ def register(subparsers) -> None:
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
-    parser.add_argument("--followers", type=int, default=None, metavar="N",
+    parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")
-    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
-                        help="calls in flight (default: the account's setting)")
+    parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
+                        help="calls in flight at most (default: the account's setting)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
     parser.set_defaults(func=cmd_sync)
 
@@ -50,7 +52,8 @@ async def _sync(args: argparse.Namespace, err) -> int:
     from wxtui.wechat.errors import WxtuiError
 
     try:
-        opening = open_session(args.account, demo=args.demo, followers=args.followers or DEMO_FOLLOWERS)
+        opening = open_session(args.account, demo=args.demo, followers=args.followers or DEMO_FOLLOWERS,
+                               max_in_flight=args.concurrency)
         session = await opening.__aenter__()
     except (NoAccountError, WxtuiError, ValueError, OSError) as exc:
         err.print(f"[bold red]Cannot open the account:[/] {exc}", markup=True, highlight=False)
@@ -58,8 +61,7 @@ async def _sync(args: argparse.Namespace, err) -> int:
     try:
         label = f"{session.label} ({'demo' if session.is_demo else session.short_appid})"
         with _Progress(err, label, enabled=not args.quiet) as progress:
-            result = await Sync(session.client, session.store, concurrency=args.concurrency,
-                                on_event=progress.update).run()
+            result = await Sync(session.client, session.store, on_event=progress.update).run()
     finally:
         await opening.__aexit__(None, None, None)
     if result.status == DONE:

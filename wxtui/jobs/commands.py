@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wxtui.argtypes import positive_int
+
 EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
 
 ACTIONS = {
@@ -46,7 +48,7 @@ def register(subparsers) -> None:
     jobs.set_defaults(func=_cmd_jobs, jobs_command="list", limit=20)
     sub = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND")
     listing = sub.add_parser("list", help="the latest jobs (the default)")
-    listing.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    listing.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
     for name, text in (("show", "a job's progress, plan and failures"),
                        ("resume", "go on with a paused, cancelled, failed or interrupted job"),
                        ("undo", "run the inverse of a job: what it changed goes back"),
@@ -69,7 +71,7 @@ def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) ->
                      help="the account (default: the default account)")
     who.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
                      help="act on the built-in demo emulator (its state lives only in this command)")
-    parser.add_argument("--demo-followers", type=int, default=argparse.SUPPRESS if suppress else 10_000,
+    parser.add_argument("--demo-followers", type=positive_int, default=argparse.SUPPRESS if suppress else 10_000,
                         metavar="N", help="followers of the demo (default 10,000)")
 
 
@@ -78,7 +80,7 @@ def _run_options(parser: argparse.ArgumentParser, *, with_account: bool = True, 
         parser.add_argument("--dry-run", action="store_true", help="show the plan, send nothing")
         parser.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="calls in flight (default: the account's)")
+    parser.add_argument("--concurrency", type=positive_int, metavar="N", help="calls in flight (default: the account's)")
     if with_account:
         _account_options(parser)
 

@@ -6,6 +6,7 @@ import argparse
 import gc
 import sys
 
+from wxtui.argtypes import positive_int
 from wxtui.emulator.commands import (
     _non_negative,
     add_fault_arguments,
@@ -13,13 +14,6 @@ from wxtui.emulator.commands import (
     listen_or_report,
     serve_until_interrupted,
 )
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative(int)(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"{text} must be > 0")
-    return value
 
 
 def register(subparsers) -> None:
@@ -43,7 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of the demo data, credentials and faults (default: 1)")
     p.add_argument("--region", choices=sorted(REGIONS), default=DEFAULT_REGION,
                    help="the data centre the app lives in; other regions' host names answer 70016")
-    p.add_argument("--calls-per-second", type=_positive_int, default=CALLS_PER_SECOND,
+    p.add_argument("--calls-per-second", type=positive_int, default=CALLS_PER_SECOND,
                    help=f"rate limit per command before answering 60018 (default: {CALLS_PER_SECOND})")
     add_fault_arguments(p, latency_ms=0.0, busy="91000", minute_flag="--fault-rate-limit",
                         minute="60018 regardless of the rate", http_5xx="HTTP 502",

@@ -11,6 +11,8 @@ import contextlib
 import shlex
 import sys
 
+from wxtui.argtypes import positive_int
+
 DEFAULT_SERVE_PORT = 8000
 
 
@@ -18,7 +20,7 @@ def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="open the app on the built-in emulator (no account needed)",
         description="Open the app on an in-process WeChat emulator with demo followers.")
-    demo.add_argument("--followers", type=_positive, default=100_000, metavar="N",
+    demo.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
                       help="how many demo followers (default 100,000)")
     demo.add_argument("--slow", action="store_true",
                       help="add latency and transient faults, so retries show live")
@@ -36,18 +38,11 @@ def register(subparsers) -> None:
         "serve", help="serve the app to a browser on loopback (textual-serve)",
         description="Serve the app to a web browser. It listens on 127.0.0.1 only: from another "
                     "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
-    serve.add_argument("--port", type=_positive, default=DEFAULT_SERVE_PORT)
+    serve.add_argument("--port", type=positive_int, default=DEFAULT_SERVE_PORT)
     who = serve.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME")
     who.add_argument("--demo", action="store_true", help="serve the demo")
     serve.set_defaults(func=cmd_serve)
-
-
-def _positive(text: str) -> int:
-    value = int(text.replace(",", "").replace("_", ""))
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
 
 
 def _display_options(parser: argparse.ArgumentParser) -> None:

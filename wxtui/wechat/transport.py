@@ -166,11 +166,7 @@ class ApiTransport:
         body = None
         if json is not None:
             body = wire.dumps(json)
-        if not with_token:
-            # Token fetches skip the in-flight slots: the calls waiting for the token hold them.
-            return await self._attempts(method, path, params, body, with_token)
-        async with self._slots:
-            return await self._attempts(method, path, params, body, with_token)
+        return await self._attempts(method, path, params, body, with_token)
 
     async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
                         with_token: bool) -> dict:
@@ -221,9 +217,11 @@ class ApiTransport:
 
     async def _round_trip(self, method: str, host: str, path: str, params: dict | None,
                           body: bytes | None, token: SecretStr | None = None) -> dict:
-        """One request: `params` as its query, with the access token when one is given."""
-        self.stats.calls += 1
-        self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
+        """One request: `params` as its query, with the access token when one is given.
+
+        It holds one of the in-flight slots while it is on the wire, and only then: reading
+        the answer's JSON, backing off before a retry and waiting for a token happen outside,
+        so the next call goes out while this one's answer is being read."""
         if params:
             query: dict | None = dict(params)
             if token is not None:
@@ -235,7 +233,9 @@ class ApiTransport:
             # transport (the in-process emulator included) and for a server that trickles bytes.
             # The URL is built inline, never held in a local: tracebacks render locals, and
             # it carries the token in clear (the query dict holds it as a SecretStr).
-            async with asyncio.timeout(self.retry.timeout_s):
+            async with self._slots, asyncio.timeout(self.retry.timeout_s):
+                self.stats.calls += 1
+                self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
                 response = await self._http.request(
                     method, host + path if query is not None else self._url(host, path, token),
                     params=query, content=body, headers=_JSON_HEADERS if body is not None else None)
