@@ -30,12 +30,18 @@ async def test_tag_two_accounts_then_remove_all_tags_of_one(tmp_path):
         app = app_for(session)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot)
+            # IM users, not followers; and no Blacklisted entry: IM has no blacklist.
+            assert str(screen.query_one("#view-title").render()) == "Users"
+            assert [e.kind for e in screen.tag_list.entries.values()][:2] == ["all", "untagged"]
+            assert "blacklisted" not in {e.kind for e in screen.tag_list.entries.values()}
             accounts = await select_rows(pilot, screen, 2)
             assert all(a in state.accounts() for a in accounts)
             await pilot.press("t")
             await wait_for_screen(pilot, TagPickerScreen)
             await pilot.press(*"beta-tester", "enter")  # a new tag: free text on TIM
-            await confirm(pilot)
+            dialog = await confirm(pilot)
+            assert (dialog.summary.title, dialog.summary.noun) == ("Tag users", "users")
+            assert dialog.summary.lines()[0] == ("Count", "2 users")
             for account in accounts:
                 assert "beta-tester" in state.tags_of(account)
                 assert "beta-tester" in cached_tags_of(store, [account])[account]
@@ -102,6 +108,8 @@ async def test_importing_a_file_of_im_account_ids_selects_the_known_ones(tmp_pat
         try:
             result = model.import_openids(listing)
             assert (result.added, result.unknown, result.invalid) == (2, 1, 0)
+            assert result.message() == ("Added 2 users to the selection; 1 account ids are not in the cache "
+                                        "(not users, or sync first)")
             ids = session.store.follower_ids(known)
             assert all(model.selection.contains(i) for i in ids.values())
             assert model.selection.count() == 2

@@ -57,15 +57,17 @@ class PlannedAction:
 @dataclass(frozen=True)
 class ImportResult:
     added: int
-    unknown: int  # well-formed openids the cache does not know (not followers, or a sync is due)
-    invalid: int  # lines that are not openids
+    unknown: int  # well-formed ids the cache does not know (not members, or a sync is due)
+    invalid: int  # lines that are not ids
+    members: str = "followers"  # what the account's people are called
+    ids: str = "openids"  # and their ids
 
     def message(self) -> str:
-        text = f"Added {self.added:,} followers to the selection"
+        text = f"Added {self.added:,} {self.members} to the selection"
         if self.unknown:
-            text += f"; {self.unknown:,} openids are not in the cache (not followers, or sync first)"
+            text += f"; {self.unknown:,} {self.ids} are not in the cache (not {self.members}, or sync first)"
         if self.invalid:
-            text += f"; {self.invalid:,} lines are not openids"
+            text += f"; {self.invalid:,} lines are not {self.ids}"
         return text
 
 
@@ -106,6 +108,9 @@ class AccountModel:
         profile = getattr(session, "profile", None)
         # A Tencent Cloud IM account: its jobs run on the TIM family, its sync learns tags.
         self.is_tim = getattr(session, "extras", {}).get("kind") == "tim"
+        # What the screens call the account's people (singular, plural) and their ids.
+        self.members = ("user", "users") if self.is_tim else ("follower", "followers")
+        self.member_ids = "account ids" if self.is_tim else "openids"
         operations = None
         if self.is_tim:
             from wxtui.jobs.tim_ops import TimOperations
@@ -183,7 +188,7 @@ class AccountModel:
     def target(self, cursor_row: MemberRow | None, selected: int) -> Target | None:
         """The selection when there is one, else the follower under the cursor, else None."""
         if selected:
-            noun = "follower" if selected == 1 else "followers"
+            noun = self.members[0] if selected == 1 else self.members[1]
             return Target(f"{selected:,} selected {noun}", selected)
         if cursor_row is not None:
             return Target(cursor_row.openid, 1, cursor_row.id)
@@ -259,7 +264,8 @@ class AccountModel:
             openids, junk = openid_lines(lines)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
-        return ImportResult(len(known), len(set(openids)) - len(known), len(junk))
+        return ImportResult(len(known), len(set(openids)) - len(known), len(junk), self.members[1],
+                            self.member_ids)
 
     async def aclose(self) -> None:
         """Stop what runs for this account (the scheduler's jobs stay resumable)."""
@@ -300,7 +306,7 @@ class AccountModel:
             "clear_tags": f"every tag of {who}",
             "blacklist": f"{who} onto the blacklist",
             "unblacklist": f"{who} off the blacklist",
-            "delete_tag": f"tag {name} (it leaves every follower carrying it)",
+            "delete_tag": f"tag {name} (it leaves every {self.members[0]} carrying it)",
         }[intent.kind]
 
     async def plan(self, intent: Intent) -> PlannedAction:
@@ -318,7 +324,7 @@ class AccountModel:
         if not plan.calls:
             reason = f"Nothing to change: {plan.noops:,} already as asked" if plan.noops else "Nothing to change"
             return PlannedAction(None, plan, reason)
-        return PlannedAction(summarize(kind, plan, target), plan)
+        return PlannedAction(summarize(kind, plan, target, self.members), plan)
 
     async def start(self, planned: PlannedAction) -> int:
         """Journal the job (all its calls, before any is sent) and start it."""

@@ -36,12 +36,12 @@ class ActionSummary:
         return rows
 
 
-_TITLES = {
-    "tag": ("Tag followers", "Tag"),
-    "untag": ("Untag followers", "Untag"),
+_TITLES = {  # {members}: "followers", or "users" on a Tencent Cloud IM account
+    "tag": ("Tag {members}", "Tag"),
+    "untag": ("Untag {members}", "Untag"),
     "clear_tags": ("Clear all tags", "Clear tags of"),
-    "blacklist": ("Blacklist followers", "Blacklist"),
-    "unblacklist": ("Take followers off the blacklist", "Unblacklist"),
+    "blacklist": ("Blacklist {members}", "Blacklist"),
+    "unblacklist": ("Take {members} off the blacklist", "Unblacklist"),
     "delete_tag": ("Delete a tag", "Delete"),
     "undo": ("Undo a job", "Undo"),
 }
@@ -82,11 +82,13 @@ def failure_text(message: str, errcode: int | None) -> str:
     return f"{message}: {hint}" if hint and hint not in message else message
 
 
-def summarize(kind: str, plan, target: str) -> ActionSummary:
-    """The confirmation's words for a planner's Plan (wxtui.jobs.planner)."""
+def summarize(kind: str, plan, target: str, members: tuple[str, str] = ("follower", "followers")) -> ActionSummary:
+    """The confirmation's words for a planner's Plan (wxtui.jobs.planner). `members`: what the
+    account's people are called, singular and plural."""
     title, verb = _TITLES.get(kind, (plan.title, "Run"))
+    title = title.replace("{members}", members[1])
     count = plan.targets
-    noun = "tag" if kind == "delete_tag" else ("follower" if count == 1 else "followers")
+    noun = "tag" if kind == "delete_tag" else (members[0] if count == 1 else members[1])
     return ActionSummary(
         title=title,
         verb=f"{verb} {count:,}" if kind not in ("delete_tag", "undo") else verb,

@@ -72,9 +72,10 @@ class MainScreen(ActionsMixin, Screen):
             yield TagList(id="tags")
             with MemberBrowser(id="browser"):
                 with Horizontal(id="browser-bar"):
-                    yield Label("Followers", id="view-title")
+                    yield Label(self.model.members[1].capitalize(), id="view-title")
                     yield Label("", id="view-counts")
-                yield Input(placeholder="/ filter by remark or openid", id="filter")
+                yield Input(placeholder="/ filter by account id" if self.model.is_tim
+                            else "/ filter by remark or openid", id="filter")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
         yield Footer(compact=True)
@@ -162,19 +163,21 @@ class MainScreen(ActionsMixin, Screen):
     def _apply_tags(self, summary: TagSummary) -> None:
         self.tag_list.set_entries(
             summary.total, summary.untagged, summary.blacklisted,
-            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags))
+            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
+            blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
         self.view_total = summary.total
         self._show_counts()
 
     @on(TagList.Chosen)
     def _tag_chosen(self, event: TagList.Chosen) -> None:
         self.entry = event.entry
-        title = "Blacklist" if event.entry.kind == "blacklisted" else f"Followers · {event.entry.name}"
+        members = self.model.members[1]
+        title = "Blacklist" if event.entry.kind == "blacklisted" else f"{members.capitalize()} · {event.entry.name}"
         if event.entry.kind == "all":
-            title = "Followers"
+            title = members.capitalize()
         self.query_one("#view-title", Label).update(title)
         self.table.empty_text = ("Nobody is blacklisted" if event.entry.kind == "blacklisted"
-                                 else "No followers here")
+                                 else f"No {members} here")
         self.set_class(event.entry.kind == "blacklisted", "-blacklist")
         self.load_view()
         if event.go:

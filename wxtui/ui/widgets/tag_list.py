@@ -66,11 +66,14 @@ class TagList(OptionList):
         super().__init__(**kwargs)
         self.entries: dict[str, TagEntry] = {}
 
-    def set_entries(self, total: int, untagged: int, blacklisted: int, tags: Iterable[TagEntry]) -> None:
-        """Replace the list, keeping the highlight on the same entry."""
+    def set_entries(self, total: int, untagged: int, blacklisted: int, tags: Iterable[TagEntry], *,
+                    blacklist: bool = True) -> None:
+        """Replace the list, keeping the highlight on the same entry. blacklist=False: the
+        account has none (Tencent Cloud IM), so no Blacklisted entry."""
         current = self.highlighted_entry
-        fixed = [TagEntry("all", name="All", count=total), TagEntry("untagged", name="Untagged", count=untagged),
-                 TagEntry("blacklisted", name="Blacklisted", count=blacklisted)]
+        fixed = [TagEntry("all", name="All", count=total), TagEntry("untagged", name="Untagged", count=untagged)]
+        if blacklist:
+            fixed.append(TagEntry("blacklisted", name="Blacklisted", count=blacklisted))
         tag_entries = list(tags)
         options: list[Option | None] = [Option(_prompt(e), id=e.option_id) for e in fixed]
         options.append(None)
