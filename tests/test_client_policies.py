@@ -77,17 +77,21 @@ async def test_classic_token_source_works(emu):
     assert calls(emu, "/cgi-bin/token") == 1
 
 
-async def test_system_busy_is_retried_with_backoff(client, emu):
+async def test_system_busy_is_retried_with_backoff(client, emu, caplog):
     events: list[RetryEvent] = []
     call_observer.set(events.append)
     emu.faults.p_busy = 0.5
-    for _ in range(10):
-        await client.get_tags()
+    with caplog.at_level(logging.INFO, logger="wxtui.wechat"):
+        for _ in range(10):
+            await client.get_tags()
     emu.faults.p_busy = 0.0
     busy = [e for e in events if e.reason == "errcode -1"]
     assert busy, "with half the calls busy, some must have been retried"
     assert calls(emu, TAGS_GET) == 10 + len(busy)
     assert client.stats.retries == len(busy)
+    # Each retry is in the log, for whoever wonders later why a job took its time.
+    logged = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+    assert len(logged) == len(busy) and all(m.startswith("/cgi-bin/tags/get: errcode -1") for m in logged)
 
 
 async def test_busy_forever_gives_up_after_max_retries(client, emu):

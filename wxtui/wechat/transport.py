@@ -283,6 +283,8 @@ class ApiTransport:
         await self._sleep(delay)
 
     def _notify(self, path: str, reason: str, attempt: int, delay: float, host: str) -> None:
+        # The reason is redacted where it is made (a transport error's text may quote the URL).
+        log.info("%s: %s; trying again (attempt %d) in %.1f s", path, reason, attempt + 1, delay)
         observer = call_observer.get()
         if observer is not None:
             observer(RetryEvent(path, reason, attempt, delay, host))
