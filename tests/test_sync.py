@@ -89,13 +89,18 @@ async def test_gone_added_and_changed_followers_follow_the_account(emu10k, clien
 
 async def test_a_cancelled_sync_resumes_and_ends_equal(emu10k, client10k, store, small_pages):
     sync = Sync(client10k, store)
+    write = store.write_pass_answers
+    pages = []
 
-    def stop_after_some(event):
-        if event.phase == FOLLOWERS and event.done >= 3_500:
+    def write_then_stop(answers, *args, **kwargs):  # stop once four pages are in the cache
+        write(answers, *args, **kwargs)
+        pages.append(len(answers))
+        if len(pages) == 4:
             sync.cancel()
 
-    sync.on_event = stop_after_some
+    store.write_pass_answers = write_then_stop
     result = await sync.run()
+    del store.write_pass_answers
     assert result.status == CANCELLED
     written = store.pass_size()
     assert 3_000 <= written < 10_000 and store.follower_count() == 0
@@ -201,5 +206,42 @@ async def test_calls_on_the_wire_never_exceed_the_client_nor_the_sync(tmp_path, 
             result = await Sync(client, store, concurrency=concurrency).run()
         assert result.ok and result.followers == 2_000
         assert counting.most == expected
+    finally:
+        store.close()
+
+
+class _StallingTransport(_CountingTransport):
+    """Holds some batchget requests for an hour, as a stuck connection would."""
+
+    def __init__(self, inner, stall: set[int]):
+        super().__init__(inner)
+        self.stall, self.batchgets = stall, 0
+
+    async def handle_async_request(self, request):
+        if request.url.path.endswith("/user/info/batchget"):
+            self.batchgets += 1
+            if self.batchgets in self.stall:
+                await asyncio.sleep(3600)
+        return await super().handle_async_request(request)
+
+
+async def test_a_stuck_batchget_is_asked_again_and_the_sync_goes_on(tmp_path):
+    """A call that would answer only after an hour (and a timeout as long) does not hold the
+    sync: it is asked again beside itself, the first answer wins, the cache is exact."""
+    from wxtui.wechat.transport import RetryPolicy
+
+    emu = Emulator.demo(followers=3_000, seed=6)
+    acct = emu.account
+    stalling = _StallingTransport(emu.transport(), stall={3, 10})
+    patient = RetryPolicy(max_retries=1, base_delay=0.001, max_delay=0.001, timeout_s=3600.0)
+    store = Store.open(tmp_path / "cache.sqlite")
+    try:
+        async with WeChatClient.with_secret(acct.appid, acct.secret, transport=stalling, retry=patient) as client:
+            sync = Sync(client, store, hedge_after_s=0.2)
+            # A guard only: without the second ask this would wait for the hour.
+            result = await asyncio.wait_for(sync.run(), timeout=60)
+        assert result.ok and result.followers == 3_000
+        assert sync.hedged == 2 and stalling.batchgets == 30 + 2
+        assert_equal_to_account(store, acct)
     finally:
         store.close()

@@ -26,6 +26,7 @@ from typing import Callable
 
 from wxtui.wechat import limits
 from wxtui.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
+from wxtui.wechat.transport import call_observer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ CURSOR_KEY = "sync.cursor"
 FOLLOWERS_DONE_KEY = "sync.followers_done"
 PAGES_AHEAD = 2  # user/get pages fetched ahead of the one being detailed
 EVENT_INTERVAL_S = 0.1
+# A batchget that has not answered after HEDGE_FACTOR times the usual time (never sooner than
+# HEDGE_MIN_S) is asked again beside itself, and the first answer wins: batchget only reads,
+# and pages are written in order, so one call stuck until its timeout would hold the sync.
+HEDGE_FACTOR = 10
+HEDGE_MIN_S = 1.0
+_USUAL_OF = 50  # the usual time: the median of this many recent calls
 
 # Phases, in order.
 TAGS, FOLLOWERS, BLACKLIST, FINISHING, DONE = "tags", "followers", "blacklist", "finishing", "done"
@@ -74,7 +81,7 @@ class Sync:
 
     def __init__(self, client, store, *, concurrency: int | None = None,
                  on_event: Callable[[SyncEvent], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, hedge_after_s: float | None = None):
         self.client = client
         self.store = store
         self.concurrency = max(1, concurrency or getattr(client, "max_in_flight", 8))
@@ -88,6 +95,9 @@ class Sync:
         self._total: int | None = None
         self._last_event = 0.0
         self._write: asyncio.Task | None = None
+        self._hedge_after_s = hedge_after_s  # None: from the usual time of a call
+        self._durations: deque[float] = deque(maxlen=_USUAL_OF)
+        self.hedged = 0  # calls asked again beside themselves
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -217,7 +227,7 @@ class Sync:
     async def _details(self, openids: list[str], slots: asyncio.Semaphore) -> list[dict]:
         async with slots:
             try:
-                infos = await self.client.user_info_answers(openids)
+                infos = await self._answers(openids)
             except BadOpenidError:
                 # One openid that is no longer valid fails the whole call: halve until it is
                 # alone and leave it out (it has gone, so the pass drops it).
@@ -230,6 +240,60 @@ class Sync:
         self._done += len(openids)
         self._emit(FOLLOWERS)
         return infos
+
+    async def _answers(self, openids: list[str]) -> list[dict]:
+        """One batchget, asked again beside itself if an attempt of it is on the wire much
+        longer than usual. Its retries (a busy platform, a 503) restart the clock: they wait
+        on purpose, and asking again then would only add to the platform's load."""
+        started = time.monotonic()
+        attempt = [started]  # when the call's current attempt went out
+        outer = call_observer.get()
+
+        def on_retry(event) -> None:
+            attempt[0] = time.monotonic() + event.delay_s
+            if outer is not None:
+                outer(event)
+
+        context = call_observer.set(on_retry)
+        try:
+            first = asyncio.ensure_future(self.client.user_info_answers(openids))
+        finally:
+            call_observer.reset(context)
+        calls = {first}
+        try:
+            while not first.done():
+                left = attempt[0] + self._hedge_after() - time.monotonic()
+                if left <= 0:
+                    break
+                await asyncio.wait(calls, timeout=left)
+            if first.done():
+                infos = first.result()
+                if attempt[0] == started:  # answered at the first attempt: the usual time
+                    self._durations.append(time.monotonic() - started)
+                return infos
+            self.hedged += 1
+            log.info("user/info/batchget: no answer after %.1f s; asking again beside it",
+                     time.monotonic() - attempt[0])
+            calls.add(asyncio.ensure_future(self.client.user_info_answers(openids)))
+            pending, error = set(calls), None
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for call in done:
+                    if call.exception() is None:
+                        return call.result()
+                    error = error or call.exception()
+            raise error
+        finally:
+            for call in calls:
+                call.cancel()
+
+    def _hedge_after(self) -> float:
+        if self._hedge_after_s is not None:
+            return self._hedge_after_s
+        if len(self._durations) < 10:
+            return HEDGE_MIN_S * 5  # until the usual time is known
+        usual = sorted(self._durations)[len(self._durations) // 2]
+        return max(HEDGE_MIN_S, HEDGE_FACTOR * usual)
 
     def _write_page(self, pass_id: int, infos: list[dict], next_openid: str) -> None:
         store = self.store
