@@ -260,9 +260,10 @@ class Sync:
         finally:
             call_observer.reset(context)
         calls = {first}
+        hedge_after = self._hedge_after()
         try:
             while not first.done():
-                left = attempt[0] + self._hedge_after() - time.monotonic()
+                left = attempt[0] + hedge_after - time.monotonic()
                 if left <= 0:
                     break
                 await asyncio.wait(calls, timeout=left)

@@ -28,9 +28,9 @@ PASS_KEY = "sync.pass"
 NEXT_ID_KEY = "followers.next_id"
 
 _FIELDS = "remark, subscribe_time, scene, language, unionid, qr_scene, qr_scene_str, tag_count"
-_INSERT = (f"INSERT INTO {{table}} (id, openid, {_FIELDS}, subscribed, synced_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)")
-_INSERT_OR_REPLACE = _INSERT.replace("INSERT", "INSERT OR REPLACE", 1)
+_COLUMNS = f"(id, openid, {_FIELDS}, subscribed, synced_at)"
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+_INSERT = f"INSERT INTO followers {_COLUMNS} VALUES {_ROW}"
 _UPDATE = ("UPDATE followers SET remark = ?, subscribe_time = ?, scene = ?, language = ?, "
            "unionid = ?, qr_scene = ?, qr_scene_str = ?, tag_count = ?, subscribed = 1, "
            "synced_at = ? WHERE id = ?")
@@ -134,9 +134,10 @@ class SyncWrites:
         Without: straight into the cache (a refresh of a few followers), with their effect on
         memberships and counts. Unfollowed ones (subscribe 0) are left out, or removed.
 
-        Both talk to the connection directly (executemany inside one transaction): this is the
-        sync's hot path, and sqlite-utils' insert_all commits each batch of 999 ÷ columns rows
-        on its own (1M rows: 40-60 s, against ~20 s inside one transaction).
+        Both talk to the connection directly, inside one transaction: this is the sync's hot
+        path, and sqlite-utils' insert_all commits each batch of 999 ÷ columns rows on its own
+        (1M rows: 40-60 s, against ~20 s inside one transaction). The pass goes in by statements
+        of many rows (see _insert_rows).
         """
         now = int(time.time()) if synced_at is None else synced_at
         present = list({f.openid: f for f in followers if f.subscribe}.values())
@@ -211,8 +212,7 @@ class SyncWrites:
         self.set_meta(NEXT_ID_KEY, str(next_id))
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)
         # keeps one row; the memberships are deduplicated when the pass is swapped in.
-        _insert_rows(conn, _INSERT_OR_REPLACE.format(table="followers_next").split(" VALUES ")[0],
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)", 11, rows)
+        _insert_rows(conn, f"INSERT OR REPLACE INTO followers_next {_COLUMNS}", _ROW, 11, rows)
         _insert_rows(conn, "INSERT INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)", 3,
                      memberships)
 
@@ -237,7 +237,7 @@ class SyncWrites:
             affected.update(r[0] for r in conn.execute(
                 f"SELECT DISTINCT tagid FROM memberships WHERE follower IN ({marks})", chunk))
             conn.execute(f"DELETE FROM memberships WHERE follower IN ({marks})", chunk)
-        conn.executemany(_INSERT.format(table="followers"), inserts)
+        conn.executemany(_INSERT, inserts)
         conn.executemany(_UPDATE, updates)
         conn.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", memberships)
         conn.executemany("UPDATE tags SET count = (SELECT count(*) FROM memberships m WHERE m.tagid = ?) "
