@@ -24,8 +24,21 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with what it echoes of the command line made safe for the terminal."""
+
+    def error(self, message: str):
+        from wxtui.argtypes import escape_control
+
+        text = escape_control(message)
+        if len(text) > 500:
+            text = text[:499] + "…"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {text}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wxtui",
         description="Administer a WeChat Official Account's followers, tags and blacklist.",
     )
@@ -97,3 +110,33 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        return _last_resort(exc)
+
+
+def _last_resort(exc: Exception) -> int:
+    """What no command caught: said in one paragraph, the details in the log, exit 1.
+
+    The cache's troubles (damaged, busy, unwritable, full) have their own message; anything
+    else is a fault of wxtui, and the log file has the traceback for a report."""
+    import logging
+
+    from wxtui.store.trouble import CacheTrouble
+
+    if isinstance(exc, CacheTrouble):
+        print(f"wxtui: {exc}", file=sys.stderr)
+        return 1
+    from wxtui import paths
+    from wxtui.argtypes import escape_control
+    from wxtui.wechat.errors import redact
+
+    logging.getLogger("wxtui").error("unexpected error", exc_info=exc)
+    if any(getattr(h, "wxtui_log", False) for h in logging.getLogger().handlers):
+        log = str(paths.log_dir() / "wxtui.log")
+    else:  # the log folder could not be written either
+        log = "no log file (its folder cannot be written)"
+    detail = escape_control(redact(str(exc)))[:300]
+    print(f"wxtui: something went wrong that wxtui did not expect ({type(exc).__name__}"
+          f"{': ' + detail if detail else ''}). Nothing more was done. The details are in {log}; "
+          "please include them if you report it.", file=sys.stderr)
+    return 1

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wxtui import paths
+from wxtui.argtypes import seconds
 from wxtui.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
 from wxtui.wechat.errors import ApiError, WxtuiError
 
@@ -293,7 +294,7 @@ def register(subparsers) -> None:
     parser.add_argument("names", nargs="*", metavar="ACCOUNT", help="accounts to check (default: the default one)")
     parser.add_argument("--all", action="store_true", help="check every account")
     parser.add_argument("--demo", action="store_true", help="check the built-in demo account (an in-process emulator)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network call (default 10)")
+    parser.add_argument("--timeout", type=seconds, default=10.0, help="seconds per network call (default 10)")
     parser.set_defaults(func=cmd_doctor)
 
 

@@ -25,6 +25,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure, JobCounters,
@@ -214,7 +215,10 @@ class Scheduler:
             self._end(run, DONE, "")
 
     def _end(self, run: JobRun, state: str, reason: str, resume_after: float | None = None) -> None:
-        self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
+        try:
+            self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
+        except Exception:  # a full disk: the job stays "running" in the journal, which resumes it
+            log.exception("job %s: its state %s could not be written", run.job_id, state)
         self._runs.pop(run.job_id, None)
         self.locks.release(run.job_id)
         try:
@@ -291,7 +295,14 @@ class Scheduler:
             raise
         except Exception as exc:  # the journal or the cache could not be written
             log.exception("job %s: journaling call %s failed", run.job_id, call.id)
-            self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
+            from wxtui.store.trouble import BUSY, FULL, translate
+
+            trouble = translate(getattr(self.journal.store, "path", None) or Path("cache"), exc)
+            if trouble is not None and trouble.kind in (FULL, BUSY):
+                # The calls already made are journaled; the job goes on once there is room.
+                self._stop(run.job_id, PAUSED, f"{trouble.what} {trouble.todo}")
+            else:
+                self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
         finally:
             self._busy.difference_update(ready.keys)
             run.in_flight -= 1

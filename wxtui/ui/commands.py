@@ -11,7 +11,7 @@ import contextlib
 import shlex
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui import argtypes
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -20,11 +20,11 @@ def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="open the app on the built-in emulator (no account needed)",
         description="Open the app on an in-process WeChat emulator with demo followers.")
-    demo.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
+    demo.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
                       help="how many demo followers (default 100,000)")
     demo.add_argument("--slow", action="store_true",
                       help="add latency and transient faults, so retries show live")
-    demo.add_argument("--seed", type=int, default=1, help="the demo data's seed (default 1)")
+    demo.add_argument("--seed", type=argtypes.seed, default=1, help="the demo data's seed (default 1)")
     _display_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
         "serve", help="serve the app to a browser on loopback (textual-serve)",
         description="Serve the app to a web browser. It listens on 127.0.0.1 only: from another "
                     "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
-    serve.add_argument("--port", type=positive_int, default=DEFAULT_SERVE_PORT)
+    serve.add_argument("--port", type=argtypes.int_arg(1, 65535, "a port"), default=DEFAULT_SERVE_PORT)
     who = serve.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME")
     who.add_argument("--demo", action="store_true", help="serve the demo")
@@ -81,7 +81,22 @@ def account_opener(name: str | None):
     return opener
 
 
+NEEDS_TERMINAL = ("wxtui needs a terminal; use the headless commands (wxtui tag …, wxtui sync, "
+                  "wxtui jobs) or ssh -t")
+
+
+def has_terminal() -> bool:
+    """Standard input and output are a terminal (not cron, a pipe, or `ssh host wxtui` without -t)."""
+    try:
+        return bool(sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty())
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
 def _run(app, args) -> int:
+    if not has_terminal():
+        print(f"wxtui: {NEEDS_TERMINAL}", file=sys.stderr)
+        return 2
     app.run(mouse=not getattr(args, "no_mouse", False))
     return int(app.return_code or 0)
 
