@@ -72,6 +72,9 @@ def configure_logging() -> None:
             if record.name.startswith(("httpx", "httpcore")) and record.levelno < logging.WARNING:
                 return False  # one line per request would drown the file
             record.msg, record.args = redact(record.getMessage()), None
+            if record.exc_info:  # a traceback's text holds whatever the exception said
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
             return True
 
     try:
@@ -120,10 +123,20 @@ def _last_resort(exc: Exception) -> int:
     The cache's troubles (damaged, busy, unwritable, full) have their own message; anything
     else is a fault of wxtui, and the log file has the traceback for a report."""
     import logging
+    import sqlite3
 
     from wxtui.store.trouble import CacheTrouble
 
+    if not isinstance(exc, CacheTrouble) and isinstance(exc, (sqlite3.Error, OSError)):
+        # A page found damaged (or the disk full) in the middle of a command: the cache opened
+        # last is the one that was being read.
+        from wxtui.store import Store
+        from wxtui.store.trouble import translate
+
+        if Store.last_opened is not None:
+            exc = translate(Store.last_opened, exc) or exc
     if isinstance(exc, CacheTrouble):
+        logging.getLogger("wxtui").info("cache trouble: %s", exc)
         print(f"wxtui: {exc}", file=sys.stderr)
         return 1
     from wxtui import paths

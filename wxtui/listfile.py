@@ -22,10 +22,12 @@ class ListFileError(Exception):
     """The list cannot be read; str() says why and what to do."""
 
 
-def read_lines(path: str | os.PathLike | None, *, max_bytes: int = MAX_BYTES,
-               max_line: int = MAX_LINE) -> list[str]:
+def read_lines(path: str | os.PathLike | None, *, max_bytes: int | None = None,
+               max_line: int | None = None) -> list[str]:
     """The lines of the file at `path` (None: standard input), decoded as UTF-8 (a BOM is
     dropped, undecodable bytes replaced)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_line = MAX_LINE if max_line is None else max_line
     if path is None:
         return _decode(_read_stdin(max_bytes), "standard input", max_line)
     label = shown(os.fspath(path), 200)

@@ -67,6 +67,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Store(SyncWrites, WriteThrough):
     """The cache of one account. Open it with Store.open(path); close it when done."""
 
+    # The file opened last in this process: what a damaged page found later belongs to.
+    last_opened: Path | None = None
+
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
@@ -76,6 +79,7 @@ class Store(SyncWrites, WriteThrough):
         self._depth = 0
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
+        self._aborted: BaseException | None = None
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
@@ -83,6 +87,7 @@ class Store(SyncWrites, WriteThrough):
         Raises trouble.CacheTrouble, saying what is wrong and what to do, when the file cannot
         be used (damaged, not a file, unwritable, busy, disk full); it is never deleted."""
         path = Path(path)
+        Store.last_opened = path
         trouble.check_path(path)
         store = None
         try:
@@ -159,9 +164,17 @@ class Store(SyncWrites, WriteThrough):
             self._writer_thread = threading.get_ident()
             try:
                 if self.conn.in_transaction:
-                    with self.db.atomic():  # a savepoint
-                        yield self
+                    try:
+                        with self.db.atomic():  # a savepoint
+                            yield self
+                    except BaseException as exc:
+                        if not self.conn.in_transaction and self._aborted is None:
+                            # SQLite rolled the whole transaction back (a full disk does):
+                            # the outer level must not commit what is left as if it stood.
+                            self._aborted = exc
+                        raise
                 else:
+                    self._aborted = None
                     self._begin_immediate()
                     try:
                         yield self
@@ -169,6 +182,9 @@ class Store(SyncWrites, WriteThrough):
                         if self.conn.in_transaction:
                             self.conn.execute("ROLLBACK")
                         raise
+                    if self._aborted is not None:
+                        aborted, self._aborted = self._aborted, None
+                        raise aborted
                     try:
                         self.conn.execute("COMMIT")
                     except BaseException:

@@ -148,8 +148,8 @@ def _recover_with_cli(cli: str, old: Path) -> dict[str, list[tuple]] | None:
                                   stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired):
             return None
-        if not done.stdout:
-            return None
+        if done.returncode != 0 or b"INSERT" not in done.stdout:
+            return None  # some builds of the tool cannot recover at all: read the rows instead
         rebuilt = Path(tmp) / "recovered.sqlite"
         conn = sqlite3.connect(rebuilt)
         try:
