@@ -108,7 +108,11 @@ class Scheduler:
         if record is None:
             raise LookupError(f"no job {job_id}")
         if not self.locks.acquire(job_id):
-            raise JobBusy(f"Job {job_id} is running in another wxtui process")
+            from .locks import holders
+
+            who = [h for h in holders(getattr(self.journal.store, "path", None)) if h.endswith(f"job #{job_id}")]
+            raise JobBusy(f"Job {job_id} is running in another wxtui process"
+                          + (f" ({who[0].removesuffix(f' runs job #{job_id}')})" if who else ""))
         self.journal.requeue_in_flight(job_id)
         run = JobRun(job_id, record.title, dict(record.vars), self._counters(job_id),
                      RateMeter(clock=self._clock), self.journal, self.family)
