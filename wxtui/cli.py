@@ -145,11 +145,12 @@ def _last_resort(exc: Exception) -> int:
 
     logging.getLogger("wxtui").error("unexpected error", exc_info=exc)
     if any(getattr(h, "wxtui_log", False) for h in logging.getLogger().handlers):
-        log = str(paths.log_dir() / "wxtui.log")
+        where = (f"The details are in {paths.log_dir() / 'wxtui.log'}; please include them if you "
+                 "report it.")
     else:  # the log folder could not be written either
-        log = "no log file (its folder cannot be written)"
+        where = (f"No log could be written ({paths.log_dir()} is not writable): run it again with a "
+                 "writable WXTUI_HOME to keep the details.")
     detail = escape_control(redact(str(exc)))[:300]
     print(f"wxtui: something went wrong that wxtui did not expect ({type(exc).__name__}"
-          f"{': ' + detail if detail else ''}). Nothing more was done. The details are in {log}; "
-          "please include them if you report it.", file=sys.stderr)
+          f"{': ' + detail if detail else ''}). Nothing more was done. {where}", file=sys.stderr)
     return 1

@@ -74,6 +74,7 @@ class _Locks:
     def _drop(self, name: object) -> None:
         fd = self._held.pop(name, None)
         if fd is not None:
+            os.ftruncate(fd, 0)  # an empty file: nobody holds it (see holders())
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
@@ -110,36 +111,38 @@ class SyncLock(_Locks):
 
 
 def holders(cache_path: str | os.PathLike | None, *, exclude_self: bool = True) -> list[str]:
-    """Who holds a lock on this account now, in words: "process 123 (wxtui sync) syncs it"."""
+    """Who holds a lock on this account now, in words: "process 123 (wxtui sync) syncs it".
+
+    Read from the files without taking their locks: probing a lock, even shared, could make
+    the holder's own attempt to take it fail. A holder empties its file when it lets go; one
+    killed leaves its line, so a process id that no longer runs is left out."""
     if cache_path is None or fcntl is None:
         return []
-    folder = lock_dir(cache_path)
     try:
-        files = sorted(folder.glob("*.lock"))
+        files = sorted(lock_dir(cache_path).glob("*.lock"))
     except OSError:
         return []
+    from wxtui.argtypes import escape_control
+
     found = []
     for path in files:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            text = path.read_bytes()[:400].decode("utf-8", "replace").strip()
         except OSError:
             continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError:  # held: read who holds it
-                text = os.read(fd, 400).decode("utf-8", "replace").strip()
-            else:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                continue
-        finally:
-            os.close(fd)
         pid, _, command = text.partition(" ")
-        if exclude_self and pid == str(os.getpid()):
+        if not pid.isdigit() or (exclude_self and int(pid) == os.getpid()) or not _alive(int(pid)):
             continue
         what = "syncs it" if path.stem == SYNC_LOCK else f"runs job #{path.stem}"
-        from wxtui.argtypes import escape_control
-
-        who = f"process {pid}" + (f" ({escape_control(command)})" if command else "") if pid else "another process"
-        found.append(f"{who} {what}")
+        found.append(f"process {pid}" + (f" ({escape_control(command)})" if command else "") + f" {what}")
     return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -17,6 +17,12 @@ from rich.text import Text
 class CacheTroubleScreen(Screen[bool]):
     """Dismissed with True when the cache was repaired (open the account again), False to quit."""
 
+    DEFAULT_CSS = """
+    CacheTroubleScreen {
+        align: center middle;
+    }
+    """
+
     BINDINGS = [
         Binding("escape,q", "quit_app", "Quit", id="cache_trouble.quit"),
         Binding("r", "repair", "Repair", id="cache_trouble.repair"),
@@ -33,6 +39,9 @@ class CacheTroubleScreen(Screen[bool]):
             yield Static(Text(t.what), id="trouble-what")
             yield Static(Text(f"File: {t.path}"), id="trouble-file")
             yield Static(Text(t.todo), id="trouble-todo")
+            if t.repairable:
+                yield Static(Text("Repair (r) does it now; Quit (q) leaves the file as it is."),
+                             id="trouble-offer")
             yield Static("", id="trouble-report")
             with Horizontal(classes="buttons"):
                 if t.repairable:
