@@ -8,6 +8,7 @@ without having run it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 
@@ -19,10 +20,8 @@ from tests.headless_chromium import find_chromium, headless_chromium  # noqa: E4
 from tests.serve_support import isolated_env, wxtui_serve  # noqa: E402
 
 CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("the browser test needs Chromium in CI: .ci/run should have installed it "
-                           "(apt-get install chromium)")
+IN_CI = os.environ.get("CI") == "true"
+if CHROMIUM is None and not IN_CI:
     pytest.skip("no Chromium here: `apt-get install chromium` to run the browser test",
                 allow_module_level=True)
 
@@ -63,7 +62,48 @@ async def screen_until(page, predicate, what: str, *, timeout: float = 20.0) -> 
     return screen
 
 
+@contextlib.asynccontextmanager
+async def another_site(port: int):
+    """A page on another port of loopback that tries to open the app's socket."""
+    from aiohttp import web
+
+    page = f"""<!DOCTYPE html><script>
+    window.socketOutcome = new Promise(resolve => {{
+      const socket = new WebSocket("ws://127.0.0.1:{port}/ws");
+      socket.onopen = () => resolve("open");
+      socket.onclose = () => resolve("refused");
+    }});
+    </script>"""
+
+    async def index(request):
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()
+
+
+async def screen_until_value(page, expression: str, *, timeout: float = 10.0):
+    async with asyncio.timeout(timeout):
+        while True:
+            with contextlib.suppress(RuntimeError):  # the page may still be loading
+                value = await page.evaluate(expression)
+                if value is not None:
+                    return value
+            await asyncio.sleep(0.1)
+
+
 def test_a_browser_opens_the_printed_address_sees_the_followers_and_presses_a_key(tmp_path):
+    if CHROMIUM is None:
+        pytest.fail("CI has no Chromium for the browser test: .ci/run installs it with apt-get "
+                    "(apt-get install chromium)")
     env = isolated_env(tmp_path / "run")
     with wxtui_serve(env, followers=300) as served:
 
@@ -90,5 +130,12 @@ def test_a_browser_opens_the_printed_address_sees_the_followers_and_presses_a_ke
                 assert help_screen != table
                 after = await page.screenshot(tmp_path / "help.png")
                 assert after != before  # the pixels changed too, not only the terminal's text
+
+                # Another page in the same browser, which holds the cookie now: its socket to
+                # the app is refused (the cookie goes along: same host, so same site).
+                async with another_site(served.port) as elsewhere:
+                    await page.send("Page.navigate", url=elsewhere)
+                    outcome = await screen_until_value(page, "window.socketOutcome")
+                assert outcome == "refused"
 
         asyncio.run(in_the_browser())
