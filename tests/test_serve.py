@@ -281,3 +281,18 @@ def test_cookie_names_differ_by_port():
     assert WxtuiServer(DEMO, token="x" * 43, port=8000).cookie_name != \
         WxtuiServer(DEMO, token="x" * 43, port=8001).cookie_name
 
+
+
+def test_serve_options_parse():
+    from wxtui.cli import build_parser
+    from wxtui.ui import commands
+
+    args = build_parser().parse_args(["serve", "--demo", "--followers", "2,000", "--port", "0",
+                                      "--token-file", "~/t", "--max-sessions", "3"])
+    assert (args.func, args.followers, args.port, args.token_file, args.max_sessions) == \
+        (commands.cmd_serve, 2000, 0, "~/t", 3)
+    args = build_parser().parse_args(["serve"])
+    assert (args.port, args.max_sessions, args.token_file) == (8000, 2, None)
+    for bad in (["--port", "70000"], ["--port", "x"], ["--max-sessions", "0"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", *bad])

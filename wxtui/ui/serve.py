@@ -23,6 +23,7 @@ tests/test_serve.py and tests/test_serve_browser.py again.
 from __future__ import annotations
 
 import asyncio
+import errno
 import html
 import json
 import logging
@@ -290,7 +291,9 @@ class WxtuiServer(Server):
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise ServeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+            reason = ("the port is taken (by another wxtui serve?): choose another with --port"
+                      if exc.errno == errno.EADDRINUSE else os.strerror(exc.errno or 0))
+            raise ServeError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
         self.listening_port = runner.addresses[0][1]
         self._announce(self._banner())
         return runner
