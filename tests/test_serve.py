@@ -218,6 +218,19 @@ def test_the_printed_address_works_and_the_token_is_written_nowhere(tmp_path):
     assert files_holding(tmp_path, served.token) == []
 
 
+def test_serve_with_a_token_file_prints_the_address_it_holds(tmp_path):
+    path = tmp_path / "serve-token"
+    token = token_from_file(path)
+    with wxtui_serve(isolated_env(tmp_path / "run"), "--token-file", str(path)) as served:
+        assert served.token == token
+
+        async def open_it() -> int:
+            async with browser_session() as session, session.get(served.address) as answer:
+                return answer.status
+
+        assert asyncio.run(open_it()) == 200
+
+
 def test_a_token_file_keeps_the_address_and_must_be_private(tmp_path):
     path = tmp_path / "serve-token"
     token = token_from_file(path)

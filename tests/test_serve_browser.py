@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("textual_serve")
 
 from tests.headless_chromium import find_chromium, headless_chromium  # noqa: E402
-from tests.serve_support import isolated_env, wxtui_serve  # noqa: E402
+from tests.serve_support import files_holding, isolated_env, wxtui_serve  # noqa: E402
 
 CHROMIUM = find_chromium()
 IN_CI = os.environ.get("CI") == "true"
@@ -139,3 +139,4 @@ def test_a_browser_opens_the_printed_address_sees_the_followers_and_presses_a_ke
                 assert outcome == "refused"
 
         asyncio.run(in_the_browser())
+    assert files_holding(tmp_path / "run", served.token) == []
