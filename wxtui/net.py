@@ -28,10 +28,15 @@ import ssl
 import typing
 import urllib.parse
 import urllib.request
+from importlib.metadata import version
 
-import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
+
+if typing.TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported when a transport is built, not with this module: it takes a few hundred
+# milliseconds, which a command that never calls the API should not pay.
 
 
 def default_transport(limits: httpx.Limits | None = None) -> httpx.AsyncBaseTransport | None:
@@ -49,7 +54,7 @@ def describe_transport() -> str:
     if proxies:
         named = ", ".join(f"{scheme} via {_host_of(url)}" for scheme, url in sorted(proxies.items()))
         return f"httpx's own, through a proxy ({named})"
-    return f"aiohttp {aiohttp.__version__} under httpx {httpx.__version__} (no proxy configured)"
+    return f"aiohttp {version('aiohttp')} under httpx {httpx.__version__} (no proxy configured)"
 
 
 def configured_proxies() -> dict[str, str]:
@@ -76,6 +81,8 @@ class ApiHttpTransport(httpx.AsyncBaseTransport):
     goes through a second session whose connections serve one request each."""
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True, limits: httpx.Limits = httpx.Limits()):
+        from httpx_aiohttp import AiohttpTransport
+
         tls = httpx.create_ssl_context(verify=verify)
         self._reusing = AiohttpTransport(verify=tls, client=lambda: _session(tls, limits, force_close=False))
         self._closing = AiohttpTransport(verify=tls, client=lambda: _session(tls, limits, force_close=True))
@@ -97,6 +104,8 @@ class ApiHttpTransport(httpx.AsyncBaseTransport):
 
 
 def _session(tls: ssl.SSLContext, limits: httpx.Limits, *, force_close: bool) -> aiohttp.ClientSession:
+    import aiohttp
+
     connector = aiohttp.TCPConnector(
         ssl=tls, limit=limits.max_connections or 0, force_close=force_close,
         keepalive_timeout=None if force_close else limits.keepalive_expiry)
@@ -144,6 +153,8 @@ def _where(url: httpx.URL) -> str:
 def _as_httpx(exc: BaseException, where: str, *, answering: bool) -> BaseException:
     """httpx's exception for an aiohttp one, worded without the URL. Anything that is not a
     network failure (a bug, a cancellation) is returned as it is."""
+    import aiohttp
+
     if isinstance(exc, httpx.HTTPError):
         return exc
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
