@@ -11,7 +11,7 @@ import contextlib
 import shlex
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui.argtypes import account_name, positive_int
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 
     app = subparsers.add_parser("app", help="open the app on a configured account",
                                 description="Open the app on a configured account (default: the default one).")
-    app.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
+    app.add_argument("--account", metavar="NAME", type=account_name, help="the account's name (see: wxtui account list)")
     _display_options(app)
     app.set_defaults(func=cmd_app)
 
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
                     "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
     serve.add_argument("--port", type=positive_int, default=DEFAULT_SERVE_PORT)
     who = serve.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME")
+    who.add_argument("--account", metavar="NAME", type=account_name)
     who.add_argument("--demo", action="store_true", help="serve the demo")
     serve.set_defaults(func=cmd_serve)
 
@@ -132,7 +132,7 @@ def cmd_default(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"wxtui: {exc}", file=sys.stderr)
         return 2
-    if config.default_account() is None and not config.accounts:
+    if not config.accounts:
         status = secrets.probe_keyring()
         note = "" if status.usable else (
             f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "
