@@ -18,7 +18,7 @@ TABLE = (
     (NOT_DONE, "nothing was done: bad input, no usable account, a plan with errors, or declined"),
     (RESUMABLE, "paused (a quota ran out) or cancelled: run the sync again, or `wxtui jobs resume ID`"),
     (INTERRUPTED, "interrupted (Ctrl-C); what was done is kept and resumes"),
-    (OUTPUT_CLOSED, "the output was closed early (e.g. `| head`)"),
+    (OUTPUT_CLOSED, "the output was closed early (piped into `head`, say)"),
 )
 
 HEADING = "exit status:"
