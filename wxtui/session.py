@@ -1,8 +1,8 @@
 """One open account: its client and its cache, ready for the app and the headless commands.
 
 `open_session()` is the single way in: a configured account by name, the default account, or the
-built-in demo when asked for (an in-process emulator). The demo's cache is rebuilt at every launch because the
-emulator's state lives only in memory.
+built-in demo when asked for (an in-process emulator), never as a fallback. The demo's cache is
+rebuilt at every launch because the emulator's state lives only in memory.
 """
 
 from __future__ import annotations

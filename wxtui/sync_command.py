@@ -27,7 +27,8 @@ def register(subparsers) -> None:
                         "interrupted or quota-paused sync resumes where it stopped. Without --account, "
                         "the default account; the built-in demo only with --demo."))
     who = parser.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME", type=account_name, help="the account's name (see: wxtui account list)")
+    who.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account's name (see: wxtui account list)")
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
     parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")

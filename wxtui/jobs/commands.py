@@ -52,7 +52,8 @@ def register(subparsers) -> None:
                        ("resume", "go on with a paused, cancelled, failed or interrupted job"),
                        ("undo", "run the inverse of a job: what it changed goes back"),
                        ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
-        p = sub.add_parser(name, help=text, **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
+        p = sub.add_parser(name, help=text,
+                           **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
         p.add_argument("job_id", type=int, metavar="ID")
         if name in ("resume", "undo"):
             _run_options(p, with_account=False, dry_run=name == "undo")

@@ -24,14 +24,16 @@ def register(subparsers) -> None:
         **exit_status.with_exit_status(
             description="Check accounts with account_check and cache those that exist, with their "
                         "tags. Tencent Cloud IM cannot list an app's accounts: they come from you."))
-    imp.add_argument("--account", metavar="NAME", type=account_name, help="the account (of kind tim; default: the default one)")
+    imp.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account (of kind tim; default: the default one)")
     src = imp.add_mutually_exclusive_group(required=True)
     src.add_argument("--file", metavar="PATH", help="account ids, one per line (# comments ignored)")
     src.add_argument("--stdin", action="store_true", help="account ids on standard input")
     imp.set_defaults(func=cmd_import)
     sync = subparsers.add_parser("tim-sync", help="Tencent Cloud IM: read the tags of every cached account",
                                  **exit_status.with_exit_status())
-    sync.add_argument("--account", metavar="NAME", type=account_name, help="the account (of kind tim; default: the default one)")
+    sync.add_argument("--account", metavar="NAME", type=account_name,
+                      help="the account (of kind tim; default: the default one)")
     sync.set_defaults(func=cmd_sync)
 
 

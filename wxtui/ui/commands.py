@@ -12,6 +12,7 @@ import shlex
 import sys
 
 from wxtui.argtypes import account_name, positive_int
+from wxtui.outside_text import warn
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -30,7 +31,8 @@ def register(subparsers) -> None:
 
     app = subparsers.add_parser("app", help="open the app on a configured account",
                                 description="Open the app on a configured account (default: the default one).")
-    app.add_argument("--account", metavar="NAME", type=account_name, help="the account's name (see: wxtui account list)")
+    app.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account's name (see: wxtui account list)")
     _display_options(app)
     app.set_defaults(func=cmd_app)
 
@@ -101,13 +103,13 @@ def _prepare_account(name: str | None):
     try:
         profile = load_config().require(name)
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return None, 2
     if profile.needs_secret:
         try:
             secrets.resolve_secret(profile, allow_prompt=True)
         except secrets.SecretUnavailable as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
+            warn(exc)
             return None, 1
     return profile, 0
 
@@ -130,7 +132,7 @@ def cmd_default(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return 2
     if not config.accounts:
         status = secrets.probe_keyring()
