@@ -119,6 +119,10 @@ def test_names_from_the_platform_are_shown_escaped_and_literally_by_every_comman
     assert f"{junk}:1: not an openid" in err and "x\\x1b[2J\\x1b]0;PWNED\\x07" in err
     assert f"{junk}:2: not an openid" in err and "\\u202e" in err
 
+    status, out, _ = run(capsys, "jobs", "undo", "1", "--yes")  # the inverse plan names the tag too
+    assert status == 0 and visible(ESCAPES) in out
+    assert account.tag_members(tag_id(account, ESCAPES)) == set()
+
 
 def test_a_tag_named_like_markup_is_tagged_by_name_from_the_command_line(account, capsys):
     status, out, err = run(capsys, "tag", "--tag", CLOSING_MARKUP, "--everyone", "--yes")
