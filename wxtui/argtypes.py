@@ -120,3 +120,11 @@ def bounded_text(limit: int = MAX_TEXT, what: str = "text"):
 
     parse.__name__ = what
     return parse
+
+
+def account_name(text: str) -> str:
+    """An account's name as given to --account: an empty one is a mistake, not the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs an account's name (see: wxtui account list); "
+                                         "leave --account out for the default account")
+    return text

@@ -12,8 +12,11 @@ import shlex
 import sys
 
 from wxtui import argtypes
+from wxtui.argtypes import account_name, positive_int
+from wxtui.outside_text import warn
 
 DEFAULT_SERVE_PORT = 8000
+DEFAULT_MAX_SESSIONS = 2
 
 
 def register(subparsers) -> None:
@@ -30,19 +33,35 @@ def register(subparsers) -> None:
 
     app = subparsers.add_parser("app", help="open the app on a configured account",
                                 description="Open the app on a configured account (default: the default one).")
-    app.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
+    app.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account's name (see: wxtui account list)")
     _display_options(app)
     app.set_defaults(func=cmd_app)
 
     serve = subparsers.add_parser(
         "serve", help="serve the app to a browser on loopback (textual-serve)",
         description="Serve the app to a web browser. It listens on 127.0.0.1 only: from another "
-                    "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
-    serve.add_argument("--port", type=argtypes.int_arg(1, 65535, "a port"), default=DEFAULT_SERVE_PORT)
+                    "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`. It prints "
+                    "the address to open, with a token for this run that the page, its WebSocket "
+                    "and its downloads require; requests from other sites are refused.")
+    serve.add_argument("--port", type=port_number, default=DEFAULT_SERVE_PORT,
+                       help=f"the port on 127.0.0.1 (default {DEFAULT_SERVE_PORT}; 0: any free port)")
     who = serve.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME")
+    who.add_argument("--account", metavar="NAME", type=account_name)
     who.add_argument("--demo", action="store_true", help="serve the demo")
+    serve.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
+                       help="with --demo: how many demo followers (default 100,000)")
+    serve.add_argument("--token-file", metavar="PATH",
+                       help="keep the token in PATH (made if missing; refused unless only its owner "
+                            "can read it) so the address stays the same across runs")
+    serve.add_argument("--max-sessions", type=positive_int, default=DEFAULT_MAX_SESSIONS, metavar="N",
+                       help=f"app sessions (browser tabs) open at once (default {DEFAULT_MAX_SESSIONS})")
     serve.set_defaults(func=cmd_serve)
+
+
+def port_number(text: str) -> int:
+    """A TCP port, or 0 for any free one."""
+    return argtypes.port(text)
 
 
 def _display_options(parser: argparse.ArgumentParser) -> None:
@@ -116,13 +135,13 @@ def _prepare_account(name: str | None):
     try:
         profile = load_config().require(name)
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return None, 2
     if profile.needs_secret:
         try:
             secrets.resolve_secret(profile, allow_prompt=True)
         except secrets.SecretUnavailable as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
+            warn(exc)
             return None, 1
     return profile, 0
 
@@ -145,9 +164,9 @@ def cmd_default(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return 2
-    if config.default_account() is None and not config.accounts:
+    if not config.accounts:
         status = secrets.probe_keyring()
         note = "" if status.usable else (
             f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "
@@ -159,14 +178,25 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from textual_serve.server import Server
+        from wxtui.ui.serve import ServeError, WxtuiServer, new_token, token_from_file
     except ImportError:
         print("wxtui serve needs textual-serve: pip install 'wxtui[serve]'", file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "wxtui", "demo" if args.demo else "app"]
-    if args.account:
-        command += ["--account", args.account]
-    print(f"Serving on http://127.0.0.1:{args.port} (loopback only). From another machine: "
-          f"ssh -L {args.port}:127.0.0.1:{args.port} THIS_SERVER, then open that address.")
-    Server(shlex.join(command), host="127.0.0.1", port=args.port, title="wxtui").serve()
+    from pathlib import Path
+
+    if args.demo:
+        command = [sys.executable, "-m", "wxtui", "demo", "--followers", str(args.followers)]
+    else:
+        command = [sys.executable, "-m", "wxtui", "app"]
+        if args.account:
+            command += ["--account", args.account]
+    try:
+        token = token_from_file(Path(args.token_file)) if args.token_file else new_token()
+        server = WxtuiServer(shlex.join(command), token=token, port=args.port,
+                             max_sessions=args.max_sessions,
+                             announce=lambda text: print(text, flush=True))
+        server.run()
+    except ServeError as exc:
+        print(f"wxtui serve: {exc}", file=sys.stderr)
+        return 2
     return 0
