@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import unicodedata
 
 # SQLite's INTEGER is a signed 64-bit number.
 SQLITE_MAX = 2**63 - 1
@@ -26,17 +25,10 @@ _NUMBER = re.compile(r"[+-]?[0-9]+")
 
 def escape_control(text: str) -> str:
     """Text with its control characters (escape codes, newlines, bidi overrides) written as
-    escapes, so that echoing it cannot act on the terminal."""
-    out = []
-    for ch in str(text):
-        if ch == "\\":
-            out.append("\\\\")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or not ch.isprintable() and ch != " ":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    escapes, so that echoing it cannot act on the terminal (see wxtui.outside_text)."""
+    from wxtui.outside_text import visible
+
+    return visible(text)
 
 
 def shown(text: str, limit: int = SHOWN_CHARS) -> str:

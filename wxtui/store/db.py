@@ -163,7 +163,11 @@ class Store(SyncWrites, WriteThrough):
             self._depth += 1
             self._writer_thread = threading.get_ident()
             try:
-                if self.conn.in_transaction:
+                if self._depth > 1:
+                    if not self.conn.in_transaction:
+                        # SQLite rolled the outer transaction back (a full disk does): nothing
+                        # more may be written in it, nor in a new one taken for it unasked.
+                        raise self._aborted or sqlite3.OperationalError("the transaction was rolled back")
                     try:
                         with self.db.atomic():  # a savepoint
                             yield self

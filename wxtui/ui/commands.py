@@ -105,7 +105,12 @@ NEEDS_TERMINAL = ("wxtui needs a terminal; use the headless commands (wxtui tag 
 
 
 def has_terminal() -> bool:
-    """Standard input and output are a terminal (not cron, a pipe, or `ssh host wxtui` without -t)."""
+    """Standard input and output are a terminal (not cron, a pipe, or `ssh host wxtui` without -t),
+    or the app is served to a browser (textual-serve runs it on pipes with its web driver)."""
+    import os
+
+    if os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
+        return True
     try:
         return bool(sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty())
     except (ValueError, OSError):  # a closed stream
