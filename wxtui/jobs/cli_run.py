@@ -20,8 +20,9 @@ from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
 from .locks import JobBusy
-from .planner import Plan, openid_lines
+from .planner import Plan, count_of, openid_lines
 from .service import JobService
+from .wechat_ops import next_china_midnight
 
 SHOWN_FAILURES = 50
 
@@ -250,8 +251,14 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
 
 def _report(jobs: JobService, event: JobEvent) -> int:
     job = f"#{event.job_id}"
-    summary = (f"{event.calls_done:,} calls done, {event.targets_done:,} changes, "
-               f"{event.retries:,} retries")
+    record = jobs.job(event.job_id)
+    unit = (record.plan if record is not None else {}).get("unit")
+    if unit:  # the plan's unit, as its plan line said it
+        changed = event.targets_done if event.targets_total else event.calls_done
+        changes = f"{count_of(changed, unit)} changed"
+    else:
+        changes = f"{event.targets_done:,} changes"
+    summary = f"{event.calls_done:,} calls done, {changes}, {event.retries:,} retries"
     if event.failures_count:
         failures = jobs.journal.failures(event.job_id)
         print(f"{len(failures):,} could not be changed:")
@@ -261,15 +268,22 @@ def _report(jobs: JobService, event: JobEvent) -> int:
         print(f"Job {job} done: {summary}.")
         return EXIT_FAILED if event.failures_count else EXIT_OK
     if event.state in (PAUSED, CANCELLED):
-        when = ""
-        if event.resume_after:
-            when = " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(event.resume_after + 8 * 3600)) + " China time"
         print(f"Job {job} {event.state}: {event.message}. {summary}.")
-        print(f"Resume it{when}: wxtui jobs resume {event.job_id}")
+        print(f"Resume it{_when(event.resume_after)}: wxtui jobs resume {event.job_id}")
         return EXIT_RESUMABLE
     print(f"Job {job} stopped: {event.message}. {summary}.")
     print(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
     return EXIT_FAILED
+
+
+def _when(resume_after: float | None) -> str:
+    """' after 2026-12-07 00:00 China time', ' after 20:35 (in 5 min)': when a resume is worth it."""
+    if not resume_after:
+        return ""
+    if next_china_midnight(resume_after - 1) == resume_after:  # a daily quota's reset
+        return " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(resume_after + 8 * 3600)) + " China time"
+    minutes = max(1, round((resume_after - time.time()) / 60))
+    return f" after {time.strftime('%H:%M', time.localtime(resume_after))} (in {minutes} min)"
 
 
 # -- wxtui jobs -----------------------------------------------------------------------------------
