@@ -16,13 +16,12 @@ from wxtui.store.filters import Filter
 from wxtui.wechat.errors import WxtuiError
 
 from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
-from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
+from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration, is_quota_reset
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
 from .locks import JobBusy
 from .planner import Plan, count_of, openid_lines
 from .service import JobService
-from .wechat_ops import next_china_midnight
 
 SHOWN_FAILURES = 50
 
@@ -280,7 +279,7 @@ def _when(resume_after: float | None) -> str:
     """' after 2026-12-07 00:00 China time', ' after 20:35 (in 5 min)': when a resume is worth it."""
     if not resume_after:
         return ""
-    if next_china_midnight(resume_after - 1) == resume_after:  # a daily quota's reset
+    if is_quota_reset(resume_after):
         return " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(resume_after + 8 * 3600)) + " China time"
     minutes = max(1, round((resume_after - time.time()) / 60))
     return f" after {time.strftime('%H:%M', time.localtime(resume_after))} (in {minutes} min)"
