@@ -221,3 +221,28 @@ def test_clear_tags_says_its_changes_in_one_unit_from_plan_to_end(cli_account, c
     assert status == 0, out
     assert f"changes {memberships:,} tag memberships of {len(chosen):,} followers" in out
     assert f"{memberships:,} tag memberships changed" in out
+
+
+async def test_a_job_cancelled_while_its_credentials_are_still_being_fetched_ends_at_once(tmp_path):
+    import asyncio
+
+    from wxtui.jobs.events import CANCELLED
+
+    emu = Emulator.demo(followers=200, seed=58)
+    acct = emu.account
+    never = asyncio.Event()
+
+    async def provide() -> str:  # a password manager waiting for a touch that never comes
+        await never.wait()
+        return acct.secret
+
+    async with job_service(emu, tmp_path / "c.sqlite") as jobs:
+        jobs.client = jobs.scheduler.client = WeChatClient.with_secret(acct.appid, provide, transport=emu.transport())
+        plan = await jobs.plan(TagFollowers(VIP, Followers.of(acct.follower_openids())), check_quota=False)
+        job_id = jobs.submit(plan)
+        running = jobs.start(job_id)
+        await asyncio.sleep(0.05)
+        jobs.cancel(job_id)
+        event = await asyncio.wait_for(running, 5)
+        await jobs.client.aclose()
+    assert event.state == CANCELLED and emu.stats.calls[TAGGING_PATH] == 0

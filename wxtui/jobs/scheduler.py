@@ -17,9 +17,9 @@ kept, a transient failure requeues the call, anything else fails the call or sto
 Only the platform's definite answers make failures. A transient failure (the network, a 5xx, a
 busy or throttled platform) is retried a few times within the run; when a call has spent that
 budget the platform is taken to be down and the job pauses with the reason and a time worth
-resuming at: its calls stay pending, and a resume retries them with a fresh budget. Attempts
-count answers only: calls marked in flight by a process that was killed, or left pending by a
-pause, have spent nothing.
+resuming at: its calls stay pending, and a resume retries them with a fresh budget. Only a call
+that went out and came back failed spends an attempt: calls marked in flight by a process that
+was killed, or left pending by a pause or a cancel, have spent nothing.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class Scheduler:
         self._order.append(job_id)
         self.journal.set_state(job_id, RUNNING)
         self._publish(run, force=True)
-        task = asyncio.get_running_loop().create_task(self._preflight(run))
+        task = run.preflight = asyncio.get_running_loop().create_task(self._preflight(run))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         self._kick()
@@ -226,6 +226,9 @@ class Scheduler:
         return max(0.0, min(due) - now) if due else None
 
     def _maybe_finish(self, run: JobRun) -> None:
+        if not run.cleared and run.stop_state is not None and run.preflight is not None:
+            run.preflight.cancel()  # stopped (cancelled, closing) before its first call: no need
+            run.cleared = True
         if run.in_flight or not run.cleared:
             return
         if run.stop_state is not None:
@@ -404,7 +407,7 @@ class Scheduler:
         if verdict is Verdict.RETRY_LATER:
             # Never a failure: the platform may even have made the change (an answer lost on
             # the way back). The call stays pending; after its budget, the job pauses.
-            attempts = run.transient_answers[call.id] = run.transient_answers.get(call.id, 0) + 1
+            attempts = run.transient_failures[call.id] = run.transient_failures.get(call.id, 0) + 1
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
                               message=outcome.message, attempted=True)
             if run.stop_state is not None:
