@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections import deque
 from abc import ABC, abstractmethod
+from collections import deque
 from typing import Awaitable, Callable, Protocol
 
 from wxtui.wechat.errors import BadResponseError, CredentialsUnavailable
