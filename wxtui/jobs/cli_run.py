@@ -267,10 +267,10 @@ def _report(jobs: JobService, event: JobEvent) -> int:
         print(f"Job {job} done: {summary}.")
         return EXIT_FAILED if event.failures_count else EXIT_OK
     if event.state in (PAUSED, CANCELLED):
-        print(f"Job {job} {event.state}: {event.message}. {summary}.")
+        print(f"Job {job} {event.state}: {event.message.rstrip('.')}. {summary}.")
         print(f"Resume it{_when(event.resume_after)}: wxtui jobs resume {event.job_id}")
         return EXIT_RESUMABLE
-    print(f"Job {job} stopped: {event.message}. {summary}.")
+    print(f"Job {job} stopped: {event.message.rstrip('.')}. {summary}.")
     print(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
     return EXIT_FAILED
 
