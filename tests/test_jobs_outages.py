@@ -246,3 +246,19 @@ async def test_a_job_cancelled_while_its_credentials_are_still_being_fetched_end
         event = await asyncio.wait_for(running, 5)
         await jobs.client.aclose()
     assert event.state == CANCELLED and emu.stats.calls[TAGGING_PATH] == 0
+
+
+def test_without_an_appsecret_the_tag_command_says_so_once_and_the_job_resumes_later(
+        failing_keyring, cli_account, capsys, monkeypatch):
+    from wxtui import secrets
+
+    monkeypatch.delenv("WXTUI_SECRET_" + cli_account.appid.upper())
+    secrets.forget_session_secret()  # the sync found it in this same process
+    status = main(["tag", "--tag", "VIP", "--everyone", "--yes"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert out.count("Tried, in order") == 1 and "could not be changed" not in out
+    assert "wxtui jobs resume 1" in out
+    monkeypatch.setenv("WXTUI_SECRET_" + cli_account.appid.upper(), cli_account.secret)
+    assert main(["jobs", "resume", "1"]) == 0
+    assert cli_account.tag_members(VIP) == set(cli_account.follower_openids())

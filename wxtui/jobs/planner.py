@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from wxtui.wechat import limits
 from wxtui.wechat.client import check_remark, check_tag_name, is_valid_openid
-from wxtui.wechat.errors import BadOpenidError, ValidationError, WxtuiError
+from wxtui.wechat.errors import BadOpenidError, CredentialsUnavailable, ValidationError, WxtuiError
 
 from .intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
                       RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
@@ -409,7 +409,10 @@ class Planner:
         for path, n in needed.items():
             try:
                 q = await self.client.get_quota(path)
-            except WxtuiError as exc:  # its first line: the job says the rest if it matters
+            except CredentialsUnavailable:  # the job says what was tried and what to do, once
+                plan.quota[path] = {"needed": n, "error": "no AppSecret is available"}
+                continue
+            except WxtuiError as exc:
                 plan.quota[path] = {"needed": n, "error": str(exc).split("\n", 1)[0]}
                 continue
             plan.quota[path] = {"daily_limit": q.daily_limit, "remain": q.remain, "needed": n}
