@@ -16,13 +16,15 @@ OK = {"errcode": 0, "errmsg": "ok"}
 class Call:
     """One API request as the handlers see it; a handler sets `held` to the openids it changes."""
 
-    __slots__ = ("query", "body", "propagation_s", "held")
+    __slots__ = ("query", "body", "propagation_s", "held", "kept")
 
-    def __init__(self, query, body: dict, propagation_s: float):
+    def __init__(self, query, body: dict, propagation_s: float,
+                 kept: Callable[[list], list] = lambda targets: targets):
         self.query = query
         self.body = body
         self.propagation_s = propagation_s
         self.held: list[str] = []
+        self.kept = kept  # the targets whose change a bulk call makes (the drop_effect fault)
 
 
 def _openid_list(body: dict, max_size: int) -> list:
@@ -69,7 +71,7 @@ def _tagging(acct: Account, call: Call, tag: bool) -> dict:
     if inflight and any(isinstance(o, str) and o in inflight for o in openids):
         raise ApiFailure(45169)
     rows = [acct.row(o) for o in openids]
-    (acct.tag_rows if tag else acct.untag_rows)(rows, tagid)
+    (acct.tag_rows if tag else acct.untag_rows)(call.kept(rows), tagid)
     call.held = openids
     return OK
 
@@ -92,7 +94,7 @@ def getblacklist(acct: Account, call: Call) -> dict:
 
 def _blacklisting(acct: Account, call: Call, listed: bool) -> dict:
     openids = _openid_list(call.body, limits.BLACKLIST_BATCH)
-    acct.blacklist_rows([acct.row(o) for o in openids], listed)
+    acct.blacklist_rows(call.kept([acct.row(o) for o in openids]), listed)
     call.held = openids
     return OK
 

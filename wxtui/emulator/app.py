@@ -186,7 +186,7 @@ class Emulator:
                 raise ApiFailure(48001)
             acct.quotas.charge(path)
             call = Call(query, await self._body(request, "GET" not in endpoint.methods),
-                        faults.tag_propagation_s)
+                        faults.tag_propagation_s, faults.kept)
             payload = endpoint.handler(acct, call)
         except ApiFailure as failure:
             payload = self._error(path, failure)

@@ -53,6 +53,8 @@ def add_fault_arguments(p: argparse.ArgumentParser, *, latency_ms: float, busy: 
     p.add_argument("--slow-s", type=_non_negative(float), default=30.0, help="delay of a slow call (default: 30)")
     p.add_argument("--fault-garbage", type=_probability, default=0.0, metavar="P",
                    help="share of calls answering HTTP 200 with a body that is not JSON")
+    p.add_argument("--fault-drop-effect", type=_probability, default=0.0, metavar="P",
+                   help="share of a bulk call's targets left unchanged while the call answers ok")
     p.add_argument("--clock-speed", type=_non_negative(float), default=1.0,
                    help=f"how fast the emulated clock runs ({clock}; default: 1)")
 
@@ -60,7 +62,7 @@ def add_fault_arguments(p: argparse.ArgumentParser, *, latency_ms: float, busy: 
 def apply_fault_arguments(emu, args: argparse.Namespace) -> None:
     emu.faults.update(jitter_ms=args.jitter_ms, p_busy=args.fault_busy, p_minute=args.fault_minute,
                       p_5xx=args.fault_5xx, p_slow=args.fault_slow, slow_s=args.slow_s,
-                      p_garbage=args.fault_garbage)
+                      p_garbage=args.fault_garbage, drop_effect=args.fault_drop_effect)
     emu.clock.speed = args.clock_speed
 
 

@@ -49,7 +49,7 @@ class Clock:
         return t.tm_year, t.tm_mon
 
 
-_PROBABILITIES = ("p_busy", "p_minute", "p_5xx", "p_slow", "p_garbage")
+_PROBABILITIES = ("p_busy", "p_minute", "p_5xx", "p_slow", "p_garbage", "drop_effect")
 
 
 @dataclass
@@ -71,6 +71,9 @@ class Faults:
     down_hosts: set[str] = field(default_factory=set)  # Host names answering 503
     invalidate_token_every: int = 0  # every N-th API call invalidates all tokens first
     tag_propagation_s: float = 0.0  # a tag younger than this answers 45159
+    # Share of a bulk call's targets whose change is silently not made, the call answering ok
+    # all the same: the kind of bug only reading the platform back can catch.
+    drop_effect: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -109,6 +112,12 @@ class Faults:
 
     def hit(self, probability: float) -> bool:
         return probability > 0 and self.rng.random() < probability
+
+    def kept(self, targets: list) -> list:
+        """The targets of a bulk call whose change is made (all of them unless drop_effect)."""
+        if self.drop_effect <= 0:
+            return targets
+        return [t for t in targets if not self.hit(self.drop_effect)]
 
     def delay_s(self) -> float:
         ms = self.latency_ms

@@ -13,6 +13,7 @@ Tables (migration set "wxtui.jobs", applied by the store with its own):
                 retries, last errcode and message; a call split to isolate a bad target is
                 state 'split' and its halves point to it with parent_id
   job_failures  one row per target that could not be changed, with errcode and message
+  job_verifications  what reading a sample of a job's targets back found (jobs/verify.py)
 """
 
 from __future__ import annotations
@@ -369,3 +370,22 @@ class Journal:
                 "SELECT count(*) FROM job_failures f JOIN job_calls c ON c.id = f.call_id "
                 "WHERE f.job_id = ? AND c.state = ?", [job_id, CALL_DONE]).fetchone()[0]
         return self._read("SELECT count(*) FROM job_failures WHERE job_id = ?", [job_id]).fetchone()[0]
+
+
+# After a job: what reading a sample of its targets back found (wxtui.jobs.verify).
+@journal_migrations()
+def m003_job_verifications(db: Database) -> None:
+    db.execute("""CREATE TABLE job_verifications (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        state TEXT NOT NULL,
+        targets INTEGER NOT NULL,
+        sampled INTEGER NOT NULL,
+        checked INTEGER NOT NULL,
+        calls INTEGER NOT NULL,
+        mismatches TEXT NOT NULL DEFAULT '[]',
+        message TEXT NOT NULL DEFAULT '',
+        repair_job INTEGER REFERENCES jobs(id),
+        at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX job_verifications_by_job ON job_verifications(job_id, id)")

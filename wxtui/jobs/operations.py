@@ -89,6 +89,9 @@ class OperationTable:
     """An API family: its operations and its error rules. Subclass per family."""
 
     family: str = ""
+    # How the family reads its changes back after a job (wxtui.jobs.verify.Verifier); None: it
+    # cannot, and verification says so.
+    verifier: Any = None
 
     def __init__(self, operations: Iterable[Operation]):
         self.operations: dict[str, Operation] = {op.name: op for op in operations}

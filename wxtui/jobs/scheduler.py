@@ -88,6 +88,7 @@ class Scheduler:
         self._queued = 0  # calls picked whose answer is not in yet (marked ahead, or on the wire)
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
+        self._keys_freed = asyncio.Event()  # some conflict keys were let go (reads wait on it)
         self._loop_task: asyncio.Task | None = None
         self._latency = 0.0  # seconds per call, moving average (for estimates)
         self._order: deque[int] = deque()  # round-robin of job ids
@@ -167,6 +168,32 @@ class Scheduler:
             await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
         await asyncio.to_thread(self._writer.close)
         self.locks.release_all()
+
+    async def read(self, keys, fetch: Callable[[Any], Any]) -> Any:
+        """Send one read call outside any job (a verification's): under the same rules as the
+        jobs' calls. It waits while a call holding one of its keys is in flight, holds them while
+        it is out (no job call touching them goes meanwhile), and takes one of the slots.
+        `fetch(client)` makes the call; what it raises is the caller's to sort out."""
+        def on_retry(throttled: bool) -> None:
+            if throttled:
+                self._limit.slow_down(self._latency)
+
+        keys = set(keys)
+        while keys & self._busy:
+            self._keys_freed.clear()
+            await self._keys_freed.wait()
+        self._busy.update(keys)
+        try:
+            await self._limit.acquire()
+            try:
+                with self.family.watch_retries(on_retry):
+                    return await fetch(self.client)
+            finally:
+                await self._limit.release()
+        finally:
+            self._busy.difference_update(keys)
+            self._keys_freed.set()
+            self._wake.set()
 
     async def _write(self, fn, *args, **kwargs):
         """A journal write, on the writer thread."""
@@ -350,6 +377,7 @@ class Scheduler:
                 self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
         finally:
             self._busy.difference_update(ready.keys)
+            self._keys_freed.set()
             run.in_flight -= 1
             self._publish(run)
             self._wake.set()

@@ -24,6 +24,8 @@ from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
 from .planner import Plan, PlanNote, Planner
 from .scheduler import Scheduler
+from .verify import (Verification, VerifySettings, latest_verification, repair_calls, set_repair_job,
+                     verify_job)
 from .wechat_ops import WeChatOperations
 
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
@@ -37,6 +39,13 @@ class Undo(Intent):
     job_id: int
 
 
+@dataclass(frozen=True)
+class Repair(Intent):
+    kind: ClassVar[str] = "repair"
+    verb: ClassVar[str] = "repair"
+    job_id: int
+
+
 def _undo_unit(undone_unit: str, has_targets: bool) -> str:
     """What an undo's changes are: those of the job it undoes, but the followers of a deleted
     tag that it tags again, and tags where it only acts on tags."""
@@ -47,8 +56,10 @@ def _undo_unit(undone_unit: str, has_targets: bool) -> str:
 
 class JobService:
     def __init__(self, client: Any, store: Any, *, concurrency: int | None = None,
-                 operations: OperationTable | None = None, event_interval: float = 0.2):
+                 operations: OperationTable | None = None, event_interval: float = 0.2,
+                 verify: VerifySettings | None = None):
         self.client = client
+        self.verify_settings = verify or VerifySettings()
         self.store = store
         self.ops = operations or WeChatOperations()
         self.journal = Journal(store)
@@ -70,9 +81,12 @@ class JobService:
         if not plan.ok:
             raise ValueError("the plan has errors: " + "; ".join(e.message for e in plan.errors))
         undo_of = plan.intent.job_id if isinstance(plan.intent, Undo) else None
-        return self.journal.create_job(
+        job_id = self.journal.create_job(
             family=plan.family, kind=plan.intent.kind, title=plan.title, intent=plan.intent.to_dict(),
             calls=plan.calls, targets=plan.targets, noops=plan.noops, plan=plan.summary(), undo_of=undo_of)
+        if isinstance(plan.intent, Repair):
+            set_repair_job(self.journal, plan.intent.job_id, job_id)
+        return job_id
 
     # -- running ------------------------------------------------------------------------------
 
@@ -145,6 +159,49 @@ class JobService:
         if record is None:
             raise LookupError(f"no job {job_id}")
         return record
+
+    # -- verification -------------------------------------------------------------------------
+
+    async def verify(self, job_id: int, settings: VerifySettings | None = None) -> Verification | None:
+        """Read a sample of the job's targets back and compare (recorded in the journal). None
+        when verification is off (a percent of 0)."""
+        settings = settings or self.verify_settings
+        if settings.off:
+            return None
+        if job_id in self.scheduler.running():
+            raise ValueError(f"job {job_id} is running: verify it once it has ended")
+        self._record(job_id)
+        return await verify_job(self.journal, self.ops.verifier, self.scheduler, job_id, settings,
+                                cache=self.store)
+
+    def verification(self, job_id: int) -> Verification | None:
+        """The job's latest verification, from the journal."""
+        return latest_verification(self.journal, job_id)
+
+    def mismatch_lines(self, verification: Verification, limit: int | None = None) -> list[str]:
+        """'oAbc…  should carry tag VIP; does not carry tag VIP', one per mismatch."""
+        names = self.store.tag_names() if hasattr(self.store, "tag_names") else {}
+        describe = self.ops.verifier.describe
+        lines = []
+        for m in verification.mismatches[:limit]:
+            lines.append(f"{m.target}  should: {describe(m.aspect, m.expected, names)}; "
+                         f"is: {describe(m.aspect, m.actual, names)}")
+        return lines
+
+    def plan_repair(self, job_id: int) -> Plan:
+        """Calls giving each mismatch of the job's latest verification what the job meant."""
+        record = self._record(job_id)
+        intent = Repair(job_id)
+        title = f"repair #{job_id}: {record.title}"
+        found = self.verification(job_id)
+        if found is None or not found.mismatches:
+            return Plan(intent, title, [], errors=[PlanNote("nothing", f"Job {job_id} has no mismatch "
+                                                            "to repair (verify it first)")])
+        calls = repair_calls(self.ops.verifier, self.ops, found.mismatches)
+        targets = {t for c in calls for t in c.targets}
+        return Plan(intent, title, calls, len(targets), 0, [], [],
+                    estimated_s=self._planner().estimate(len(calls)), family=record.family,
+                    unit="accounts" if record.family == "tim" else "followers")
 
     # -- undo ---------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from wxtui.wechat.errors import ApiError, CredentialsUnavailable, ValidationErro
 from wxtui.wechat.transport import RetryEvent, call_observer
 
 from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from .tim_verify import TimVerifier
 
 FAMILY = "tim"
 
@@ -148,6 +149,7 @@ OPERATIONS = (
 
 class TimOperations(OperationTable):
     family = FAMILY
+    verifier = TimVerifier()
 
     def __init__(self):
         super().__init__(OPERATIONS)

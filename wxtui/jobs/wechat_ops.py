@@ -18,6 +18,7 @@ from wxtui.wechat.models import Tag
 from wxtui.wechat.transport import RetryEvent, call_observer
 
 from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from .wechat_verify import WeChatVerifier
 
 FAMILY = "wechat"
 CHINA_UTC_OFFSET_S = 8 * 3600
@@ -185,6 +186,7 @@ OPERATIONS = (
 
 class WeChatOperations(OperationTable):
     family = FAMILY
+    verifier = WeChatVerifier()
 
     def __init__(self, clock: Callable[[], float] | None = None):
         import time
