@@ -165,3 +165,75 @@ async def test_reads_wait_for_a_call_on_the_same_followers(emu, tmp_path):
         assert emu.stats.openid_much_req == 0
         # Each read came after the untag call holding its followers: what it read is untagged.
         assert found.state == MISMATCHED and {m.actual for m in found.mismatches} == {False}
+
+
+# -- Tencent Cloud IM: read back with im_get_tag ----------------------------------------------------
+
+async def test_im_verification_catches_a_dropped_effect_and_repairs_it(tmp_path):
+    from conftest import FAST_RETRY
+    from wxtui.jobs.service import JobService
+    from wxtui.jobs.tim_ops import TimOperations, tag_calls
+    from wxtui.store import Store
+    from wxtui.tim.cache import remember_accounts
+    from wxtui.tim.emulator import TimEmulator
+
+    emu = TimEmulator.demo(accounts=300, seed=3)
+    accounts = emu.state.accounts()
+    store = Store.open(tmp_path / "tim.sqlite")
+    remember_accounts(store, {a: emu.state.tags_of(a) for a in accounts})
+    async with emu.client(retry=FAST_RETRY, rate_limit=None, seed=1) as client:
+        jobs = JobService(client, store, operations=TimOperations(), event_interval=0)
+        try:
+            clean = jobs.journal.create_job(family="tim", kind="tag", title="tag", intent={},
+                                            calls=tag_calls("add_tag", ["gold"], accounts[:100]))
+            assert (await jobs.run(clean)).state == DONE
+            assert (await jobs.verify(clean)).state == VERIFIED
+
+            emu.faults.update(drop_effect=0.3)
+            dropped = jobs.journal.create_job(family="tim", kind="tag", title="tag", intent={},
+                                              calls=tag_calls("add_tag", ["silver"], accounts))
+            assert (await jobs.run(dropped)).state == DONE
+            emu.faults.update(drop_effect=0)
+            missing = {a for a in accounts if "silver" not in emu.state.tags_of(a)}
+            found = await jobs.verify(dropped, VerifySettings(percent=100))
+            assert found.state == MISMATCHED and {m.target for m in found.mismatches} == missing
+            await jobs.run(jobs.submit(jobs.plan_repair(dropped)))
+            assert all("silver" in emu.state.tags_of(a) for a in accounts)
+        finally:
+            await jobs.aclose()
+            store.close()
+
+
+# -- the fault knob -----------------------------------------------------------------------------
+
+async def test_drop_effect_is_set_by_the_admin_api_and_the_command_line():
+    import httpx
+
+    from wxtui.cli import build_parser
+    from wxtui.emulator.commands import apply_fault_arguments
+
+    emu = Emulator.demo(followers=200, seed=31)
+    async with httpx.AsyncClient(transport=emu.transport(), base_url="http://emu") as http:
+        answer = await http.post("/_emulator/faults", json={"drop_effect": 0.25})
+        assert answer.status_code == 200 and answer.json()["drop_effect"] == 0.25
+        refused = await http.post("/_emulator/faults", json={"drop_effect": 2})
+        assert refused.status_code == 400 and "probability" in refused.text
+    assert emu.faults.drop_effect == 0.25
+
+    args = build_parser().parse_args(["emulator", "--fault-drop-effect", "0.1"])
+    apply_fault_arguments(emu, args)
+    assert emu.faults.drop_effect == 0.1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["emulator", "--fault-drop-effect", "1.5"])
+
+
+async def test_a_dropped_effect_answers_ok_and_changes_only_part_of_the_call(emu):
+    acct = emu.account
+    openids = [o for o in sample(acct, 200, seed=4) if VIP not in acct.tags_of(o)][:limits.TAGGING_BATCH]
+    emu.faults.update(drop_effect=0.5, seed=7)
+    from wxtui.wechat.client import WeChatClient
+
+    async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport()) as client:
+        await client.batch_tag(VIP, openids)  # no error: the platform said ok
+    tagged = sum(VIP in acct.tags_of(o) for o in openids)
+    assert 0 < tagged < len(openids)

@@ -4,7 +4,8 @@ one Starlette app, served in-process (`transport()`) or on loopback (wxtui.emula
 It reuses the WeChat emulator's `Clock`, `Faults` and `Stats`. The knobs mean here:
 latency_ms/jitter_ms, p_5xx (HTTP 503), p_slow/slow_s, p_garbage (HTTP 200, a body cut short)
 and down_hosts as there; p_busy answers 91000 (internal error) and p_minute answers 60018 (rate
-limit). invalidate_token_every and tag_propagation_s have no IM meaning and are ignored.
+limit); drop_effect leaves that share of a call's accounts unchanged, the call answering OK.
+invalidate_token_every and tag_propagation_s have no IM meaning and are ignored.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class TimEmulator:
         self.seed = seed
         self.clock = clock or Clock()
         self.faults = Faults(seed=seed)
+        state.kept = self.faults.kept
         self.stats = TimStats()
         self.calls_per_second = calls_per_second  # per command, on the emulated clock
         self._recent: dict[str, deque[float]] = defaultdict(deque)

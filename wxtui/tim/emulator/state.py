@@ -9,7 +9,7 @@ each tag, which is what the 1,000-distinct-tags rule needs.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable
 
 from wxtui.emulator import ApiFailure
 from wxtui.tim import limits
@@ -36,6 +36,8 @@ class TimState:
         self._imported: set[str] = set()
         self._tags: dict[str, dict[str, None]] = {}  # only accounts that carry tags
         self._holders: Counter[str] = Counter()
+        # The accounts whose change a call makes; the emulator's drop_effect fault leaves some out.
+        self.kept: Callable[[list[str]], list[str]] = lambda accounts: accounts
 
     def __repr__(self) -> str:
         return f"TimState(name={self.name!r}, sdkappid={self.sdkappid}, accounts={len(self._imported)})"
@@ -115,25 +117,27 @@ class TimState:
         if sum(1 for n in holders.values() if n > 0) > limits.MAX_DISTINCT_TAGS_PER_APP:
             raise ApiFailure(TOO_MANY_TAGS, f"the app would hold more than "
                                             f"{limits.MAX_DISTINCT_TAGS_PER_APP:,} distinct tags")
-        for account, after in plan.items():
-            self._set_tags(account, after)
+        for account in self.kept(list(plan)):
+            self._set_tags(account, plan[account])
         return failed
 
     def remove(self, user_tags: list[tuple[str, list[str]]]) -> dict[str, AccountError]:
         failed: dict[str, AccountError] = {}
+        kept = set(self.kept([account for account, _tags in user_tags]))
         for account, tags in user_tags:
             if account not in self._imported:
                 failed[account] = _not_imported()
-            else:
+            elif account in kept:
                 self._drop_tags(account, tags)
         return failed
 
     def clear(self, accounts: list[str]) -> dict[str, AccountError]:
         failed: dict[str, AccountError] = {}
+        kept = set(self.kept(list(accounts)))
         for account in accounts:
             if account not in self._imported:
                 failed[account] = _not_imported()
-            else:
+            elif account in kept:
                 self._drop_tags(account, list(self._tags.get(account, ())))
         return failed
 
