@@ -100,6 +100,18 @@ def seconds(text: str) -> float:
     return value
 
 
+def percent(text: str) -> float:
+    """A share in percent from 0 to 100 (0 turns a sampling off); a trailing % is accepted."""
+    raw = str(text).strip().removesuffix("%")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a percentage (0 to 100)") from None
+    if not 0 <= value <= 100:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{shown(text)} must be from 0 to 100")
+    return value
+
+
 def bounded_text(limit: int = MAX_TEXT, what: str = "text"):
     """An argparse type for free text: at most `limit` characters, no NUL."""
 

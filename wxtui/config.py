@@ -58,7 +58,7 @@ _CREDENTIAL_KEYS = frozenset({"secret", "appsecret", "app_secret", "access_token
                               "authorizer_access_token", "password", "secret_key", "usersig"})
 _PROFILE_FIELDS = ("kind", "appid", "hosts", "token_source", "token_command", "token_url",
                    "refresh_command", "secret_command", "secret_env", "concurrency", "keymap",
-                   "sdkappid", "identifier", "region")
+                   "sdkappid", "identifier", "region", "verify_percent", "verify_max_calls")
 
 
 class ConfigError(WxtuiError):
@@ -87,6 +87,10 @@ class Profile:
     sdkappid: int | None = None
     identifier: str | None = None
     region: str | None = None
+    # Verification after a job: the share of its targets read back (0: off) and the most read
+    # calls it may make; None: the defaults (1%, at least 10 targets, at most 100 calls).
+    verify_percent: float | None = None
+    verify_max_calls: int | None = None
 
     @property
     def needs_secret(self) -> bool:
@@ -102,6 +106,7 @@ class Profile:
         """The profile itself, or ConfigError naming the first thing wrong with it."""
         where = f"account {self.name!r}"
         check_name(self.name)
+        check_verify_settings(self.verify_percent, self.verify_max_calls, where)
         if self.kind not in KINDS:
             raise ConfigError(f"{where}: kind {self.kind!r} is not supported by this version "
                               f"(known: {', '.join(KINDS)})")
@@ -206,6 +211,19 @@ class Profile:
         if isinstance(profile.hosts, list):
             profile.hosts = [h.rstrip("/") if isinstance(h, str) else h for h in profile.hosts]
         return profile.validate(), warnings
+
+
+MAX_VERIFY_CALLS = 10_000
+
+
+def check_verify_settings(percent: Any, max_calls: Any, where: str) -> None:
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, (int, float))
+                                or not 0 <= percent <= 100):
+        raise ConfigError(f"{where}: verify_percent must be a number from 0 (off) to 100, not {percent!r}")
+    if max_calls is not None and (isinstance(max_calls, bool) or not isinstance(max_calls, int)
+                                  or not 1 <= max_calls <= MAX_VERIFY_CALLS):
+        raise ConfigError(f"{where}: verify_max_calls must be a whole number from 1 to "
+                          f"{MAX_VERIFY_CALLS:,}, not {max_calls!r}")
 
 
 def is_credential_key(key: str) -> bool:

@@ -20,6 +20,7 @@ from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
 from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration, is_quota_reset
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
+from .cli_verify import settings_for, show_lines, verify_after, verify_command
 from .locks import JobBusy
 from .planner import Plan, count_of, openid_lines
 from .service import JobService
@@ -63,7 +64,8 @@ async def _account(args: argparse.Namespace, profile):
 
             session = await stack.enter_async_context(open_tim_session(profile))
             jobs = JobService(session.client, session.store, operations=TimOperations(),
-                              concurrency=getattr(args, "concurrency", None))
+                              concurrency=getattr(args, "concurrency", None),
+                              verify=settings_for(profile, args))
             stack.push_async_callback(jobs.aclose)
             yield jobs
             return
@@ -78,7 +80,8 @@ async def _account(args: argparse.Namespace, profile):
 
             echo(f"Syncing the demo account ({session.label})...", err=True)
             await Sync(session.client, session.store).run()
-        jobs = JobService(session.client, session.store, concurrency=getattr(args, "concurrency", None))
+        jobs = JobService(session.client, session.store, concurrency=getattr(args, "concurrency", None),
+                          verify=settings_for(profile, args))
         stack.push_async_callback(jobs.aclose)
         yield jobs
 
@@ -168,7 +171,8 @@ async def _confirm_and_run(jobs: JobService, plan: Plan, args) -> int:
         echo("Not sent.")
         return EXIT_NOT_SENT
     job_id = jobs.submit(plan)
-    return _report(jobs, await _run_with_progress(jobs, job_id))
+    event = await _run_with_progress(jobs, job_id)
+    return await verify_after(jobs, event, _report(jobs, event), EXIT_FAILED)
 
 
 def _confirmed(question: str) -> bool:
@@ -335,11 +339,16 @@ async def _jobs(args, profile) -> int:
                 echo(f"Job #{record.id} is done; nothing to resume.")
                 return EXIT_OK
             try:
-                return _report(jobs, await _run_with_progress(jobs, record.id))
+                event = await _run_with_progress(jobs, record.id)
+                return await verify_after(jobs, event, _report(jobs, event), EXIT_FAILED)
             except JobBusy as exc:
                 raise UsageError(f"{exc}; cancel it there, or: wxtui jobs cancel {record.id}") from None
         if command == "undo":
             return await _confirm_and_run(jobs, jobs.plan_undo(record.id), args)
+        if command == "verify":
+            if record.state == "running" and record.id in jobs.scheduler.running():
+                raise UsageError(f"job {record.id} is running: verify it once it has ended")
+            return await verify_command(jobs, record.id, args, _confirm_and_run, (EXIT_OK, EXIT_FAILED))
         return await _cancel(jobs, record.id)
 
 
@@ -375,6 +384,7 @@ def _show(jobs: JobService, job_id: int, show_all: bool) -> int:
                         ("finished", record.finished_at)):
         if when:
             echo(f"  {label}: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}")
+    show_lines(jobs, job_id)
     failures = jobs.journal.failures(job_id, None if show_all else SHOWN_FAILURES)
     if failures:
         echo(f"  failures ({status.failures_count:,}):")

@@ -1,5 +1,5 @@
 """Bulk actions from the command line: `wxtui tag|untag|clear-tags|blacklist|unblacklist` and
-`wxtui jobs [list|show|resume|undo|cancel]`.
+`wxtui jobs [list|show|resume|undo|cancel|verify]`.
 
 The followers come from --file (one openid per line), --stdin, a named selection, or filter
 flags over the cache. Every action shows its plan first (the dry run) and asks before sending
@@ -38,6 +38,7 @@ def register(subparsers) -> None:
             p.add_argument("--tag", required=True, type=argtypes.bounded_text(200, "a tag name"), metavar="NAME", help="the tag, by name (or id)")
         _followers_options(p)
         _run_options(p)
+        _verify_options(p)
         p.set_defaults(func=_cmd_action, verb=verb)
 
     jobs = subparsers.add_parser("jobs", help="list bulk-action jobs; show, resume, undo or cancel one",
@@ -51,14 +52,21 @@ def register(subparsers) -> None:
     for name, text in (("show", "a job's progress, plan and failures"),
                        ("resume", "go on with a paused, cancelled, failed or interrupted job"),
                        ("undo", "run the inverse of a job: what it changed goes back"),
-                       ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
+                       ("cancel", "stop a running job after its calls in flight (it stays resumable)"),
+                       ("verify", "read a sample of a job's followers back and compare with what it did")):
         p = sub.add_parser(name, help=text,
                            **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
         p.add_argument("job_id", type=argtypes.job_id, metavar="ID")
         if name in ("resume", "undo"):
             _run_options(p, with_account=False, dry_run=name == "undo")
+            _verify_options(p)
         if name == "show":
             p.add_argument("--all", action="store_true", help="list every failure (default: the first 50)")
+        if name == "verify":
+            _verify_options(p, default_help="the account's verify_percent, else 1")
+            p.add_argument("--repair", action="store_true",
+                           help="then plan and run a job giving each mismatch what the job meant")
+            _run_options(p, with_account=False, dry_run=False)
     for p in sub.choices.values():
         _account_options(p, suppress=True)
 
@@ -83,6 +91,16 @@ def _run_options(parser: argparse.ArgumentParser, *, with_account: bool = True, 
     parser.add_argument("--concurrency", type=positive_int, metavar="N", help="calls in flight (default: the account's)")
     if with_account:
         _account_options(parser)
+
+
+def _verify_options(parser: argparse.ArgumentParser, default_help: str = "") -> None:
+    flag = "--sample" if default_help else "--verify"
+    parser.add_argument(flag, dest="verify_percent", type=argtypes.percent, metavar="PERCENT",
+                        help=(f"share of the job's followers read back (default: {default_help})" if default_help
+                              else "after the job, read back this share of its followers and compare "
+                                   "(default: the account's verify_percent, else 1; 0: off)"))
+    parser.add_argument("--verify-max-calls", type=argtypes.int_arg(1, 10_000, "a number of calls"),
+                        metavar="N", help="read calls a verification may make (default: 100)")
 
 
 def _followers_options(parser: argparse.ArgumentParser) -> None:
