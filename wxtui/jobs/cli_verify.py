@@ -9,22 +9,14 @@ from typing import Any
 from wxtui.outside_text import echo
 
 from .events import DONE, JobEvent
-from .verify import INCOMPLETE, MISMATCHED, Verification, VerifySettings
+from .verify import INCOMPLETE, MISMATCHED, Verification, VerifySettings, settings_of
 
 SHOWN_MISMATCHES = 20
 
 
 def settings_for(profile: Any, args: argparse.Namespace) -> VerifySettings:
     """The account's settings (its verify_percent, verify_max_calls), overridden by the flags."""
-    defaults = VerifySettings()
-    percent = getattr(args, "verify_percent", None)
-    if percent is None and profile is not None:
-        percent = getattr(profile, "verify_percent", None)
-    max_calls = getattr(args, "verify_max_calls", None)
-    if max_calls is None and profile is not None:
-        max_calls = getattr(profile, "verify_max_calls", None)
-    return VerifySettings(defaults.percent if percent is None else float(percent), defaults.min_targets,
-                          defaults.max_calls if max_calls is None else int(max_calls))
+    return settings_of(profile, getattr(args, "verify_percent", None), getattr(args, "verify_max_calls", None))
 
 
 def print_verification(jobs: Any, found: Verification, indent: str = "") -> None:

@@ -61,6 +61,17 @@ class VerifySettings:
         return min(targets, wanted, self.max_calls * max(1, read_batch))
 
 
+def settings_of(profile: Any, percent: float | None = None, max_calls: int | None = None) -> VerifySettings:
+    """An account's settings (its verify_percent and verify_max_calls, or the defaults), with
+    what a command's flags say instead."""
+    if percent is None:
+        percent = getattr(profile, "verify_percent", None)
+    if max_calls is None:
+        max_calls = getattr(profile, "verify_max_calls", None)
+    return VerifySettings(DEFAULT_PERCENT if percent is None else float(percent), DEFAULT_MIN_TARGETS,
+                          DEFAULT_MAX_CALLS if max_calls is None else int(max_calls))
+
+
 @dataclass(frozen=True, slots=True)
 class Mismatch:
     target: str

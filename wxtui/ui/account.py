@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from wxtui.jobs.events import DONE, format_duration
 from wxtui.jobs.service import JobService
+from wxtui.jobs.verify import VerifySettings, settings_of as verify_settings_of
 from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui import format as fmt
 from wxtui.ui.rows import MemberRow, RowSource
@@ -119,7 +120,8 @@ class AccountModel:
 
             operations = TimOperations()
         self.jobs = JobService(session.client, self.store, operations=operations,
-                               concurrency=getattr(profile, "concurrency", None))
+                               concurrency=getattr(profile, "concurrency", None),
+                               verify=verify_settings_of(profile))
         self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
         self._tag_names: dict[int, str] = {}
         self.refresh_tag_names()
@@ -365,6 +367,26 @@ class AccountModel:
             if record.state == DONE and record.kind != "undo" and record.id not in undone:
                 return record.id
         return None
+
+    # -- verification -------------------------------------------------------------------------
+
+    async def verify(self, job_id: int, *, asked: bool = False):
+        """Read a sample of the job's targets back (None when the account turned it off, unless
+        the user asked for it in so many words)."""
+        settings = self.jobs.verify_settings
+        if asked and settings.off:
+            settings = VerifySettings(max_calls=settings.max_calls)
+        return await self.jobs.verify(job_id, settings)
+
+    def verification(self, job_id: int):
+        return self.jobs.verification(job_id)
+
+    def mismatch_lines(self, verification, limit: int = 200) -> list[str]:
+        return self.jobs.mismatch_lines(verification, limit)
+
+    def plan_repair(self, job_id: int) -> PlannedAction:
+        plan = self.jobs.plan_repair(job_id)
+        return self._planned("repair", plan, f"the mismatches of job #{job_id}")
 
     def plan_undo(self, job_id: int | None) -> PlannedAction:
         if job_id is None:

@@ -44,6 +44,7 @@ _TITLES = {  # {members}: "followers", or "users" on a Tencent Cloud IM account
     "unblacklist": ("Take {members} off the blacklist", "Unblacklist"),
     "delete_tag": ("Delete a tag", "Delete"),
     "undo": ("Undo a job", "Undo"),
+    "repair": ("Repair what a job missed", "Repair"),
 }
 DESTRUCTIVE = frozenset({"clear_tags", "blacklist", "delete_tag"})
 

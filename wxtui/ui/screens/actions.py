@@ -13,6 +13,7 @@ from pathlib import Path
 from textual import work
 
 from wxtui.jobs.events import DONE, PAUSED, RUNNING, JobEvent
+from wxtui.jobs.verify import MISMATCHED, VERIFIED
 from wxtui.ui.account import Intent
 from wxtui.ui.format import china_time
 from wxtui.ui.screens.confirm import ConfirmScreen
@@ -290,6 +291,8 @@ class ActionsMixin:
         self.reload()
         if event.job_id in self.model.quiet_jobs:
             return
+        if event.state == DONE:
+            self._verify_job(event.job_id)
         if event.state == DONE and not event.failures_count:
             changed = f", {event.targets_done:,} changed" if event.targets_total else ""
             self.notify(f"{event.title}: done{changed}", title="Job finished")
@@ -305,6 +308,24 @@ class ActionsMixin:
                 self.header.quota_warning = True
             self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
                         title=f"Job {event.state}", severity="warning", timeout=12)
+
+    @work(group="verify")
+    async def _verify_job(self, job_id: int, asked: bool = False) -> None:
+        """Read a sample of the job's followers back; the jobs panel and a notice say what it found."""
+        try:
+            found = await self.model.verify(job_id, asked=asked)
+        except Exception as exc:
+            self._fail("Could not verify the job", exc)
+            return
+        if found is None:
+            return
+        self.jobs_panel.show_verification(found)
+        self.reload()  # a mismatch corrected the cache to what the platform says
+        if found.state == MISMATCHED:
+            self.notify(f"Job #{job_id}: {found.summary()}. Press j, then enter to see and repair them.",
+                        title="Verification found mismatches", severity="warning", timeout=12)
+        elif asked or found.state != VERIFIED:
+            self.notify(f"Job #{job_id}: {found.summary()}", title="Verification")
 
     def _highlighted_job(self) -> JobEvent | None:
         event = self.jobs_panel.highlighted_event
@@ -343,13 +364,36 @@ class ActionsMixin:
         if event is None:
             return
         failures = await asyncio.to_thread(self.model.job_failures, event.job_id)
-        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures))
-        if choice == "resume":
+        verification = self.model.verification(event.job_id)
+        lines = self.model.mismatch_lines(verification) if verification is not None else []
+        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures, verification, lines))
+        if choice == "verify":
+            self._verify_job(event.job_id, asked=True)
+        elif choice == "repair":
+            await self._repair(event.job_id)
+        elif choice == "resume":
             await self.model.resume(event.job_id)
         elif choice == "undo":
             await self._undo(event.job_id)
         elif choice == "cancel":
             self.model.cancel(event.job_id)
+
+    async def _repair(self, job_id: int) -> None:
+        try:
+            planned = await asyncio.to_thread(self.model.plan_repair, job_id)
+        except Exception as exc:
+            self._fail("Cannot repair", exc)
+            return
+        if planned.nothing_to_do:
+            self.notify(planned.nothing_to_do)
+            return
+        if not await self.app.push_screen_wait(ConfirmScreen(planned.summary)):
+            self.notify("Cancelled; nothing was changed")
+            return
+        try:
+            await self.model.start(planned)
+        except Exception as exc:
+            self._fail("Could not start the repair", exc)
 
     @work(group="action", exclusive=True)
     async def action_undo(self) -> None:

@@ -1,4 +1,5 @@
-"""A job's detail: its progress and every failure by openid, with the errcode's message."""
+"""A job's detail: its progress, every failure by openid with the errcode's message, and what
+reading a sample of its followers back found (verification), with a repair for mismatches."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label
 
 from wxtui.jobs.events import DONE, RESUMABLE_STATES, RUNNING, Failure, JobEvent
+from wxtui.jobs.verify import MISMATCHED, VERIFIED, Verification
 from wxtui.ui.format import literal
 from wxtui.ui.summary import failure_text
 
@@ -25,19 +27,24 @@ def job_facts(e: JobEvent) -> str:
 
 
 class JobDetailScreen(ModalScreen[str | None]):
-    """Answers "resume", "undo", "cancel" or None (closed)."""
+    """Answers "resume", "undo", "cancel", "verify", "repair" or None (closed)."""
 
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="detail.close"),
         Binding("R", "choose('resume')", "Resume", id="detail.resume"),
         Binding("z", "choose('undo')", "Undo", id="detail.undo"),
         Binding("x", "choose('cancel')", "Cancel job", id="detail.cancel"),
+        Binding("v", "choose('verify')", "Verify", id="detail.verify"),
+        Binding("p", "choose('repair')", "Repair", id="detail.repair"),
     ]
 
-    def __init__(self, event: JobEvent, failures: list[Failure]) -> None:
+    def __init__(self, event: JobEvent, failures: list[Failure], verification: Verification | None = None,
+                 mismatch_lines: list[str] | None = None) -> None:
         super().__init__()
         self.event = event
         self.failures = failures
+        self.verification = verification
+        self.mismatch_lines = mismatch_lines or []
 
     def compose(self) -> ComposeResult:
         e = self.event
@@ -53,14 +60,33 @@ class JobDetailScreen(ModalScreen[str | None]):
                 yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
             else:
                 yield Label("No failures.", classes="note")
+            yield from self._verification()
             with Horizontal(classes="buttons"):
                 if e.state in RESUMABLE_STATES and e.state != RUNNING:
                     yield Button("Resume", id="resume", variant="primary")
                 if e.state == DONE:
                     yield Button("Undo", id="undo")
+                if e.state != RUNNING:
+                    yield Button("Verify", id="verify")
+                v = self.verification
+                if v is not None and v.state == MISMATCHED and not v.repair_job:
+                    yield Button("Repair", id="repair", variant="warning")
                 if e.state == RUNNING:
                     yield Button("Cancel job", id="cancel", variant="error")
                 yield Button("Close", id="close")
+
+    def _verification(self) -> ComposeResult:
+        v = self.verification
+        if v is None:
+            return
+        style = "note" if v.state == VERIFIED else "error" if v.state == MISMATCHED else "note"
+        yield Label(literal("Verification: " + v.summary()), id="verification", classes=style)
+        if self.mismatch_lines:
+            yield Label(literal("\n".join(self.mismatch_lines[:8])
+                                + (f"\n… and {len(self.mismatch_lines) - 8:,} more" if len(self.mismatch_lines) > 8 else "")),
+                        id="mismatches", classes="note")
+        if v.repair_job:
+            yield Label(f"Repaired by job #{v.repair_job}", classes="note")
 
     def on_mount(self) -> None:
         if self.event.failures_count:

@@ -128,6 +128,9 @@ class MainScreen(ActionsMixin, Screen):
                 # The journal still says running: the process died under it. It resumes.
                 event = replace(event, state=PAUSED, message="interrupted")
             if event.job_id not in self.jobs_panel.events:
+                verification = await asyncio.to_thread(self.model.verification, event.job_id)
+                if verification is not None:
+                    self.jobs_panel.verifications[event.job_id] = verification
                 self.jobs_panel.show_event(event)
         if interrupted:
             n = len(interrupted)

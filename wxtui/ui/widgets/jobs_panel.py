@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from wxtui.jobs.events import RUNNING, JobEvent, format_duration
+from wxtui.jobs.verify import INCOMPLETE, MISMATCHED, VERIFIED
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
 
@@ -26,7 +27,23 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def job_line(event: JobEvent, title_width: int = 24, width: int | None = None) -> Text:
+def verification_mark(verification) -> tuple[str, str]:
+    """'✓ verified 15/15', '✗ 3 of 15 mismatched'... and its style, for the end of a job's line."""
+    if verification is None:
+        return "", ""
+    if verification.state == VERIFIED:
+        return f"✓ verified {verification.checked:,}/{verification.sampled:,}", ""
+    if verification.state == MISMATCHED:
+        wrong = len({m.target for m in verification.mismatches})
+        repaired = f", repaired by #{verification.repair_job}" if verification.repair_job else ""
+        return f"✗ {wrong:,} of {verification.checked:,} mismatched{repaired}", "bold reverse"
+    if verification.state == INCOMPLETE:
+        return "? verification incomplete", "italic"
+    return "", ""
+
+
+def job_line(event: JobEvent, title_width: int = 24, width: int | None = None,
+             verification=None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{event.state:<9}", style=_STATE_STYLE.get(event.state, ""))
     text.append(fmt.fit(event.title, title_width) + " ")
@@ -40,6 +57,10 @@ def job_line(event: JobEvent, title_width: int = 24, width: int | None = None) -
     text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
     if event.message and event.state != RUNNING:
         text.append(f"  {fmt.visible(event.message)}", style="italic")
+    mark, style = verification_mark(verification)
+    if mark:
+        text.append("  ")
+        text.append(mark, style=style)
     if width:
         text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
     return text
@@ -53,14 +74,23 @@ class JobsPanel(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.events: dict[int, JobEvent] = {}
+        self.verifications: dict[int, object] = {}  # job id -> its latest Verification
         self.display = False
+
+    def show_verification(self, verification) -> None:
+        self.verifications[verification.job_id] = verification
+        if verification.job_id in self.events:
+            self.replace_option_prompt(f"job:{verification.job_id}", self._line(self.events[verification.job_id]))
+
+    def _line(self, event: JobEvent) -> Text:
+        return job_line(event, self._title_width(), self._line_width(), self.verifications.get(event.job_id))
 
     def show_event(self, event: JobEvent) -> None:
         known = event.job_id in self.events
         self.events[event.job_id] = event
         option_id = f"job:{event.job_id}"
         if known:
-            self.replace_option_prompt(option_id, job_line(event, self._title_width(), self._line_width()))
+            self.replace_option_prompt(option_id, self._line(event))
             return
         self.events = {e.job_id: e for e in sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]}
         self._redraw()
@@ -75,8 +105,7 @@ class JobsPanel(OptionList):
 
     def _redraw(self) -> None:
         highlighted = self.highlighted_job_id
-        title, line = self._title_width(), self._line_width()
-        self.set_options(Option(job_line(e, title, line), id=f"job:{e.job_id}") for e in self.events.values())
+        self.set_options(Option(self._line(e), id=f"job:{e.job_id}") for e in self.events.values())
         self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
 
     def on_resize(self) -> None:
