@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
+from wxtui.store.history import record_snapshot
 from wxtui.wechat import limits
 from wxtui.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
 from wxtui.wechat.transport import call_observer
@@ -185,6 +186,7 @@ class Sync:
             store.replace_blacklist(blacklist)
             store.set_meta(CURSOR_KEY, None)
             store.set_meta(FOLLOWERS_DONE_KEY, None)
+        record_snapshot(store, "sync")
         return summary
 
     def _stopped(self, status: str, message: str) -> SyncResult:

@@ -7,6 +7,7 @@ from typing import Callable
 
 from wxtui.wechat import limits
 
+from . import datacube
 from .failure import ApiFailure
 from .state import Account
 
@@ -172,5 +173,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/cgi-bin/user/info/updateremark": Endpoint(updateremark, _POST),
     "/cgi-bin/openapi/quota/get": Endpoint(quota_get, _POST, account_calls=False),
     "/cgi-bin/clear_quota": Endpoint(clear_quota, _POST, account_calls=False),
+    "/datacube/getusersummary": Endpoint(datacube.getusersummary, _POST),
+    "/datacube/getusercumulate": Endpoint(datacube.getusercumulate, _POST),
 }
 TOKEN_PATHS = ("/cgi-bin/token", "/cgi-bin/stable_token")

@@ -53,6 +53,7 @@ class Emulator:
         self._api_calls = 0
         self.app = Starlette(routes=[
             Route("/cgi-bin/{path:path}", self._cgi, methods=["GET", "POST"]),
+            Route("/datacube/{path:path}", self._cgi, methods=["GET", "POST"]),
             *admin_routes(self),
         ])
 

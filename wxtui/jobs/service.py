@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -27,6 +28,8 @@ from .scheduler import Scheduler
 from .verify import (Verification, VerifySettings, latest_verification, repair_calls, set_repair_job,
                      verify_job)
 from .wechat_ops import WeChatOperations
+
+log = logging.getLogger("wxtui.jobs")
 
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
 PHASE_STRIDE = 10
@@ -65,6 +68,18 @@ class JobService:
         self.journal = Journal(store)
         self.scheduler = Scheduler(self.ops, client, self.journal, cache=store, concurrency=concurrency,
                                    event_interval=event_interval)
+        self.scheduler.events.subscribe(self._snapshot_when_finished)
+
+    def _snapshot_when_finished(self, event: JobEvent) -> None:
+        """Every job that ends (done, paused, failed, cancelled) leaves a snapshot in the history."""
+        if not event.is_final:
+            return
+        from wxtui.store.history import record_snapshot
+
+        try:
+            record_snapshot(self.store, f"job #{event.job_id}")
+        except Exception:  # noqa: BLE001 - a history point is not worth failing a job's end over
+            log.exception("job %s: no history snapshot could be written", event.job_id)
 
     # -- plan and journal ---------------------------------------------------------------------
 

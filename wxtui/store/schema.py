@@ -129,8 +129,9 @@ def _execute_all(db: Database, script: str) -> None:
 def migration_sets() -> list[Migrations]:
     """Every migration set the cache file carries, applied in this order on open."""
     from wxtui.jobs.journal import journal_migrations
+    from wxtui.store.history import history_migrations
 
-    return [cache_migrations, journal_migrations]
+    return [cache_migrations, journal_migrations, history_migrations]
 
 
 def migrate(db: Database) -> None:

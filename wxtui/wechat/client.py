@@ -75,6 +75,32 @@ def check_remark(remark: str) -> str:
     return remark
 
 
+def check_datacube_range(begin: str, end: str) -> dict:
+    """The body of a datacube call, or ValidationError: days as YYYY-MM-DD, from 2014-12-01 on,
+    begin not after end, at most 7 days."""
+    import datetime as dt
+
+    try:
+        first, last = dt.date.fromisoformat(begin), dt.date.fromisoformat(end)
+    except (TypeError, ValueError):
+        raise ValidationError(f"statistics days must be YYYY-MM-DD, not {begin!r}..{end!r}") from None
+    if first < limits.DATACUBE_FIRST_DAY or first > last or (last - first).days >= limits.DATACUBE_MAX_DAYS:
+        raise ValidationError(f"statistics are asked for at most {limits.DATACUBE_MAX_DAYS} days a call, "
+                              f"from {limits.DATACUBE_FIRST_DAY.isoformat()} on: not {begin}..{end}")
+    return {"begin_date": first.isoformat(), "end_date": last.isoformat()}
+
+
+def _datacube_list(payload: dict, path: str, numbers: tuple[str, ...]) -> list[dict]:
+    rows = payload.get("list")
+    if not isinstance(rows, list):
+        raise BadResponseError(path, "no list in the answer")
+    for row in rows:
+        if type(row) is not dict or not isinstance(row.get("ref_date"), str) or \
+                not all(isinstance(row.get(n), int) for n in numbers):
+            raise BadResponseError(path, "a day without ref_date or its numbers")
+    return rows
+
+
 def _openids_of(payload: dict) -> list[str]:
     data = payload.get("data")
     if not isinstance(data, dict):
@@ -271,6 +297,21 @@ class WeChatClient:
         if not self.appid:
             raise ValidationError("clear_quota needs the account's AppID")
         await self._post("/clear_quota", {"appid": self.appid})
+
+    # -- statistics (datacube) -----------------------------------------------------------------
+
+    async def user_summary(self, begin: str, end: str) -> list[dict]:
+        """datacube/getusersummary: new and cancelled followers per day and source, at most
+        7 days (YYYY-MM-DD, China time, up to yesterday) a call."""
+        body = check_datacube_range(begin, end)
+        payload = await self.transport.call("POST", "/datacube/getusersummary", json=body)
+        return _datacube_list(payload, "/datacube/getusersummary", ("new_user", "cancel_user"))
+
+    async def user_cumulate(self, begin: str, end: str) -> list[dict]:
+        """datacube/getusercumulate: the followers at the end of each day, at most 7 days a call."""
+        body = check_datacube_range(begin, end)
+        payload = await self.transport.call("POST", "/datacube/getusercumulate", json=body)
+        return _datacube_list(payload, "/datacube/getusercumulate", ("cumulate_user",))
 
     # -- paging -------------------------------------------------------------------------------
 

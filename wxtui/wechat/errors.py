@@ -105,6 +105,10 @@ _TABLE: tuple[ErrorInfo, ...] = (
     ErrorInfo(61004, "ip_not_whitelisted_61004", "access clientip is not registered", _C.FATAL,
               "This machine's IP is not on the account's API IP whitelist",
               "add it under Settings and Development > Basic Configuration > IP whitelist"),
+    ErrorInfo(61500, "date_format_error", "date format error", _C.FATAL,
+              "A statistics day is malformed or not over yet", "ask for days up to yesterday (China time), as YYYY-MM-DD"),
+    ErrorInfo(61501, "date_range_error", "date range error", _C.FATAL,
+              "A statistics range is too long or starts before 2014-12-01", "ask for at most 7 days a call"),
     ErrorInfo(76021, "unknown_cgi_path", "cgi_path not found, please check", _C.FATAL,
               "No quota is kept for that API path", "check the path"),
 )

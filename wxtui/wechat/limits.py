@@ -4,6 +4,8 @@ Both the client (which validates before sending) and the emulator (which enforce
 so a change of the platform is a change of one line.
 """
 
+import datetime
+
 MAX_TAGS_PER_ACCOUNT = 100
 MAX_TAG_NAME_BYTES = 30
 MAX_TAGS_PER_FOLLOWER = 20
@@ -62,3 +64,7 @@ DEFAULT_DAILY_QUOTAS: dict[str, int] = {
 
 def tag_name_bytes(name: str) -> int:
     return len(name.encode("utf-8"))
+
+# datacube (follower statistics): days from this one on, at most this many a call.
+DATACUBE_FIRST_DAY = datetime.date(2014, 12, 1)
+DATACUBE_MAX_DAYS = 7

@@ -1,0 +1,91 @@
+"""History: snapshots written by sync and by jobs; WeChat's daily statistics through the client
+and the emulator, consistent with its followers, fetched into the cache only where missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from jobs_support import job_service
+from wxtui.emulator import Emulator
+from wxtui.jobs.intents import Followers, TagFollowers
+from wxtui.stats import china_today, fetch_stats
+from wxtui.store import Store
+from wxtui.store.history import snapshots, tag_series
+from wxtui.sync import Sync
+from wxtui.wechat.client import WeChatClient
+from wxtui.wechat.errors import ApiError, ValidationError
+
+VIP = 106
+
+
+@pytest.fixture
+def emu():
+    return Emulator.demo(followers=2000, seed=17)
+
+
+async def test_a_sync_and_every_finished_job_leave_a_snapshot(emu, tmp_path):
+    acct = emu.account
+    store = Store.open(tmp_path / "c.db")
+    async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport()) as client:
+        await Sync(client, store).run()
+    taken = snapshots(store)
+    assert [(s.source, s.followers, s.blacklist) for s in taken] == [
+        ("sync", len(acct.follower_openids()), len(acct.blacklist()))]
+    assert tag_series(store, [VIP])[VIP] == [(taken[0].at, len(acct.tag_members(VIP)))]
+    store.close()
+
+    async with job_service(emu, tmp_path / "c.db", fill=False) as jobs:
+        openids = random.Random(2).sample(acct.follower_openids(), 300)
+        plan = await jobs.plan(TagFollowers(VIP, Followers.of(openids)))
+        job_id = (await jobs.run(jobs.submit(plan))).job_id
+        after = snapshots(jobs.store)
+        assert [s.source for s in after] == ["sync", f"job #{job_id}"]
+        assert [count for _at, count in tag_series(jobs.store, [VIP])[VIP]] == [
+            len(acct.tag_members(VIP)) - plan.targets, len(acct.tag_members(VIP))]
+
+
+async def test_the_daily_statistics_agree_with_the_followers(emu):
+    acct = emu.account
+    today = china_today(emu.clock.now())
+    end = today - dt.timedelta(days=1)
+    begin = end - dt.timedelta(days=6)
+    async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport()) as client:
+        summary = await client.user_summary(begin.isoformat(), end.isoformat())
+        cumulate = await client.user_cumulate(begin.isoformat(), end.isoformat())
+        before = await client.user_cumulate((begin - dt.timedelta(days=1)).isoformat(),
+                                            (begin - dt.timedelta(days=1)).isoformat())
+        with pytest.raises(ValidationError, match="at most 7 days"):
+            await client.user_summary((begin - dt.timedelta(days=1)).isoformat(), end.isoformat())
+        with pytest.raises(ValidationError):
+            await client.user_cumulate("2014-11-30", "2014-12-01")
+        with pytest.raises(ApiError) as refused:
+            await client.user_summary(today.isoformat(), today.isoformat())  # not over yet
+        assert refused.value.errcode == 61500
+    assert [r["ref_date"] for r in summary] == [r["ref_date"] for r in cumulate] == [
+        (begin + dt.timedelta(days=i)).isoformat() for i in range(7)]
+    previous = before[0]["cumulate_user"]
+    for s, c in zip(summary, cumulate):
+        assert c["cumulate_user"] - previous == s["new_user"] - s["cancel_user"]
+        previous = c["cumulate_user"]
+    china = dt.timezone(dt.timedelta(hours=8))
+    followed_by_end = sum(1 for o in acct.follower_openids()
+                          if dt.datetime.fromtimestamp(acct.follower(o)["subscribe_time"], china).date() <= end)
+    assert cumulate[-1]["cumulate_user"] == followed_by_end
+
+
+async def test_statistics_are_fetched_only_for_the_days_the_cache_lacks(emu, tmp_path):
+    acct = emu.account
+    store = Store.open(tmp_path / "c.db")
+    now = emu.clock.now()
+    async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport()) as client:
+        first = await fetch_stats(client, store, days=30, now=now)
+        assert len(first.days) == 30 and first.fetched == 30 and first.calls == 2 * 5  # 7+7+7+7+2
+        again = await fetch_stats(client, store, days=30, now=now)
+        assert again.fetched == again.calls == 0 and again.days == first.days
+        longer = await fetch_stats(client, store, days=33, now=now)
+        assert longer.fetched == 3 and longer.calls == 2 and longer.days[3:] == first.days
+    assert emu.stats.calls["/datacube/getusersummary"] == 6
+    store.close()
