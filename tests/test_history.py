@@ -89,3 +89,30 @@ async def test_statistics_are_fetched_only_for_the_days_the_cache_lacks(emu, tmp
         assert longer.fetched == 3 and longer.calls == 2 and longer.days[3:] == first.days
     assert emu.stats.calls["/datacube/getusersummary"] == 6
     store.close()
+
+
+def test_wxtui_stats_prints_json_csv_and_a_table_from_the_cache(emu, monkeypatch, capsys):
+    import json
+
+    from jobs_support import add_account, served
+    from wxtui.cli import main
+
+    acct = emu.account
+    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
+    with served(emu) as url:
+        add_account(main, acct.appid, url)
+        capsys.readouterr()
+        assert main(["stats", "--days", "60", "--json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert len(rows) == 60 and rows[-1]["day"] == (china_today() - dt.timedelta(days=1)).isoformat()
+        assert all(r["net"] == r["new"] - r["cancelled"] for r in rows)
+        calls = emu.stats.calls["/datacube/getusersummary"]
+        assert main(["stats", "--days", "60", "--csv"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == "day,new,cancelled,net,cumulative" and len(lines) == 61
+        assert emu.stats.calls["/datacube/getusersummary"] == calls  # all from the cache
+        assert main(["stats", "--days", "7"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("DAY") and "7 days:" in out and "0 days fetched in 0 calls" in out
+        with pytest.raises(SystemExit):
+            main(["stats", "--days", "0"])
