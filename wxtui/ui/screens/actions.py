@@ -320,8 +320,8 @@ class ActionsMixin:
         if found is None:
             return
         self.jobs_panel.show_verification(found)
-        self.reload()  # a mismatch corrected the cache to what the platform says
         if found.state == MISMATCHED:
+            self.reload()  # the cache was corrected to what the platform says
             self.notify(f"Job #{job_id}: {found.summary()}. Press j, then enter to see and repair them.",
                         title="Verification found mismatches", severity="warning", timeout=12)
         elif asked or found.state != VERIFIED:
