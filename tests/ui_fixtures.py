@@ -214,6 +214,36 @@ async def scene_job_detail(pilot) -> None:
     await _quiet(pilot)
 
 
+def _fixed_history(store) -> None:
+    """A week of snapshots at fixed times, counts drifting from the cache's own (the sync's
+    snapshot was taken at the real time)."""
+    with store.transaction():
+        store.conn.execute("DELETE FROM history_tag_counts")
+        store.conn.execute("DELETE FROM history_snapshots")
+    tags = store.tags()
+    followers, blacklist = store.follower_count(), store.blacklist_count()
+    with store.transaction():
+        for day in range(7):
+            at = FIXED_NOW - (6 - day) * 86400
+            cursor = store.conn.execute(
+                "INSERT INTO history_snapshots (at, source, followers, blacklist) VALUES (?, 'sync', ?, ?)",
+                [at, followers - (6 - day) * 37, blacklist])
+            store.conn.executemany(
+                "INSERT INTO history_tag_counts (snapshot, tagid, name, count) VALUES (?, ?, ?, ?)",
+                [(cursor.lastrowid, t.id, t.name, max(0, t.count - (6 - day) * (t.id % 7) * 3)) for t in tags])
+
+
+async def scene_history(pilot) -> None:
+    from wxtui.ui.screens.history import HistoryScreen
+
+    await ready(pilot)
+    _fixed_history(pilot.app.session.store)
+    await pilot.press("h")
+    await wait_for_screen(pilot, HistoryScreen)
+    await pilot.app.workers.wait_for_complete()
+    await _quiet(pilot)
+
+
 SCENES = {
     "main": scene_main,
     "ansi-theme": scene_ansi_theme,
@@ -225,5 +255,6 @@ SCENES = {
     "help": scene_help,
     "jobs": scene_jobs,
     "job-detail": scene_job_detail,
+    "history": scene_history,
 }
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}

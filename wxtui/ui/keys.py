@@ -23,6 +23,7 @@ MAIN = [
     Binding("s", "screen.sync", "Sync", id="sync"),
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
+    Binding("h", "screen.history", "History", id="history", show=False),
 ]
 
 MEMBERS = [
@@ -97,6 +98,7 @@ LONG_HELP: dict[str, str] = {
     "sync": "Sync the account from WeChat",
     "undo": "Undo the last finished job",
     "jobs": "Go to the jobs panel",
+    "history": "Plot followers and tags over time, and the daily new and cancelled followers",
     "help": "Show every key",
     "quit": "Quit wxtui",
 }

@@ -279,6 +279,11 @@ class MainScreen(ActionsMixin, Screen):
             box.value = ""
         self.table.focus()
 
+    def action_history(self) -> None:
+        from wxtui.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.model))
+
     def action_focus_jobs(self) -> None:
         if self.jobs_panel.display:
             self.jobs_panel.focus()

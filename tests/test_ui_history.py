@@ -1,0 +1,47 @@
+"""Pilot test of the history screen: h opens it on the snapshots the sync and a job left and
+on WeChat's daily statistics, fetched once into the cache; choosing tags changes the lines."""
+
+from __future__ import annotations
+
+from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+from wxtui.store.history import saved_days, snapshots
+from wxtui.ui.screens.history import HistoryScreen
+
+SIZE = (120, 40)
+
+
+async def test_h_plots_the_history_and_the_daily_statistics(tmp_path):
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            assert [s.source for s in snapshots(session.store)] == ["sync"]
+            await pilot.press("h")
+            screen = await wait_for_screen(pilot, HistoryScreen)
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = app.export_screenshot()
+            biggest = sorted(session.store.tags(), key=lambda t: -t.count)[:3]
+            for words in ("Followers (right) and tags (left)", "followers", "New and cancelled",
+                          "cancelled", *(t.name for t in biggest)):
+                assert words.replace(" ", "&#160;") in shown or words in shown, words
+            days = screen._days
+            assert len(days) == 90 and sum(d.new_users for d in days) > 0
+            assert len(saved_days(session.store, days[0].day, days[-1].day)) == 90
+            assert "90 days:" in str(screen.query_one("#history-note").render())
+            calls = session.emulator.stats.calls["/datacube/getusersummary"]
+            assert calls == 13  # 90 days, 7 a call
+            tags = screen.query_one("#history-tags")
+            assert len(tags.selected) == 3
+            tags.deselect_all()
+            await pilot.pause()
+            assert len(tags.selected) == 0
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("h")
+            screen = await wait_for_screen(pilot, HistoryScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert session.emulator.stats.calls["/datacube/getusersummary"] == calls  # from the cache
+            assert len(screen._days) == 90
