@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -23,6 +23,7 @@ from wxtui.ui import keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
+from wxtui.ui.screens.guard import screen_is_live, screen_work
 from wxtui.ui.widgets.header import AccountHeader
 from wxtui.ui.widgets.jobs_panel import JobsPanel
 from wxtui.ui.widgets.member_table import MemberTable
@@ -108,7 +109,7 @@ class MainScreen(ActionsMixin, Screen):
         self.show_recent_jobs()
         self.read_quota()
 
-    @work(group="quota", exclusive=True)
+    @screen_work(group="quota", exclusive=True)
     async def read_quota(self) -> None:
         try:
             self._show_quota(await self.model.tagging_quota())
@@ -118,7 +119,7 @@ class MainScreen(ActionsMixin, Screen):
     def on_unmount(self) -> None:
         self._unsubscribe()
 
-    @work(group="jobs")
+    @screen_work(group="jobs", what="Could not read the jobs")
     async def show_recent_jobs(self) -> None:
         recent = await asyncio.to_thread(self.model.recent_jobs)
         interrupted = await asyncio.to_thread(self.model.interrupted_jobs)
@@ -134,7 +135,7 @@ class MainScreen(ActionsMixin, Screen):
             self.notify(f"{n} job{'s were' if n != 1 else ' was'} interrupted when wxtui last stopped. "
                         "Press j, then R to resume.", title="Interrupted jobs", timeout=15)
 
-    @work(group="view", exclusive=True)
+    @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _first_load(self) -> None:
         """The first frame: a screenful of rows and the tag counts, side by side; only then the
         complete id list (which would slow them down)."""
@@ -155,7 +156,7 @@ class MainScreen(ActionsMixin, Screen):
 
     # -- tags ---------------------------------------------------------------------------------
 
-    @work(group="tags", exclusive=True)
+    @screen_work(group="tags", exclusive=True, what="Could not read the tags")
     async def load_tags(self) -> None:
         self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
         self.table.refresh_rows()  # tag names in the rows may have changed
@@ -207,7 +208,7 @@ class MainScreen(ActionsMixin, Screen):
         self._view = view = self.model.view(flt)
         self._run_view(view, keep_cursor)
 
-    @work(group="view", exclusive=True)
+    @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _run_view(self, view: View, keep_cursor: bool) -> None:
         try:
             if view.filter != self.shown_filter:
@@ -240,7 +241,7 @@ class MainScreen(ActionsMixin, Screen):
 
     # -- selection ----------------------------------------------------------------------------
 
-    @work(group="count", exclusive=True)
+    @screen_work(group="count", exclusive=True, what="Could not count the selection")
     async def count_selection(self) -> None:
         self.selected = await asyncio.to_thread(self.model.selection_count)
         self._show_counts()
