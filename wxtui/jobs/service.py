@@ -53,9 +53,13 @@ class JobService:
         return await self._planner().plan(intent, check_quota=check_quota)
 
     def _planner(self) -> Planner:
+        concurrency = self.scheduler.max_concurrency
+        # Estimates come from the rate jobs actually got here once one has (journal, cache and
+        # retries included), not from the latency of one call alone.
+        throughput = self.scheduler.calls_per_second()
+        seconds_per_call = concurrency / throughput if throughput else self.scheduler.seconds_per_call()
         return Planner(self.store, self.client, operations=self.ops,
-                       seconds_per_call=self.scheduler.seconds_per_call() or None,
-                       concurrency=self.scheduler.max_concurrency)
+                       seconds_per_call=seconds_per_call or None, concurrency=concurrency)
 
     def submit(self, plan: Plan) -> int:
         """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""

@@ -296,8 +296,9 @@ class ActionsMixin:
             if event.state == PAUSED and event.resume_after:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
-            self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
-                        title=f"Job {event.state}", severity="warning", timeout=12)
+            reason = f". {event.message}" if event.message and event.message != event.state else ""
+            self.notify(f"{event.title}: {event.state}{reason}", title=f"Job {event.state}",
+                        severity="warning", timeout=12)
 
     def _highlighted_job(self) -> JobEvent | None:
         event = self.jobs_panel.highlighted_event
@@ -312,8 +313,14 @@ class ActionsMixin:
         if event.state != RUNNING:
             self.notify(f"{event.title} is not running ({event.state})")
             return
-        self.model.cancel(event.job_id)
-        self.notify(f"Cancelling {event.title}; press R to resume it later")
+        if event.stopping:
+            self.notify(f"{event.title} is already stopping")
+            return
+        if not self.model.cancel(event.job_id):
+            self.notify(f"{event.title} had already finished")
+            return
+        self.notify(f"Cancelling {event.title}: nothing more is sent, and calls still out are given up "
+                    "within a second; press R to resume it later")
 
     @screen_work(group="action", exclusive=True)
     async def action_resume_job(self) -> None:
