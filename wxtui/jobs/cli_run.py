@@ -310,12 +310,12 @@ def _list(jobs: JobService, limit: int) -> int:
     if not records:
         print("No jobs yet.")
         return EXIT_OK
-    print(f"{'ID':>5}  {'STATE':<9}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
+    print(f"{'ID':>5}  {'STATE':<11}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
     for record in records:
         status = jobs.status(record.id)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
         calls = f"{status.calls_done + status.calls_failed:,}/{status.calls_total:,}"
-        print(f"{record.id:>5}  {record.state:<9}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  {record.title}")
+        print(f"{record.id:>5}  {jobs.shown_state(record):<11}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  {record.title}")
     return EXIT_OK
 
 
@@ -323,7 +323,11 @@ def _show(jobs: JobService, job_id: int, show_all: bool) -> int:
     record = jobs.job(job_id)
     status = jobs.status(job_id)
     print(f"Job #{record.id}: {record.title}")
-    print(f"  state: {record.state}" + (f" ({record.reason})" if record.reason else ""))
+    state = jobs.shown_state(record)
+    if state != record.state:  # its process was killed: nothing runs it
+        print(f"  state: {state} (resume it with: wxtui jobs resume {record.id})")
+    else:
+        print(f"  state: {state}" + (f" ({record.reason})" if record.reason else ""))
     if record.undo_of:
         print(f"  undoes job #{record.undo_of}")
     print(f"  {status.progress_text()}")

@@ -26,6 +26,8 @@ from .planner import Plan, PlanNote, Planner
 from .scheduler import Scheduler
 from .wechat_ops import WeChatOperations
 
+INTERRUPTED = "interrupted"  # shown for a running job whose process is gone (not a journal state)
+
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
 PHASE_STRIDE = 10
 
@@ -101,6 +103,14 @@ class JobService:
 
     def subscribe(self, listener: Listener, job_id: int | None = None):
         return self.scheduler.events.subscribe(listener, job_id)
+
+    def shown_state(self, record: JobRecord) -> str:
+        """The job's state as a person should read it: a job the journal says is running while
+        no process runs it (its process was killed) is "interrupted", and resumable."""
+        if record.state == RUNNING and record.id not in self.scheduler.running() \
+                and not self.scheduler.locks.held_elsewhere(record.id):
+            return INTERRUPTED
+        return record.state
 
     def interrupted(self) -> list[JobRecord]:
         """Jobs that were running when the program that ran them stopped (to offer a resume);

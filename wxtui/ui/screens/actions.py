@@ -219,7 +219,9 @@ class ActionsMixin:
                             timeout=15)
         finally:
             if first_sync:
-                self.table.empty_text = "No followers here"
+                # Reading a large pass back takes a moment: say so until the view has it.
+                self.table.empty_text = f"Sync finished: reading the {self.model.members[1]}…"
+                self.table.refresh()
             header.sync_progress = ""
             header.synced_at = self.model.store.last_synced_at()
             self.reload()

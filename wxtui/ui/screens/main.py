@@ -168,22 +168,31 @@ class MainScreen(ActionsMixin, Screen):
             (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
             blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
         self.view_total = summary.total
+        if self.entry.option_id not in self.tag_list.entries:
+            # The tag being viewed is gone (deleted here or on WeChat): show everyone instead.
+            self._show_entry(self.tag_list.entries["all"])
         self._show_counts()
 
     @on(TagList.Chosen)
     def _tag_chosen(self, event: TagList.Chosen) -> None:
-        self.entry = event.entry
-        members = self.model.members[1]
-        title = "Blacklist" if event.entry.kind == "blacklisted" else f"{members.capitalize()} · {event.entry.name}"
-        if event.entry.kind == "all":
-            title = members.capitalize()
-        self.query_one("#view-title", Label).update(title)
-        self.table.empty_text = ("Nobody is blacklisted" if event.entry.kind == "blacklisted"
-                                 else f"No {members} here")
-        self.set_class(event.entry.kind == "blacklisted", "-blacklist")
-        self.load_view()
+        self._show_entry(event.entry)
         if event.go:
             self.table.focus()
+
+    def _show_entry(self, entry: TagEntry) -> None:
+        self.entry = entry
+        members = self.model.members[1]
+        title = "Blacklist" if entry.kind == "blacklisted" else f"{members.capitalize()} · {entry.name}"
+        if entry.kind == "all":
+            title = members.capitalize()
+        self.query_one("#view-title", Label).update(title)
+        self.table.empty_text = self.empty_text()
+        self.set_class(entry.kind == "blacklisted", "-blacklist")
+        self.load_view()
+
+    def empty_text(self) -> str:
+        """What the table says when the view has no rows."""
+        return "Nobody is blacklisted" if self.entry.kind == "blacklisted" else f"No {self.model.members[1]} here"
 
     # -- filtering ----------------------------------------------------------------------------
 
@@ -222,6 +231,7 @@ class MainScreen(ActionsMixin, Screen):
             ids = await asyncio.to_thread(view.row_ids)
         except QueryCancelled:
             return
+        self.table.empty_text = self.empty_text()  # the view is read: empty now means empty
         self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
         self.shown_filter = view.filter
         self.matching = len(ids)
