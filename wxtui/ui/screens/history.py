@@ -7,10 +7,9 @@ day from WeChat's statistics, fetched for the days the cache does not hold yet.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,6 +19,7 @@ from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
 from wxtui.ui.format import literal
+from wxtui.ui.screens.guard import screen_work
 
 CHINA_UTC_OFFSET_S = 8 * 3600
 DEFAULT_TAGS = 3
@@ -81,7 +81,7 @@ class HistoryScreen(ModalScreen[None]):
                              label=names.get(tagid, f"#{tagid}"), marker="braille")
         plot.refresh()
 
-    @work(group="history", exclusive=True)
+    @screen_work(group="history", exclusive=True, what="Could not load the daily statistics")
     async def load_daily(self) -> None:
         note = self.query_one("#history-note", Label)
         note.update("Fetching WeChat's daily statistics…")
@@ -104,4 +104,3 @@ class HistoryScreen(ModalScreen[None]):
             new, cancelled = sum(d.new_users for d in days), sum(d.cancel_users for d in days)
             note.update(f"{len(days)} days: {new:,} new, {cancelled:,} cancelled, {new - cancelled:+,} net. "
                         "space: choose tags · esc: close")
-        await asyncio.sleep(0)
