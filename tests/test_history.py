@@ -116,3 +116,21 @@ def test_wxtui_stats_prints_json_csv_and_a_table_from_the_cache(emu, monkeypatch
         assert out.startswith("DAY") and "7 days:" in out and "0 days fetched in 0 calls" in out
         with pytest.raises(SystemExit):
             main(["stats", "--days", "0"])
+
+
+async def test_an_im_sync_leaves_a_snapshot_with_its_tags(tmp_path):
+    from conftest import FAST_RETRY
+    from wxtui.tim.emulator import TimEmulator
+    from wxtui.tim.sync import import_accounts, known_accounts, learn_tags
+
+    emu = TimEmulator.demo(accounts=120, seed=4)
+    store = Store.open(tmp_path / "tim.sqlite")
+    async with emu.client(retry=FAST_RETRY, rate_limit=None) as client:
+        await import_accounts(client, store, emu.state.accounts())
+        emu.state.tag_accounts(emu.state.accounts()[:7], "late")
+        await learn_tags(client, store, known_accounts(store))
+    (taken,) = snapshots(store)
+    assert (taken.source, taken.followers) == ("sync", 120)
+    late = next(t.id for t in store.tags() if t.name == "late")
+    assert [n for _at, n in tag_series(store, [late])[late]] == [7]
+    store.close()

@@ -71,6 +71,9 @@ async def learn_tags(client, store, accounts: Iterable[str], *, progress: Progre
         failed.update({a: f.message for a, f in answer.failed.items()})
 
     await _each_batch(accounts, work, progress, parallel)
+    from wxtui.store.history import record_snapshot
+
+    record_snapshot(store, "sync")  # the history's point for this sync, as a WeChat sync leaves one
     return failed
 
 
