@@ -134,3 +134,28 @@ async def test_an_im_sync_leaves_a_snapshot_with_its_tags(tmp_path):
     late = next(t.id for t in store.tags() if t.name == "late")
     assert [n for _at, n in tag_series(store, [late])[late]] == [7]
     store.close()
+
+
+@pytest.mark.parametrize("damage", ["migration record", "header format"])
+def test_a_cache_whose_migration_record_or_header_was_changed_is_called_damaged(tmp_path, damage):
+    """Every open reads the record of the migrations applied (more of them now, with the
+    history's): bytes changed there are a damaged cache, said as such, not an unexpected error."""
+    import sqlite3
+
+    from wxtui.store.trouble import DAMAGED, CacheTrouble
+
+    path = tmp_path / "c.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    if damage == "header format":
+        data[47] = 5  # the schema format number: 1 to 4
+    else:
+        at = data.index(b"m001_history") + len(b"m001_history")  # its applied_at text follows
+        data[at] = 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CacheTrouble) as found:
+        Store.open(path)
+    assert found.value.kind == DAMAGED and "doctor --repair" in str(found.value)

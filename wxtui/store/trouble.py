@@ -22,8 +22,11 @@ BUSY = "busy"  # another process holds the write lock for longer than we wait
 FULL = "full"  # the disk (or the file's page limit) is full
 
 # Error texts of sqlite3 that mean the file itself is in trouble.
+# "could not decode to utf-8": a text cell's bytes were changed (the record of the migrations
+# applied is read on every open); "unsupported file format": the header's schema format number.
 _DAMAGED_TEXTS = ("file is not a database", "database disk image is malformed", "no such table",
-                  "malformed database schema", "file is encrypted", "no such column")
+                  "malformed database schema", "file is encrypted", "no such column",
+                  "could not decode to utf-8", "unsupported file format")
 _UNWRITABLE_TEXTS = ("readonly database", "unable to open database file", "disk i/o error",
                      "attempt to write a readonly")
 
