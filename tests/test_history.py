@@ -11,7 +11,8 @@ import pytest
 from jobs_support import job_service
 from wxtui.emulator import Emulator
 from wxtui.jobs.intents import Followers, TagFollowers
-from wxtui.stats import china_today, fetch_stats
+from wxtui.stats import fetch_stats
+from wxtui.store.history import china_today
 from wxtui.store import Store
 from wxtui.store.history import snapshots, tag_series
 from wxtui.sync import Sync

@@ -45,3 +45,18 @@ async def test_h_plots_the_history_and_the_daily_statistics(tmp_path):
             await pilot.pause()
             assert session.emulator.stats.calls["/datacube/getusersummary"] == calls  # from the cache
             assert len(screen._days) == 90
+
+
+async def test_the_history_says_when_the_statistics_could_not_be_fetched(tmp_path):
+    async with demo_session(tmp_path) as session:
+        session.emulator.account.set_quota("/datacube/getusersummary", 0)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("h")
+            screen = await wait_for_screen(pilot, HistoryScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            note = str(screen.query_one("#history-note").render())
+            assert "Could not fetch the daily statistics" in note and screen._days == []
+            assert isinstance(app.screen, HistoryScreen)  # still open, the snapshots plotted

@@ -4,18 +4,11 @@ the days the cache does not hold yet are asked for, in calls of at most 7 consec
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from wxtui.store.history import DayStats, save_days, saved_days
+from wxtui.store.history import DayStats, china_today, save_days, saved_days
 from wxtui.wechat import limits
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def china_today(now: float | None = None) -> dt.date:
-    return dt.datetime.fromtimestamp(time.time() if now is None else now, CHINA).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ Tables (migration set "wxtui.history", applied with the cache's own):
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -114,7 +115,22 @@ def tag_series(store: Any, tagids: Iterable[int], since: float | None = None) ->
     return series
 
 
-# -- datacube -------------------------------------------------------------------------------------
+# -- daily statistics ------------------------------------------------------------------------------
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def china_today(now: float | None = None) -> dt.date:
+    """Today in China time, where the platform's statistics days begin and end."""
+    return dt.datetime.fromtimestamp(time.time() if now is None else now, CHINA).date()
+
+
+def recent_days(store: Any, days: int, now: float | None = None) -> list["DayStats"]:
+    """The cached statistics of the last `days` complete days."""
+    today = china_today(now)
+    first, last = today - dt.timedelta(days=max(1, days)), today - dt.timedelta(days=1)
+    return saved_days(store, first.isoformat(), last.isoformat())
+
 
 def save_days(store: Any, days: Iterable[DayStats], at: float | None = None) -> None:
     at = time.time() if at is None else at

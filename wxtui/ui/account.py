@@ -379,18 +379,15 @@ class AccountModel:
     async def daily_stats(self, days: int):
         """WeChat's daily statistics for the last `days` days, the missing ones fetched first;
         and a note when they could not be (the cached days are still given)."""
-        import datetime as dt
-
-        from wxtui.stats import china_today, day_range, fetch_stats
-        from wxtui.store.history import saved_days
+        from wxtui.stats import fetch_stats
+        from wxtui.store.history import recent_days
 
         if self.is_tim:
             return [], "Daily statistics are WeChat's: a Tencent Cloud IM app has none."
         try:
             return (await fetch_stats(self.session.client, self.store, days, now=self.clock())).days, ""
         except Exception as exc:  # offline, no AppSecret, a refusal: what the cache has
-            first, last = day_range(days, china_today(self.clock()))
-            cached = await asyncio.to_thread(saved_days, self.store, first.isoformat(), last.isoformat())
+            cached = await asyncio.to_thread(recent_days, self.store, days, self.clock())
             return cached, f"Could not fetch the daily statistics: {exc}"
 
     # -- verification -------------------------------------------------------------------------
