@@ -220,6 +220,10 @@ class AccountModel:
 
         result = await Sync(self.session.client, self.store, on_event=on_event).run()
         self.refresh_tag_names()
+        if result.ok:
+            after_first_sync = self.session.extras.pop("after_first_sync", None)
+            if after_first_sync is not None:
+                after_first_sync()
         return result
 
     # -- import / export ----------------------------------------------------------------------
