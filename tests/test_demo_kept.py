@@ -161,3 +161,35 @@ def test_a_demo_open_elsewhere_is_not_shared(tmp_path):
     kept = open_kept_demo(200, 1)
     assert "Not kept" not in {n for n, _ in kept.emulator.account.tags().values()}
     kept.close()
+
+
+# -- import messages ---------------------------------------------------------------------------
+
+
+async def test_import_names_the_lines_it_could_not_use_and_counts_in_words(tmp_path):
+    from tests.ui_fixtures import demo_session
+    from wxtui.ui.account import AccountModel
+
+    async with demo_session(tmp_path, followers=50) as session:
+        model = AccountModel(session)
+        try:
+            openids = session.emulator.account.follower_openids()
+            other = "oAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            listing = tmp_path / "one.txt"
+            listing.write_text(f"{openids[0]}\n\nbad line\n", encoding="utf-8")
+            result = model.import_openids(listing)
+            assert result.message() == ("Added 1 follower to the selection; 1 line is not an openid: line 3")
+            assert model.selection.count() == 1
+
+            lines = ["openid,remark"] + [f"{o},x" for o in openids[1:4]] + [f"{other},y"] + \
+                    [f"junk{k},z" for k in range(7)] + [f"{other[:-1]}B,w"]
+            listing = tmp_path / "many.csv"
+            listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            result = model.import_openids(listing)
+            assert result.message() == (
+                "Added 3 followers to the selection; 2 openids are not in the cache (not followers, or "
+                "sync first): lines 5 and 13; 7 lines are not openids: lines 6, 7, 8, 9, 10 and 2 more")
+            assert model.selection.count() == 4
+            assert set(model.selection.ids()) == set(session.store.follower_ids(openids[:4]).values())
+        finally:
+            await model.aclose()
