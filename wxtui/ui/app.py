@@ -78,6 +78,10 @@ class WxtuiApp(App):
         from wxtui.wechat.errors import redact
 
         closing = self.session.label if self.session is not None else ""
+        # Back to the "Opening…" screen first: the closing account's screens and their workers
+        # go before its cache and client do, so none of them reads a closed cache.
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
         stopped = await self._close_session()
         if stopped:
             n = len(stopped)
