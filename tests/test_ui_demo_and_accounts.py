@@ -96,6 +96,25 @@ async def test_fresh_starts_the_demo_over(tmp_path):
         assert "Before the fresh start" not in {t.name for t in again.session.store.tags()}
 
 
+async def test_an_unreadable_kept_demo_is_set_aside_and_the_app_says_where(tmp_path):
+    from wxtui.kept_demo import STATE_FILE, demo_folder
+    from wxtui.ui.app import WxtuiApp
+    from wxtui.ui.commands import demo_opener
+
+    folder = demo_folder(200, 6)
+    folder.mkdir(parents=True)
+    (folder / STATE_FILE).write_bytes(b"wxtui emulator state\n{\"version\": 99}\n")
+    opener = demo_opener(200, seed=6)
+    app = WxtuiApp(opener, demo_opener=opener)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened_and_synced(pilot)
+        assert len(screen.table.source) == 200
+        told = [n for n in notifications(pilot) if "could not be read" in n]
+        assert told and "format 99" in told[0] and "set-aside-" in told[0]
+    aside = next(folder.glob("set-aside-*"))
+    assert (aside / STATE_FILE).read_bytes().endswith(b'{"version": 99}\n')
+
+
 async def test_the_slow_demo_syncs_at_full_speed_first_then_its_calls_slow_down(tmp_path):
     from wxtui.ui.app import WxtuiApp
     from wxtui.ui.commands import demo_opener
@@ -254,7 +273,7 @@ async def test_at_80_columns_the_footer_keeps_help_whole_and_nothing_under_the_p
         app = app_for(session)
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await ready(pilot)
-            for focus in ("members", "tags", "jobs"):
+            for focus in ("members", "members after a selection", "tags", "jobs"):
                 if focus == "jobs":
                     screen.table.focus()
                     await tag_everyone(pilot, "VIP")
@@ -262,6 +281,11 @@ async def test_at_80_columns_the_footer_keeps_help_whole_and_nothing_under_the_p
                     await pilot.press("j")
                 elif focus == "tags":
                     screen.tag_list.focus()
+                elif focus == "members after a selection":
+                    await pilot.press("space", "down", "space")  # the footer is composed again
+                    await pilot.press("t")  # and once more after a dialog
+                    await wait_for_screen(pilot, TagPickerScreen)
+                    await pilot.press("escape")
                 await settle(pilot)
                 await pilot.pause(0.2)
                 keys = [k for k in screen.query(FooterKey) if k.display]
@@ -271,6 +295,12 @@ async def test_at_80_columns_the_footer_keeps_help_whole_and_nothing_under_the_p
                 assert help_key.region.width == help_key.outer_size.width > 0, focus
                 assert all(k.region.right <= palette.region.x for k in shown), focus
                 assert len(shown) >= 4, focus
+                # No more is hidden than must be: the first key left out would not have fitted.
+                hidden = [k for k in screen.query(FooterKey) if not k.display]
+                if hidden:
+                    after = max(k.region.right for k in shown if not k.action.endswith("help")) + 1
+                    needed = len(hidden[0].key_display) + 1 + len(hidden[0].description) + 1 + help_key.outer_size.width
+                    assert after + needed > palette.region.x, focus
                 # What gave way is still one keystroke away: ? lists every key.
             await pilot.press("question_mark")
             await settle(pilot)

@@ -84,7 +84,10 @@ class SwitchAccountScreen(ModalScreen[AccountChoice | None]):
                 notes.append(f"{n:,} job{'s' if n != 1 else ''} running on {self.current_label}: switching "
                              f"stops {'them' if n != 1 else 'it'}; press j then R to resume once "
                              f"{self.current_label} is open again.")
-            yield Label(fmt.literal(" ".join(notes)), id="switch-note", classes="meter")
+            note = Label(fmt.literal(" ".join(notes)), id="switch-note", classes="warning")
+            note.display = bool(notes)
+            yield note
+            yield Label("enter opens · esc cancels", classes="meter")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -8,11 +8,11 @@ the rightmost first, never the help key: every hidden key is still listed by `?`
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 PALETTE_CLASS = "-command-palette"
-KEY_GAP = 1  # the compact footer's space between two keys
 
 
 def _keeps_its_place(key: FooterKey) -> bool:
@@ -28,16 +28,29 @@ class FittingFooter(Footer):
         self._fit()
 
     def _fit(self) -> None:
-        for key in self.query(FooterKey):
-            key.display = True  # measured at their natural width first
-        self.call_after_refresh(self._hide_what_does_not_fit)
-
-    def _hide_what_does_not_fit(self) -> None:
-        keys = [key for key in self.query(FooterKey) if key.display]
-        used = sum(key.outer_size.width + KEY_GAP for key in keys)
+        """Widths from the keys' text and the footer's style rules, not from their layout or
+        their computed styles: right after a recompose the keys have neither yet."""
+        keys = list(self.query(FooterKey))
+        widths = {key: _width(key, self.compact) for key in keys}
+        used = sum(widths.values())
         for key in reversed(keys):
-            if used <= self.size.width:
-                break
-            if not _keeps_its_place(key):
-                used -= key.outer_size.width + KEY_GAP
+            if used > self.size.width and not _keeps_its_place(key):
+                used -= widths[key]
                 key.display = False
+            else:
+                key.display = True
+
+
+def _width(key: FooterKey, compact: bool) -> int:
+    """Cells a key takes, as Textual's footer styles draw it: compact, "k Desc" and a margin of 1;
+    otherwise " k " and "Desc "; the palette's key has a border on its left."""
+    width = cell_len(key.key_display)
+    if key.description:
+        width += 1 + cell_len(key.description)
+    if compact:
+        width += 1
+    else:
+        width += 2
+    if key.has_class(PALETTE_CLASS):
+        width += 1
+    return width
