@@ -162,7 +162,7 @@ async def test_switching_accounts_stops_the_old_ones_jobs_and_keeps_keymaps_apar
     from wxtui.ui.app import WxtuiApp
     from wxtui.ui.screens.switch_account import SwitchAccountScreen
 
-    acme_emu = Emulator.demo(followers=2000, seed=21)
+    acme_emu = Emulator.demo(followers=6000, seed=21)
     acme = new_profile("acme", acme_emu.account.appid, keymap={"tag": "ctrl+t"})
     shop_emu = Emulator.demo(followers=60, seed=22)
     shop = new_profile("shop", shop_emu.account.appid)
@@ -236,7 +236,7 @@ async def test_switching_accounts_stops_the_old_ones_jobs_and_keeps_keymaps_apar
         assert status.state not in (RUNNING, DONE)
         assert 0 < status.calls_total and status.calls_done < status.calls_total
         vip = next(t for t, (name, _) in acme_emu.account.tags().items() if name == "VIP")
-        assert len(acme_emu.account.tag_members(vip)) < 2000
+        assert len(acme_emu.account.tag_members(vip)) < 6000
         await service.aclose()
     finally:
         store.close()
