@@ -127,9 +127,7 @@ def load_state(path: Path, log_path: Path | None = None):
             if (acct.appid, acct.prefix) != (header["appid"], header["prefix"]):
                 raise StateUnreadable("its AppID does not match its seed")
             _fill(acct, header, columns)
-    except StateUnreadable:
-        raise
-    except FileNotFoundError:
+    except (StateUnreadable, FileNotFoundError):
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeError) as exc:
         raise StateUnreadable(f"it cannot be read ({type(exc).__name__}: {exc})") from None
@@ -224,8 +222,8 @@ def replay_changes(acct, log_path: Path) -> int:
         return 0
     except (OSError, UnicodeError) as exc:
         raise StateUnreadable(f"its change log cannot be read ({exc})") from None
-    lines = text.split("\n")
-    complete, last = lines[:-1], lines[-1]  # `last` is "" unless the final write was cut short
+    # Every complete change ends with a newline: what follows the last one is "" or a line cut short.
+    complete = text.split("\n")[:-1]
     changes = 0
     saved, acct.changes = acct.changes, None
     try:
@@ -239,7 +237,6 @@ def replay_changes(acct, log_path: Path) -> int:
             changes += 1
     finally:
         acct.changes = saved
-    del last
     return changes
 
 
