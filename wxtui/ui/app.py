@@ -47,6 +47,7 @@ class WxtuiApp(App):
         self.cursor_blink = cursor_blink
         self.session = None
         self.model = None
+        self._open_model = None
         self._stack = contextlib.AsyncExitStack()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
@@ -131,7 +132,7 @@ class WxtuiApp(App):
         notice = getattr(session, "extras", {}).get("notice")
         if notice:
             self.notify(notice, title="Demo", severity="warning", timeout=20)
-        self.model = AccountModel(session, self.clock)
+        self.model = self._open_model = AccountModel(session, self.clock)
         screen = MainScreen(self.model)
         if len(self.screen_stack) > 1:  # the first-run screen, or another account's
             await self.switch_screen(screen)
@@ -146,7 +147,9 @@ class WxtuiApp(App):
     async def _close_session(self) -> list[int]:
         """Close the open account: its running jobs stop (resumable); returns their ids."""
         stopped: list[int] = []
-        model, self.model = self.model, None
+        # `model` stays readable after the close (what the last account's jobs became); only
+        # the one still open is closed, once.
+        model, self._open_model = self._open_model, None
         if model is not None:
             stopped = model.running_jobs()
             await model.aclose()
@@ -183,7 +186,7 @@ class WxtuiApp(App):
             account_choices(config, with_demo=self.demo_opener is not None),
             current=profile.name if profile is not None else None,
             current_is_demo=bool(session is not None and session.is_demo),
-            running_jobs=len(self.model.running_jobs()) if self.model is not None else 0,
+            running_jobs=len(self._open_model.running_jobs()) if self._open_model is not None else 0,
             current_label=session.label if session is not None else "", problem=problem)
         self.push_screen(screen, self._switch_to)
 
