@@ -216,6 +216,7 @@ def _tag_id(store, text: str) -> int:
 
 async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     console = Console(stderr=True)
@@ -231,7 +232,8 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
     record = jobs.job(job_id)
     with Progress(TextColumn("[bold]#{task.fields[job]}[/] {task.description}"), BarColumn(),
                   TaskProgressColumn(), TextColumn("{task.fields[info]}"), console=console) as progress:
-        task = progress.add_task(record.title, total=None, job=job_id, info="")
+        # A title names tags and remarks: its brackets are text, not markup.
+        task = progress.add_task(escape(record.title), total=None, job=job_id, info="")
 
         def show(event: JobEvent) -> None:
             progress.update(task, completed=event.calls_done + event.calls_failed, total=event.calls_total,
