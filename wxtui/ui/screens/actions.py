@@ -106,17 +106,8 @@ class ActionsMixin:
             TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag))
         if choice is None:
             return
-        tagid = choice.tagid
-        if tagid is None:
-            try:
-                tag = await self.model.create_tag(choice.name)
-            except Exception as exc:
-                self._fail(f"Could not create the tag {choice.name!r}", exc)
-                return
-            tagid = tag.id
-            self.notify(f"Created the tag {tag.name!r}")
-            self.load_tags()
-        await self._confirm_and_start(Intent("untag" if untag else "tag", target, tagid, choice.name))
+        # A new tag (tagid None) is the job's first call: confirmed with it, or never created.
+        await self._confirm_and_start(Intent("untag" if untag else "tag", target, choice.tagid, choice.name))
 
     @work(group="action", exclusive=True)
     async def action_clear_tags(self) -> None:

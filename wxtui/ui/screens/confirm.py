@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from wxtui.follower import printable
 from wxtui.ui.summary import ActionSummary
 
 
@@ -30,9 +32,10 @@ class ConfirmScreen(ModalScreen[bool]):
             for name, value in s.lines():
                 with Horizontal(classes="fact"):
                     yield Label(name, classes="fact-name")
-                    yield Label(value, classes="fact-value")
+                    # Tag names and remarks are the platform's text: shown literally, never as markup.
+                    yield Label(Text(printable(value)), classes="fact-value")
             if s.warning:
-                yield Static(s.warning, classes="warning")
+                yield Static(Text("\n".join(printable(line) for line in s.warning.split("\n"))), classes="warning")
             with Horizontal(classes="buttons"):
                 yield Button(s.verb, id="confirm", variant="error" if s.destructive else "primary")
                 yield Button("Cancel", id="cancel")
