@@ -52,7 +52,7 @@ class ActionsMixin:
         return target
 
     def _fail(self, what: str, exc: BaseException) -> None:
-        self.notify(plain_error(exc), title=what, severity="error", timeout=12)
+        self.notify(plain_error(exc), title=what, severity="error", timeout=12, markup=False)
 
     async def _confirm_and_start(self, intent: Intent) -> None:
         try:
@@ -283,19 +283,20 @@ class ActionsMixin:
             return
         if event.state == DONE and not event.failures_count:
             changed = f", {event.targets_done:,} changed" if event.targets_total else ""
-            self.notify(f"{event.title}: done{changed}", title="Job finished")
+            # Titles name tags and remarks: their brackets are text, not markup.
+            self.notify(f"{event.title}: done{changed}", title="Job finished", markup=False)
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
             detail = f" — {failure_text(first.message, first.errcode)}" if first else ""
             self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
                         "Press j, then enter for the list.", title="Job finished with failures",
-                        severity="warning", timeout=12)
+                        severity="warning", timeout=12, markup=False)
         else:
             if event.state == PAUSED and event.resume_after:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
             self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
-                        title=f"Job {event.state}", severity="warning", timeout=12)
+                        title=f"Job {event.state}", severity="warning", timeout=12, markup=False)
 
     def _highlighted_job(self) -> JobEvent | None:
         event = self.jobs_panel.highlighted_event

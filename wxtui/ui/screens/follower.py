@@ -142,10 +142,10 @@ class FollowerScreen(Screen[None]):
         try:
             planned = await self.model.plan(intent)
         except Exception as exc:
-            self.notify(plain_error(exc), title="Could not plan the action", severity="error", timeout=12)
+            self.notify(plain_error(exc), title="Could not plan the action", severity="error", timeout=12, markup=False)
             return
         if planned.nothing_to_do:
-            self.notify(planned.nothing_to_do)
+            self.notify(planned.nothing_to_do, markup=False)
             return
         if not await self.app.push_screen_wait(ConfirmScreen(planned.summary)):
             self.notify("Cancelled; nothing was changed")
@@ -153,7 +153,7 @@ class FollowerScreen(Screen[None]):
         try:
             await self.model.start(planned)
         except Exception as exc:
-            self.notify(plain_error(exc), title="Could not start the job", severity="error", timeout=12)
+            self.notify(plain_error(exc), title="Could not start the job", severity="error", timeout=12, markup=False)
 
     async def _target(self):
         target = await asyncio.to_thread(self.model.follower_target, self.openid)
@@ -173,7 +173,10 @@ class FollowerScreen(Screen[None]):
         text = await self.app.push_screen_wait(TextPromptScreen(
             f"Remark of {self.openid}", value=self.card.remark, placeholder="empty clears the remark",
             check=remark_check, meter=remark_meter, ok="Set"))
-        if text is None or text == self.card.remark:
+        if text is None:
+            return
+        if text == self.card.remark:
+            self.notify("Nothing to change: the remark is the same")
             return
         target = await self._target()
         if target is not None:
@@ -193,7 +196,10 @@ class FollowerScreen(Screen[None]):
         rows += [(t, name, 0) for t, name in self.card.tags if t not in known]  # not synced yet
         chosen = await self.app.push_screen_wait(TagChecklistScreen(
             f"Tags of {self.openid}", rows, self.card.tagids))
-        if chosen is None or tuple(sorted(chosen)) == tuple(sorted(self.card.tagids)):
+        if chosen is None:
+            return
+        if sorted(chosen) == sorted(self.card.tagids):
+            self.notify("Nothing to change: the same tags are checked")
             return
         target = await self._target()
         if target is not None:
