@@ -17,14 +17,6 @@ LIVE = "live"  # the tags were read from the service just now
 CACHED = "cache"  # the service could not be asked: the cache's tags
 
 
-def printable(text: str) -> str:
-    """Text from the platform (a remark, a tag name) as it can be shown on a terminal: control
-    characters as escapes (\\x1b, \\n), so none moves the cursor or changes colours."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
 class NotAFollower(WxtuiError):
     """The id names nobody who follows the account (or no account of the IM app)."""
 

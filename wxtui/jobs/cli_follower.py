@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 
-from wxtui.follower import CACHED, FollowerCard, NotAFollower, printable, read_follower
+from wxtui.follower import CACHED, FollowerCard, NotAFollower, read_follower
+from wxtui.outside_text import echo, visible, visible_json, warn
 from wxtui.wechat.errors import WxtuiError
 
-from .cli_run import UsageError, _account, _confirm_and_run, _err
+from .cli_run import UsageError, _account, _confirm_and_run, headless_profile
 from .commands import EXIT_NOT_SENT, EXIT_OK
 from .intents import SetRemark
 
@@ -21,22 +21,23 @@ def is_tim(jobs) -> bool:
 
 def run_follower_show(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_show(args))
+        return asyncio.run(_show(args, headless_profile(args)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
-async def _show(args) -> int:
-    async with _account(args) as jobs:
+async def _show(args, profile) -> int:
+    async with _account(args, profile) as jobs:
         try:
             card = await read_follower(jobs.client, jobs.store, jobs.journal, args.openid, tim=is_tim(jobs))
         except NotAFollower as exc:
             raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps(card.to_dict(), ensure_ascii=False, indent=2))
+        print(visible_json(card.to_dict(), indent=2))
     else:
-        print("\n".join(card_lines(card)))
+        for line in card_lines(card):
+            echo(line)
     return EXIT_OK
 
 
@@ -45,27 +46,26 @@ def _day(unix: int) -> str:
 
 
 def card_lines(card: FollowerCard) -> list[str]:
-    """The card for people; names from the platform are printed literally (control characters
-    escaped)."""
-    tags = ", ".join(printable(name) for _, name in card.tags) or "none"
+    """The card for people (names from the platform made visible: echo escapes what is left)."""
+    tags = ", ".join(visible(name) for _, name in card.tags) or "none"
     source = " (from the cache: " + card.note + ")" if card.tags_from == CACHED else " (asked just now)"
     if card.corrected:
         source += "; the cache held other tags and was corrected"
     if card.is_tim:
-        lines = [f"account id   {printable(card.openid)}", f"tags         {tags}{source}",
+        lines = [f"account id   {visible(card.openid)}", f"tags         {tags}{source}",
                  "remark, blacklist, language and subscribe details: not available on Tencent Cloud IM"]
     else:
         scene = card.scene + (f" ({card.qr_scene_str or card.qr_scene})" if card.qr_scene or card.qr_scene_str
                               else "")
         lines = [f"openid       {card.openid}", f"unionid      {card.unionid or '-'}",
-                 f"remark       {printable(card.remark) or '-'}", f"language     {card.language or '-'}",
+                 f"remark       {visible(card.remark) or '-'}", f"language     {card.language or '-'}",
                  f"followed     {_day(card.subscribe_time)}", f"scene        {scene or '-'}",
                  f"blacklisted  {'yes' if card.blacklisted else 'no'}", f"tags         {tags}{source}"]
     if card.jobs:
         lines.append("jobs:")
         for job in card.jobs:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-            lines.append(f"  #{job.id:<5} {job.state:<9} {when}  {printable(job.title)}")
+            lines.append(f"  #{job.id:<5} {job.state:<9} {when}  {visible(job.title)}")
     else:
         lines.append("jobs         none touched this follower")
     return lines
@@ -73,14 +73,14 @@ def card_lines(card: FollowerCard) -> list[str]:
 
 def run_remark_set(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_remark(args))
+        return asyncio.run(_remark(args, headless_profile(args)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
-async def _remark(args) -> int:
-    async with _account(args) as jobs:
+async def _remark(args, profile) -> int:
+    async with _account(args, profile) as jobs:
         if is_tim(jobs):
             raise UsageError("Tencent Cloud IM accounts have no remark: nothing was sent")
         return await _confirm_and_run(jobs, await jobs.plan(SetRemark(args.openid, args.text)), args)

@@ -6,28 +6,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 
-from wxtui.follower import printable
+from wxtui.outside_text import echo, visible_json, warn
 from wxtui.wechat.errors import WxtuiError, redact
 
 from .cli_follower import is_tim
-from .cli_run import UsageError, _account, _confirm_and_run, _err, _tag_id
+from .cli_run import UsageError, _account, _confirm_and_run, _tag_id, headless_profile
 from .commands import EXIT_NOT_SENT, EXIT_OK
 from .intents import CreateTag, DeleteTag, RenameTag
 
 
 def run_tags(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_tags(args))
+        return asyncio.run(_tags(args, headless_profile(args)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
-async def _tags(args) -> int:
+async def _tags(args, profile) -> int:
     command = args.tags_command or "list"
-    async with _account(args) as jobs:
+    async with _account(args, profile) as jobs:
         if command == "list":
             return await _list(jobs, args.json)
         if is_tim(jobs):
@@ -50,16 +49,15 @@ async def _list(jobs, as_json: bool) -> int:
             tags = [(t.id, t.name, t.count) for t in await jobs.client.get_tags()]
             source = "wechat"
         except WxtuiError as exc:
-            _err(f"could not ask WeChat for the tags ({redact(str(exc))}): the cache's tags follow")
+            warn(f"could not ask WeChat for the tags ({redact(str(exc))}): the cache's tags follow")
     if as_json:
-        print(json.dumps({"source": source, "tags": [{"id": t, "name": name, "count": count}
-                                                     for t, name, count in tags]},
-                         ensure_ascii=False, indent=2))
+        print(visible_json({"source": source, "tags": [{"id": t, "name": name, "count": count}
+                                                      for t, name, count in tags]}, indent=2))
         return EXIT_OK
     if not tags:
-        print("No tags.")
+        echo("No tags.")
         return EXIT_OK
-    print(f"{'ID':>5}  {'FOLLOWERS':>10}  NAME")
+    echo(f"{'ID':>5}  {'FOLLOWERS':>10}  NAME")
     for tagid, name, count in tags:
-        print(f"{tagid:>5}  {count:>10,}  {printable(name)}")
+        echo(f"{tagid:>5}  {count:>10,}  {name}")
     return EXIT_OK

@@ -5,7 +5,8 @@ follower: `wxtui follower show`, `wxtui remark set`.
 The followers come from --file (one openid per line), --stdin, a named selection, or filter
 flags over the cache. Every action shows its plan first (the dry run) and asks before sending
 (--yes skips the question). Exit status: 0 all done; 1 something failed (listed); 2 nothing was
-sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable).
+sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable). The table of
+every command's exit status is wxtui.exit_status.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui import exit_status
+from wxtui.argtypes import account_name, positive_int
 
-EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = (
+    exit_status.OK, exit_status.FAILED, exit_status.NOT_DONE, exit_status.RESUMABLE)
 
 ACTIONS = {
     "tag": "put a tag on followers",
@@ -25,17 +28,13 @@ ACTIONS = {
     "unblacklist": "take followers off the blacklist",
 }
 
-EPILOG = ("Exit status: 0 all done; 1 something failed (listed by openid); 2 nothing was sent (bad "
-          "input, a plan with errors, or declined); 3 paused (a quota ran out) or cancelled: "
-          "resume it with `wxtui jobs resume ID`.")
-
 
 def register(subparsers) -> None:
     for verb, summary in ACTIONS.items():
         p = subparsers.add_parser(
-            verb, help=summary, epilog=EPILOG,
-            description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, quota, "
-                        "what would fail) is shown before anything is sent.")
+            verb, help=summary, **exit_status.with_exit_status(
+                description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, "
+                            "quota, what would fail) is shown before anything is sent."))
         if verb in ("tag", "untag"):
             p.add_argument("--tag", required=True, metavar="NAME", help="the tag, by name (or id)")
         _followers_options(p)
@@ -43,18 +42,19 @@ def register(subparsers) -> None:
         p.set_defaults(func=_cmd_action, verb=verb)
 
     jobs = subparsers.add_parser("jobs", help="list bulk-action jobs; show, resume, undo or cancel one",
-                                 description="The account's bulk-action jobs, from its journal.",
-                                 epilog=EPILOG)
+                                 **exit_status.with_exit_status(
+                                     description="The account's bulk-action jobs, from its journal."))
     _account_options(jobs)
     jobs.set_defaults(func=_cmd_jobs, jobs_command="list", limit=20)
     sub = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND")
-    listing = sub.add_parser("list", help="the latest jobs (the default)")
+    listing = sub.add_parser("list", help="the latest jobs (the default)", **exit_status.with_exit_status())
     listing.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
     for name, text in (("show", "a job's progress, plan and failures"),
                        ("resume", "go on with a paused, cancelled, failed or interrupted job"),
                        ("undo", "run the inverse of a job: what it changed goes back"),
                        ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
-        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EPILOG)
+        p = sub.add_parser(name, help=text,
+                           **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
         p.add_argument("job_id", type=int, metavar="ID")
         if name in ("resume", "undo"):
             _run_options(p, with_account=False, dry_run=name == "undo")
@@ -68,22 +68,24 @@ def register(subparsers) -> None:
 
 def _register_tags(subparsers) -> None:
     tags = subparsers.add_parser("tags", help="list the tags with their counts; create, rename or delete one",
-                                 description="The account's tags. Creating, renaming and deleting are jobs "
-                                             "like the bulk actions: planned, confirmed, journaled, undoable.",
-                                 epilog=EPILOG)
+                                 **exit_status.with_exit_status(
+                                     description="The account's tags. Creating, renaming and deleting are "
+                                                 "jobs like the bulk actions: planned, confirmed, journaled, "
+                                                 "undoable."))
     _account_options(tags)
     tags.add_argument("--json", action="store_true", help="the list as JSON")
     tags.set_defaults(func=_cmd_tags, tags_command="list")
     sub = tags.add_subparsers(dest="tags_command", metavar="COMMAND")
-    listing = sub.add_parser("list", help="every tag with its followers (the default)")
+    listing = sub.add_parser("list", help="every tag with its followers (the default)",
+                             **exit_status.with_exit_status())
     listing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="as JSON")
-    create = sub.add_parser("create", help="create a tag", epilog=EPILOG)
+    create = sub.add_parser("create", help="create a tag", **exit_status.with_exit_status())
     create.add_argument("name", metavar="NAME")
-    rename = sub.add_parser("rename", help="rename a tag", epilog=EPILOG)
+    rename = sub.add_parser("rename", help="rename a tag", **exit_status.with_exit_status())
     rename.add_argument("old", metavar="OLD", help="the tag, by name (or id)")
     rename.add_argument("name", metavar="NEW")
     delete = sub.add_parser("delete", help="delete a tag (one of more than 100,000 followers is drained first)",
-                            epilog=EPILOG)
+                            **exit_status.with_exit_status())
     delete.add_argument("old", metavar="NAME", help="the tag, by name (or id)")
     for p in (create, rename, delete):
         _run_options(p, with_account=False)
@@ -93,18 +95,21 @@ def _register_tags(subparsers) -> None:
 
 def _register_follower(subparsers) -> None:
     follower = subparsers.add_parser("follower", help="one follower: remark, tags (read live), blacklist, jobs",
-                                     description="One follower as WeChat and the journal know them.")
+                                     **exit_status.with_exit_status(
+                                         description="One follower as WeChat and the journal know them."))
     sub = follower.add_subparsers(dest="follower_command", metavar="COMMAND", required=True)
-    show = sub.add_parser("show", help="the follower's card: tags asked of WeChat, the jobs that touched them")
+    show = sub.add_parser("show", help="the follower's card: tags asked of WeChat, the jobs that touched them",
+                          **exit_status.with_exit_status())
     show.add_argument("openid", metavar="OPENID")
     show.add_argument("--json", action="store_true", help="as JSON")
     _account_options(show)
     show.set_defaults(func=_cmd_follower_show)
-    remark = subparsers.add_parser("remark", help="set a follower's remark", epilog=EPILOG,
-                                   description="A follower's remark (under 30 bytes of UTF-8), as a job: "
-                                               "planned, confirmed, journaled, undoable.")
+    remark = subparsers.add_parser("remark", help="set a follower's remark", **exit_status.with_exit_status(
+        description="A follower's remark (under 30 bytes of UTF-8), as a job: planned, confirmed, "
+                    "journaled, undoable."))
     rsub = remark.add_subparsers(dest="remark_command", metavar="COMMAND", required=True)
-    setting = rsub.add_parser("set", help="set the remark (an empty TEXT clears it)", epilog=EPILOG)
+    setting = rsub.add_parser("set", help="set the remark (an empty TEXT clears it)",
+                              **exit_status.with_exit_status())
     setting.add_argument("openid", metavar="OPENID")
     setting.add_argument("text", metavar="TEXT")
     _run_options(setting)
@@ -115,7 +120,7 @@ def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) ->
     # Accepted before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
     default = argparse.SUPPRESS if suppress else None
     who = parser.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME", default=default,
+    who.add_argument("--account", metavar="NAME", default=default, type=account_name,
                      help="the account (default: the default account)")
     who.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
                      help="act on the built-in demo emulator (its state lives only in this command)")

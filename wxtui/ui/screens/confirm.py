@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from wxtui.follower import printable
+from wxtui.ui.format import literal
 from wxtui.ui.summary import ActionSummary
 
 
@@ -28,14 +27,13 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical(id="dialog", classes="dialog -destructive" if s.destructive else "dialog"):
-            yield Label(s.title, classes="dialog-title")
+            yield Label(literal(s.title), classes="dialog-title")
             for name, value in s.lines():
                 with Horizontal(classes="fact"):
                     yield Label(name, classes="fact-name")
-                    # Tag names and remarks are the platform's text: shown literally, never as markup.
-                    yield Label(Text(printable(value)), classes="fact-value")
+                    yield Label(literal(value), classes="fact-value")
             if s.warning:
-                yield Static(Text("\n".join(printable(line) for line in s.warning.split("\n"))), classes="warning")
+                yield Static(literal(s.warning), classes="warning")
             with Horizontal(classes="buttons"):
                 yield Button(s.verb, id="confirm", variant="error" if s.destructive else "primary")
                 yield Button("Cancel", id="cancel")

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from wxtui.follower import CACHED, FollowerCard, printable
+from wxtui.follower import CACHED, FollowerCard
 from wxtui.jobs.events import JobEvent
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
@@ -37,7 +37,7 @@ def _day(unix: int) -> str:
 
 def card_facts(card: FollowerCard) -> list[tuple[str, Text]]:
     """(name, value) rows of the card; the platform's text is shown literally."""
-    tags = Text(", ".join(printable(name) for _, name in card.tags) or "none")
+    tags = Text(", ".join(fmt.visible(name) for _, name in card.tags) or "none")
     if card.tags_from == CACHED:
         tags.append(f"  (the cache's: {card.note})", style="dim")
     elif card.corrected:
@@ -45,14 +45,14 @@ def card_facts(card: FollowerCard) -> list[tuple[str, Text]]:
     else:
         tags.append("  (asked just now)", style="dim")
     if card.is_tim:
-        return [("account id", Text(printable(card.openid))), ("tags", tags)]
+        return [("account id", Text(fmt.visible(card.openid))), ("tags", tags)]
     scene = fmt.scene(card.scene) if card.scene else "-"
     if card.qr_scene or card.qr_scene_str:
-        scene += f" ({printable(card.qr_scene_str) or card.qr_scene})"
+        scene += f" ({fmt.visible(card.qr_scene_str) or card.qr_scene})"
     return [
         ("openid", Text(card.openid)),
         ("unionid", Text(card.unionid or "-")),
-        ("remark", Text(printable(card.remark)) if card.remark else Text("none", style="dim")),
+        ("remark", Text(fmt.visible(card.remark)) if card.remark else Text("none", style="dim")),
         ("language", Text(card.language or "-")),
         ("followed", Text(_day(card.subscribe_time))),
         ("scene", Text(scene)),
@@ -69,7 +69,7 @@ def job_lines(card: FollowerCard) -> Text:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         text.append(f"#{job.id:<5} ", style="bold")
         text.append(f"{job.state:<9} {when}  ")
-        text.append(printable(job.title))
+        text.append(fmt.visible(job.title))
         text.append("\n")
     text.rstrip()
     return text
@@ -87,7 +87,7 @@ class FollowerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         noun = self.model.members[0].capitalize()
         with VerticalScroll(id="follower"):
-            yield Label(Text(f"{noun} · {printable(self.openid)}"), id="follower-title", classes="dialog-title")
+            yield Label(Text(f"{noun} · {fmt.visible(self.openid)}"), id="follower-title", classes="dialog-title")
             yield Label("Reading…", id="follower-status", classes="note")
             with Vertical(id="follower-facts"):
                 for name in (TIM_FACTS if self.model.is_tim else FACTS):

@@ -15,7 +15,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from wxtui.follower import printable
 from wxtui.ui import format as fmt
 from wxtui.wechat import limits
 
@@ -62,7 +61,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(fmt.literal(self.title_text), classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             with Horizontal(classes="prompt-status"):
                 yield Label("", id="prompt-error", classes="error")
@@ -80,9 +79,9 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def _validate(self, text: str) -> bool:
         error = self.check(text)
-        self.query_one("#prompt-error", Label).update(error)
+        self.query_one("#prompt-error", Label).update(fmt.literal(error))  # it may quote the text
         if self.meter:
-            self.query_one("#prompt-meter", Label).update(self.meter(text))
+            self.query_one("#prompt-meter", Label).update(fmt.literal(self.meter(text)))
         self.query_one("#ok", Button).disabled = bool(error)
         return not error
 
@@ -129,7 +128,7 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(fmt.literal(self.title_text), classes="dialog-title")
             yield Input(placeholder="type to search" + (" or name a new tag" if self.allow_create else ""),
                         id="picker-input")
             yield OptionList(id="picker-options")
@@ -147,7 +146,7 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             scored = [(matcher.match(name), (tagid, name, count)) for tagid, name, count in self.tags]
             matches = [t for score, t in sorted(scored, key=lambda s: -s[0]) if score > 0]
         items: list[Option] = [
-            Option(Text.assemble(fmt.fit(printable(name), 20), " ", (fmt.count(count).rjust(6), "dim")), id=f"tag:{tagid}")
+            Option(Text.assemble(fmt.fit(name, 20), " ", (fmt.count(count).rjust(6), "dim")), id=f"tag:{tagid}")
             for tagid, name, count in matches]
         exact = any(name.casefold() == query.casefold() for _, name, _ in self.tags)
         note = ""
@@ -157,12 +156,12 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             if error:
                 note = error
             else:
-                items.append(Option(Text.assemble(("+ create ", "bold"), printable(query)), id="create"))
+                items.append(Option(Text.assemble(("+ create ", "bold"), fmt.visible(query)), id="create"))
                 note = tag_name_meter(query)
         options.set_options(items)
         if items:
             options.highlighted = 0
-        self.query_one("#picker-note", Label).update(note)
+        self.query_one("#picker-note", Label).update(fmt.literal(note))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -227,7 +226,7 @@ class TagChecklistScreen(ModalScreen["tuple[int, ...] | None"]):
         with Vertical(classes="dialog picker checklist"):
             yield Label(self.title_text, classes="dialog-title")
             yield SelectionList[int](
-                *((Text.assemble(fmt.fit(printable(name), 24), " ", (fmt.count(count).rjust(6), "dim")),
+                *((Text.assemble(fmt.fit(name, 24), " ", (fmt.count(count).rjust(6), "dim")),
                    tagid, tagid in self.carried) for tagid, name, count in self.tags),
                 id="checklist")
             with Horizontal(classes="prompt-status"):
