@@ -206,3 +206,24 @@ async def test_on_a_tencent_cloud_im_account_the_screen_says_what_is_missing(tmp
                 await settle(pilot)
                 assert "Tencent Cloud IM" in last_notification(pilot)
                 assert isinstance(app.screen, FollowerScreen)
+
+
+async def test_a_follower_who_unfollowed_since_the_sync_is_said_so_and_nothing_is_sent(tmp_path):
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            main = await ready(pilot)
+            openid = openid_at(main, 0)
+            acct.remove_followers([openid])
+            remark_calls = session.emulator.stats.calls["/cgi-bin/user/info/updateremark"]
+            await pilot.press("enter")
+            screen = await wait_for_screen(pilot, FollowerScreen)
+            await settle(pilot)
+            assert screen.card is None
+            assert "not a follower of this account" in str(screen.query_one("#follower-status").render())
+            await pilot.press("r")
+            await settle(pilot)
+            assert isinstance(app.screen, FollowerScreen)
+            assert "could not be read yet" in last_notification(pilot)
+            assert session.emulator.stats.calls["/cgi-bin/user/info/updateremark"] == remark_calls

@@ -166,9 +166,15 @@ class FollowerScreen(Screen[None]):
             self.notify(NOT_ON_TIM.format(what=what), severity="warning")
         return self.model.is_tim
 
+    def _unread(self) -> bool:
+        if self.card is None:
+            self.notify(f"This {self.model.members[0]} could not be read yet: nothing to change",
+                        severity="warning")
+        return self.card is None
+
     @work(group="follower-action", exclusive=True)
     async def action_edit_remark(self) -> None:
-        if self._refuse_on_tim("remark") or self.card is None:
+        if self._refuse_on_tim("remark") or self._unread():
             return
         text = await self.app.push_screen_wait(TextPromptScreen(
             f"Remark of {self.openid}", value=self.card.remark, placeholder="empty clears the remark",
@@ -184,7 +190,7 @@ class FollowerScreen(Screen[None]):
 
     @work(group="follower-action", exclusive=True)
     async def action_set_tags(self) -> None:
-        if self.card is None:
+        if self._unread():
             return
         if self.model.is_tim:
             self.notify("Change a Tencent Cloud IM account's tags with t and u on the main screen",
