@@ -146,3 +146,14 @@ async def test_a_tag_created_by_the_job_that_uses_it_and_undone_with_it(emu, tmp
         assert tagid not in acct.tags() and tagid not in jobs.store.tag_names()
         taken = await jobs.plan(CreateTagAndTag("VIP", Followers.of(openids)))
         assert not taken.ok and taken.errors[0].code == "tag_exists"
+
+
+async def test_the_card_of_a_follower_the_cache_does_not_hold_yet_comes_from_wechat(emu, tmp_path):
+    acct = emu.account
+    async with job_service(emu, tmp_path / "c.sqlite", fill=False) as jobs:
+        openid = next(o for o in acct.follower_openids() if acct.tags_of(o))
+        assert jobs.store.row_by_openid(openid) is None
+        card = await read_follower(jobs.client, jobs.store, jobs.journal, openid)
+        assert card.language == acct.follower(openid)["language"]
+        assert sorted(card.tagids) == sorted(acct.tags_of(openid))
+        assert jobs.store.row_by_openid(openid) is not None  # kept for the next look
