@@ -150,6 +150,10 @@ async def test_blacklist_and_unblacklist_from_the_follower_screen(tmp_path):
             screen = await open_follower(pilot, 3)
             openid = screen.openid
             assert not acct.is_blacklisted(openid)
+            # The command palette offers the screen's actions there.
+            titles = {c.title for c in app.get_system_commands(screen)}
+            assert {"Edit the follower's remark", "Blacklist the follower"} <= titles
+            assert "Tag the selected followers (pick or create a tag)" not in titles
             await pilot.press("b")
             await confirm(pilot)
             assert acct.is_blacklisted(openid) and openid in store.blacklist()
