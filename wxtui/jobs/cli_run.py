@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from wxtui.argtypes import SQLITE_MAX, parse_int, shown
 from wxtui.outside_text import echo, outside_text_column, visible, visible_json, warn
 from wxtui.store.filters import Filter
 from wxtui.wechat.errors import WxtuiError
@@ -108,23 +109,19 @@ def _explicit_openids(args) -> tuple[list[str] | None, list[tuple[int, str]]]:
     if not sources and not filtering:
         raise UsageError("which followers? give --file PATH, --stdin, --selection NAME, filter flags "
                          "(--with-tag, --untagged, ...) or --everyone")
-    if args.file:
-        path = Path(args.file)
-        try:
-            with path.open(encoding="utf-8-sig", errors="replace") as handle:
-                openids, junk = openid_lines(handle)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-        label = str(path)
-    elif args.stdin:
-        openids, junk = openid_lines(sys.stdin)
-        label = "<stdin>"
-    else:
+    if not args.file and not args.stdin:
         return None, []
-    for number, line in junk:
-        shown = line if len(line) <= 60 else line[:57] + "..."
-        warn(f"{visible(label)}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: "
-             f"{visible(repr(shown))}")
+    from wxtui.listfile import ListFileError, read_lines
+
+    try:
+        openids, junk = openid_lines(read_lines(args.file if args.file else None))
+    except ListFileError as exc:
+        raise UsageError(str(exc)) from None
+    label = visible(args.file) if args.file else "<stdin>"
+    for number, line in junk[:SHOWN_FAILURES]:
+        warn(f"{label}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: {shown(line)}")
+    if len(junk) > SHOWN_FAILURES:
+        warn(f"... and {len(junk) - SHOWN_FAILURES:,} more lines that are not openids")
     if not openids:
         raise UsageError(f"no openid in {label}")
     return openids, junk
@@ -214,7 +211,7 @@ def _day(text: str | None) -> int | None:
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%d"))
     except ValueError:
-        raise UsageError(f"not a day (YYYY-MM-DD): {text!r}") from None
+        raise UsageError(f"not a day (YYYY-MM-DD): {shown(text)}") from None
 
 
 def _tag_id(store, text: str) -> int:
@@ -223,10 +220,14 @@ def _tag_id(store, text: str) -> int:
     folded = [t for t, name in names.items() if name.casefold() == text.strip().casefold()]
     if exact or len(folded) == 1:
         return (exact or folded)[0]
-    if text.strip().isdigit() and int(text) in names:
-        return int(text)
+    try:
+        tagid = parse_int(text, low=0, high=SQLITE_MAX)
+    except ValueError:
+        tagid = None
+    if tagid is not None and tagid in names:
+        return tagid
     known = ", ".join(visible(name) for name in sorted(names.values())) or "none: sync the account first"
-    raise UsageError(f"no tag named {visible(repr(text))} in the cache (tags: {known})")
+    raise UsageError(f"no tag named {shown(text)} in the cache (tags: {known})")
 
 
 # -- running with a progress bar ----------------------------------------------------------------
