@@ -12,7 +12,6 @@ import asyncio
 import time
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -24,6 +23,7 @@ from wxtui.ui import format as fmt
 from wxtui.ui import keys
 from wxtui.ui.account import AccountModel, Intent
 from wxtui.ui.screens.confirm import ConfirmScreen
+from wxtui.ui.screens.guard import plain_error, screen_work
 from wxtui.ui.screens.prompts import TagChecklistScreen, TextPromptScreen, remark_check, remark_meter
 
 NOT_ON_TIM = "Tencent Cloud IM accounts have no {what}: nothing was sent"
@@ -113,14 +113,12 @@ class FollowerScreen(Screen[None]):
         if event.is_final:
             self.load()
 
-    @work(group="follower-load", exclusive=True)
+    @screen_work(group="follower-load", exclusive=True, what="Could not read the follower")
     async def load(self) -> None:
         status = self.query_one("#follower-status", Label)
         try:
             card = await self.model.follower_card(self.openid)
         except Exception as exc:
-            from wxtui.ui.screens.actions import plain_error
-
             status.update(Text(f"Could not read this {self.model.members[0]}: {plain_error(exc)}"))
             return
         self.card = card
@@ -137,8 +135,6 @@ class FollowerScreen(Screen[None]):
 
     async def _run(self, intent: Intent) -> None:
         """Plan, confirm, start: the job shows in the jobs panel, and this card re-reads when it ends."""
-        from wxtui.ui.screens.actions import plain_error
-
         try:
             planned = await self.model.plan(intent)
         except Exception as exc:
@@ -172,7 +168,7 @@ class FollowerScreen(Screen[None]):
                         severity="warning")
         return self.card is None
 
-    @work(group="follower-action", exclusive=True)
+    @screen_work(group="follower-action", exclusive=True)
     async def action_edit_remark(self) -> None:
         if self._refuse_on_tim("remark") or self._unread():
             return
@@ -188,7 +184,7 @@ class FollowerScreen(Screen[None]):
         if target is not None:
             await self._run(Intent("set_remark", target, text=text))
 
-    @work(group="follower-action", exclusive=True)
+    @screen_work(group="follower-action", exclusive=True)
     async def action_set_tags(self) -> None:
         if self._unread():
             return
@@ -211,14 +207,14 @@ class FollowerScreen(Screen[None]):
         if target is not None:
             await self._run(Intent("set_tags", target, tagids=tuple(chosen)))
 
-    @work(group="follower-action", exclusive=True)
+    @screen_work(group="follower-action", exclusive=True)
     async def action_blacklist(self) -> None:
         if not self._refuse_on_tim("blacklist"):
             target = await self._target()
             if target is not None:
                 await self._run(Intent("blacklist", target))
 
-    @work(group="follower-action", exclusive=True)
+    @screen_work(group="follower-action", exclusive=True)
     async def action_unblacklist(self) -> None:
         if not self._refuse_on_tim("blacklist"):
             target = await self._target()
