@@ -56,6 +56,26 @@ class PlannedAction:
     nothing_to_do: str = ""  # set when there is nothing to confirm (all no-ops, or refused)
 
 
+LINES_NAMED = 5  # line numbers a message names before it says how many more
+
+
+def how_many(n: int, one: str, many: str) -> str:
+    """'1 line', '2 lines', '1,204 openids'."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def line_numbers(numbers: Sequence[int]) -> str:
+    """'line 4', 'lines 4, 9 and 12', 'lines 4, 9, 12, 13, 20 and 31 more'."""
+    shown = [f"{n:,}" for n in numbers[:LINES_NAMED]]
+    rest = len(numbers) - len(shown)
+    word = "line" if len(numbers) == 1 else "lines"
+    if rest:
+        return f"{word} {', '.join(shown)} and {rest:,} more"
+    if len(shown) > 1:
+        return f"{word} {', '.join(shown[:-1])} and {shown[-1]}"
+    return f"{word} {shown[0]}"
+
+
 @dataclass(frozen=True)
 class ImportResult:
     added: int
@@ -63,13 +83,24 @@ class ImportResult:
     invalid: int  # lines that are not ids
     members: str = "followers"  # what the account's people are called
     ids: str = "openids"  # and their ids
+    unknown_lines: tuple[int, ...] = ()  # the file's line numbers of each
+    invalid_lines: tuple[int, ...] = ()
 
     def message(self) -> str:
-        text = f"Added {self.added:,} {self.members} to the selection"
+        member, id_ = self.members.removesuffix("s"), self.ids.removesuffix("s")
+        text = f"Added {how_many(self.added, member, self.members)} to the selection"
         if self.unknown:
-            text += f"; {self.unknown:,} {self.ids} are not in the cache (not {self.members}, or sync first)"
+            verb = "is" if self.unknown == 1 else "are"
+            text += (f"; {how_many(self.unknown, id_, self.ids)} {verb} not in the cache "
+                     f"(not {self.members}, or sync first)")
+            if self.unknown_lines:
+                text += f": {line_numbers(self.unknown_lines)}"
         if self.invalid:
-            text += f"; {self.invalid:,} lines are not {self.ids}"
+            verb = "is not an" if self.invalid == 1 else "are not"
+            noun = id_ if self.invalid == 1 else self.ids
+            text += f"; {how_many(self.invalid, 'line', 'lines')} {verb} {noun}"
+            if self.invalid_lines:
+                text += f": {line_numbers(self.invalid_lines)}"
         return text
 
 
@@ -224,6 +255,10 @@ class AccountModel:
 
         result = await Sync(self.session.client, self.store, on_event=on_event).run()
         self.refresh_tag_names()
+        if result.ok:
+            after_first_sync = self.session.extras.pop("after_first_sync", None)
+            if after_first_sync is not None:
+                after_first_sync()
         return result
 
     # -- import / export ----------------------------------------------------------------------
@@ -261,19 +296,29 @@ class AccountModel:
             lines = read_lines(path)
         except ListFileError as exc:
             raise OSError(str(exc)) from None  # the import screen tells OSErrors
+        numbers = list(range(1, len(lines) + 1))  # the file's line number of each value
         if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
+            numbers = numbers[1:]
         if self.is_tim:  # IM account ids are free strings, not 28-character openids
             from wxtui.tim.sync import read_accounts
 
-            openids, junk = read_accounts(lines)
+            openids, junk_text = read_accounts(lines)
+            junk = set(junk_text)
+            invalid_lines = tuple(n for n, line in zip(numbers, lines) if line.strip() in junk)
         else:
-            openids, junk = openid_lines(lines)
+            openids, junk_numbered = openid_lines(lines)
+            invalid_lines = tuple(numbers[k - 1] for k, _ in junk_numbered)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
-        return ImportResult(len(known), len(set(openids)) - len(known), len(junk), self.members[1],
-                            self.member_ids)
+        first_line: dict[str, int] = {}
+        for number, line in zip(numbers, lines):
+            first_line.setdefault(line.strip().lstrip("\ufeff"), number)
+        unknown = [o for o in dict.fromkeys(openids) if o not in known]
+        return ImportResult(len(known), len(unknown), len(invalid_lines), self.members[1], self.member_ids,
+                            unknown_lines=tuple(sorted(first_line[o] for o in unknown if o in first_line)),
+                            invalid_lines=invalid_lines)
 
     async def aclose(self) -> None:
         """Stop what runs for this account (the scheduler's jobs stay resumable)."""
