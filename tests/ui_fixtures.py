@@ -233,6 +233,26 @@ async def scene_job_detail(pilot) -> None:
     await _quiet(pilot)
 
 
+async def scene_follower(pilot) -> None:
+    """One follower, opened with enter: a row with a remark and tags."""
+    from wxtui.ui.screens.follower import FollowerScreen
+
+    screen = await ready(pilot)
+    acct = pilot.app.session.emulator.account
+    for index in range(40):
+        info = acct.follower(screen.table.source.row(index).openid)
+        if info.get("remark") and len(info.get("tagid_list", ())) >= 2:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    follower = await wait_for_screen(pilot, FollowerScreen)
+    for _ in range(300):
+        if follower.card is not None:
+            break
+        await pilot.pause(0.01)
+    await _quiet(pilot)
+
+
 SCENES = {
     "main": scene_main,
     "ansi-theme": scene_ansi_theme,
@@ -244,6 +264,7 @@ SCENES = {
     "help": scene_help,
     "jobs": scene_jobs,
     "job-detail": scene_job_detail,
+    "follower": scene_follower,
     "switch-account": scene_switch_account,
 }
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}

@@ -39,10 +39,12 @@ class TagSummary:
 class Intent:
     """What the user asked for, in the screen's terms (the engine's intents are built from it)."""
 
-    kind: str  # tag | untag | clear_tags | blacklist | unblacklist | delete_tag
+    kind: str  # tag | untag | clear_tags | blacklist | unblacklist | delete_tag | set_remark | set_tags
     target: "Target | None" = None
-    tagid: int | None = None
+    tagid: int | None = None  # None with a tag_name for "tag": the job creates the tag first
     tag_name: str = ""
+    text: str = ""  # set_remark: the new remark
+    tagids: tuple[int, ...] = ()  # set_tags: every tag the follower is to carry
 
 
 @dataclass
@@ -334,8 +336,15 @@ class AccountModel:
             else:
                 followers = ji.Followers.of(self.store.openids_of([intent.target.row_id]).values())
         kind = intent.kind
+        if kind == "tag" and intent.tagid is None:
+            return ji.CreateTagAndTag(intent.tag_name, followers)
         if kind == "tag":
             return ji.TagFollowers(intent.tagid, followers)
+        if kind in ("set_remark", "set_tags"):
+            (openid,) = followers.openids
+            if kind == "set_remark":
+                return ji.SetRemark(openid, intent.text)
+            return ji.SetFollowerTags(openid, intent.tagids)
         if kind == "untag":
             return ji.UntagFollowers(intent.tagid, followers)
         if kind == "clear_tags":
@@ -351,8 +360,12 @@ class AccountModel:
     def _target_words(self, intent: Intent) -> str:
         who = intent.target.description if intent.target is not None else ""
         name = f'"{intent.tag_name or self._tag_names.get(intent.tagid, intent.tagid)}"'
+        if intent.kind == "set_tags":
+            names = [self._tag_names.get(t, f"#{t}") for t in intent.tagids]
+            return f"the tags of {who}: " + (", ".join(names) if names else "none")
         return {
-            "tag": f"tag {name} onto {who}",
+            "tag": f"tag {name} onto {who}" + (" (a new tag, created by this job)" if intent.tagid is None else ""),
+            "set_remark": f'the remark of {who}: "{intent.text}"' if intent.text else f"the remark of {who}: none",
             "untag": f"tag {name} off {who}",
             "clear_tags": f"every tag of {who}",
             "blacklist": f"{who} onto the blacklist",
@@ -398,6 +411,19 @@ class AccountModel:
     def recent_jobs(self, limit: int = 5):
         """Snapshots of the latest jobs, for the jobs panel at start-up."""
         return [self.jobs.status(record.id) for record in reversed(self.jobs.jobs(limit))]
+
+    async def follower_card(self, openid: str):
+        """One follower's card (wxtui.follower): their tags asked of the service just now."""
+        from wxtui.follower import read_follower
+
+        card = await read_follower(self.session.client, self.store, self.jobs.journal, openid, tim=self.is_tim)
+        self.refresh_tag_names()
+        return card
+
+    def follower_target(self, openid: str) -> Target | None:
+        """The follower as an action's target (None when the cache no longer holds them)."""
+        ids = self.store.follower_ids([openid])
+        return Target(openid, 1, ids[openid]) if openid in ids else None
 
     def interrupted_jobs(self):
         return self.jobs.interrupted()

@@ -212,6 +212,7 @@ class WxtuiApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers every action of the app, under its plain-language name."""
+        from wxtui.ui.screens.follower import FollowerScreen
         from wxtui.ui.screens.main import MainScreen
 
         main = screen if isinstance(screen, MainScreen) else None
@@ -224,6 +225,8 @@ class WxtuiApp(App):
                     callback = partial(main.run_action, action.removeprefix("screen."))
                 elif heading == "Followers" and main is not None:
                     callback = partial(main.table.run_action, action)
+                elif heading == "One follower" and isinstance(screen, FollowerScreen):
+                    callback = partial(screen.run_action, action)
                 elif heading == "Everywhere":
                     callback = partial(self.run_action, action)
                 else:

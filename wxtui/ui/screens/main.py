@@ -294,3 +294,13 @@ class MainScreen(ActionsMixin, Screen):
             self.jobs_panel.focus()
         else:
             self.notify("No jobs yet")
+
+    def action_open_follower(self) -> None:
+        from wxtui.ui.screens.follower import FollowerScreen
+
+        row = self.table.cursor_row
+        if row is None:
+            self.notify(f"No {self.model.members[0]} under the cursor", severity="warning")
+            return
+        # What changed there (remark, tags, blacklist) shows in the rows on return.
+        self.app.push_screen(FollowerScreen(self.model, row.openid), lambda _: self.reload())
