@@ -177,6 +177,11 @@ class Sync:
                             f"{summary.followers:,} followers, {len(tags)} tags, {len(blacklist):,} blacklisted")
         self._done, self._total = summary.followers, summary.followers
         self._emit(DONE, force=True, message=result.message)
+        # After the news that the cache is new (the app reloads its view on it), not before.
+        try:
+            await asyncio.to_thread(record_snapshot, store, "sync")
+        except Exception:  # noqa: BLE001 - a history point is not worth failing a finished sync over
+            log.exception("sync of %s: no history snapshot could be written", getattr(store, "path", "?"))
         return result
 
     def _finish(self, pass_id: int, blacklist: list[str]):
@@ -186,7 +191,6 @@ class Sync:
             store.replace_blacklist(blacklist)
             store.set_meta(CURSOR_KEY, None)
             store.set_meta(FOLLOWERS_DONE_KEY, None)
-        record_snapshot(store, "sync")
         return summary
 
     def _stopped(self, status: str, message: str) -> SyncResult:
