@@ -23,10 +23,11 @@ FULL = "full"  # the disk (or the file's page limit) is full
 
 # Error texts of sqlite3 that mean the file itself is in trouble.
 # "could not decode to utf-8": a text cell's bytes were changed (the record of the migrations
-# applied is read on every open); "unsupported file format": the header's schema format number.
+# applied is read on every open).
 _DAMAGED_TEXTS = ("file is not a database", "database disk image is malformed", "no such table",
+                  "unsupported file format",
                   "malformed database schema", "file is encrypted", "no such column",
-                  "could not decode to utf-8", "unsupported file format")
+                  "could not decode to utf-8")
 _UNWRITABLE_TEXTS = ("readonly database", "unable to open database file", "disk i/o error",
                      "attempt to write a readonly")
 
