@@ -34,9 +34,9 @@ FIVE_TAGS = ("Bench A", "Bench B", "Bench C", "Bench D", "Bench E")
 
 def serve(latency_ms: float) -> None:
     """Child process: build both accounts, print their credentials as JSON, serve until killed."""
-    from wxtui.emulator import Emulator
-    from wxtui.emulator.server import base_url, bind
-    from wxtui.emulator.server import serve as run_server
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.emulation.server import base_url, bind
+    from wxtui.emulation.server import serve as run_server
 
     emu = Emulator(seed=7)
     emu.faults.latency_ms = latency_ms
@@ -75,8 +75,8 @@ class Bench:
     async def open(self, account: dict, name: str):
         from wxtui.jobs.service import JobService
         from wxtui.store import Store
-        from wxtui.sync import Sync
-        from wxtui.wechat.client import WeChatClient
+        from wxtui.families.wechat.sync import Sync
+        from wxtui.families.wechat.client import WeChatClient
 
         client = WeChatClient.with_secret(account["appid"], account["secret"], hosts=[self.url],
                                           max_in_flight=self.concurrency)

@@ -33,9 +33,9 @@ from pathlib import Path
 
 def serve(followers: int, latency_ms: float, seed: int) -> None:
     """The child process: build the account, print how to reach it, serve until killed."""
-    from wxtui.emulator import Emulator
-    from wxtui.emulator.server import base_url, bind
-    from wxtui.emulator.server import serve as run_server
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.emulation.server import base_url, bind
+    from wxtui.emulation.server import serve as run_server
 
     emu = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
     sock = bind("127.0.0.1", 0)
@@ -46,8 +46,8 @@ def serve(followers: int, latency_ms: float, seed: int) -> None:
 
 async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: int) -> dict:
     from wxtui.store import Store
-    from wxtui.sync import Sync
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.sync import Sync
+    from wxtui.families.wechat.client import WeChatClient
 
     store = Store.open(cache)
     try:

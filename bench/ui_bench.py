@@ -61,10 +61,10 @@ async def measure_app(cache: Path, started_at: float) -> dict:
 
     import httpx
 
-    from wxtui.session import Session
+    from wxtui.core.session import Session
     from wxtui.store import Store
     from wxtui.ui.app import WxtuiApp
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     store = Store.open(cache)
     # The bench measures the screen, not the network: every call is refused at once.

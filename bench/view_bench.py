@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from wxtui.store import Filter, Sort, SortKey, Store
-from wxtui.wechat.models import Follower, Tag
+from wxtui.families.wechat.models import Follower, Tag
 
 FIRST_ROWS = 100
 PAGE = 50
@@ -30,7 +30,7 @@ RUNS = 3
 
 def build_cache(path: Path, followers: int, seed: int) -> float:
     """Fill the cache with the demo account of this size; returns seconds taken."""
-    from wxtui.emulator import Emulator
+    from wxtui.families.wechat.emulator import Emulator
 
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from wxtui.jobs.service import JobService
 from wxtui.store import Store
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.models import Follower, Tag
-from wxtui.wechat.transport import RetryPolicy
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.models import Follower, Tag
+from wxtui.core.transport import RetryPolicy
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01, minute_wait_s=0.001, timeout_s=5.0)
 
@@ -55,7 +55,7 @@ def served(emu):
     import asyncio
     import threading
 
-    from wxtui.emulator.server import serving
+    from wxtui.emulation.server import serving
 
     ready = threading.Event()
     box: dict = {}

@@ -17,10 +17,10 @@ import pytest
 import trustme
 
 from wxtui.http11 import Http11Transport, default_transport, describe_transport
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.errors import TransportError
-from wxtui.wechat.tokens import FixedTokenSource
-from wxtui.wechat.transport import RetryPolicy
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.errors import TransportError
+from wxtui.families.wechat.tokens import FixedTokenSource
+from wxtui.core.transport import RetryPolicy
 
 SECRET = "SECRETTOKEN123"
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from jobs_support import add_account, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
-from wxtui.jobs.wechat_ops import TAGGING_PATH
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.families.wechat.operations import TAGGING_PATH
 
 VIP = 106
 

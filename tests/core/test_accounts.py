@@ -12,11 +12,11 @@ import sys
 import pytest
 
 from conftest import FAST_RETRY
-from wxtui.accounts import build_client
-from wxtui.accounts.manage import add_account, remove_account, run_account_test
-from wxtui.cli import main
-from wxtui.config import Config, load_config, new_profile
-from wxtui import paths
+from wxtui.families.wechat.accounts import build_client
+from wxtui.core.accounts import add_account, remove_account, run_account_test
+from wxtui.cli.main import main
+from wxtui.core.config import Config, load_config, new_profile
+from wxtui.core import paths
 
 APPID = "wx0123456789abcdef"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -149,7 +149,7 @@ def test_add_on_a_headless_server_saves_the_profile_and_offers_the_choices(faili
     assert "NOT stored" in message and "export WXTUI_SECRET_WX0123456789ABCDEF=" in message
     assert SECRET not in message
     assert load_config().require("acme").appid == APPID
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     # Typed during this process (the app's first-run screen): usable until the process ends.
     assert secrets.resolve_secret(config.require("acme")).source == "session"

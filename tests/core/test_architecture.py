@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "wxtui"
+PACKAGE = Path(__file__).resolve().parents[2] / "wxtui"
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -38,7 +38,7 @@ def test_the_ui_package_is_where_textual_is_used():
 
 def test_the_command_line_starts_without_importing_the_ui_or_the_network_stack():
     code = (
-        "import sys, wxtui.cli as c; c.build_parser(); "
+        "import sys, wxtui.cli.main as c; c.build_parser(); "
         "print(','.join(m for m in ('textual', 'httpx', 'starlette') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wxtui.cli import main
+from wxtui.cli.main import main
 
 
 @pytest.mark.parametrize("argv, complaint", [
@@ -22,6 +22,6 @@ def test_a_bad_count_is_refused_with_its_name(argv, complaint, capsys):
 
 
 def test_counts_may_be_written_with_separators():
-    from wxtui.argtypes import positive_int
+    from wxtui.cli.argtypes import positive_int
 
     assert [positive_int(t) for t in ("8", "100,000", "1_000_000")] == [8, 100_000, 1_000_000]

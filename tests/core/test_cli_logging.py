@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import stat
 
-from wxtui import cli, paths
+from wxtui.cli import main as cli
+
+from wxtui.core import paths
 
 
 def test_commands_log_to_a_private_redacted_file(capsys):
     assert cli.main(["account", "list"]) == 0
-    logging.getLogger("wxtui.wechat").warning("GET https://api/x?access_token=TOKEN123&secret=S3CRET")
+    logging.getLogger("wxtui.families.wechat").warning("GET https://api/x?access_token=TOKEN123&secret=S3CRET")
     path = paths.log_dir() / "wxtui.log"
     text = path.read_text(encoding="utf-8")
     assert "access_token=***" in text

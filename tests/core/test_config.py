@@ -8,8 +8,8 @@ import tomllib
 
 import pytest
 
-from wxtui import paths
-from wxtui.config import Config, ConfigError, Profile, load_config, new_profile, save_config
+from wxtui.core import paths
+from wxtui.core.config import Config, ConfigError, Profile, load_config, new_profile, save_config
 
 APPID = "wx0123456789abcdef"
 

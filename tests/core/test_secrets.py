@@ -10,9 +10,9 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from wxtui import secrets
-from wxtui.config import new_profile
-from wxtui.wechat.errors import WxtuiError
+from wxtui.core import secrets
+from wxtui.core.config import new_profile
+from wxtui.families.wechat.errors import WxtuiError
 
 APPID = "wx0123456789abcdef"
 SECRET = "0123456789abcdef0123456789abcdef"

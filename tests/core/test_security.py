@@ -20,13 +20,13 @@ from rich.console import Console
 from rich.traceback import Traceback
 
 from conftest import FAST_RETRY
-from wxtui import paths
-from wxtui.accounts import build_client
-from wxtui.accounts.manage import run_account_test
-from wxtui.cli import main
-from wxtui.config import load_config
-from wxtui.doctor import run_doctor
-from wxtui.wechat.errors import BadOpenidError
+from wxtui.core import paths
+from wxtui.families.wechat.accounts import build_client
+from wxtui.core.accounts import run_account_test
+from wxtui.cli.main import main
+from wxtui.core.config import load_config
+from wxtui.families.wechat.doctor import run_doctor
+from wxtui.families.wechat.errors import BadOpenidError
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -95,7 +95,7 @@ def render_traceback(exc: BaseException, width: int = 140) -> tuple[str, str]:
 
 async def sync_into_store(client, store) -> int:
     """The account into its cache, as `wxtui sync` does it."""
-    from wxtui.sync import Sync
+    from wxtui.families.wechat.sync import Sync
 
     result = await Sync(client, store).run()
     assert result.ok, result.message
@@ -200,7 +200,7 @@ def test_config_and_cache_files_are_private(memory_keyring, monkeypatch, capsys)
 def test_a_long_token_stays_hidden_when_rich_shortens_it():
     import secrets as stdlib_secrets
 
-    from wxtui.wechat.secret_str import SecretStr
+    from wxtui.core.secret_str import SecretStr
 
     token = SecretStr(stdlib_secrets.token_urlsafe(96))  # 128 characters, as the platform's
 
@@ -219,8 +219,8 @@ async def test_the_app_screens_show_no_secret_or_token(emu, memory_keyring):
     """Screenshots of the app on a configured account: after a sync, and after a refused call."""
     import contextlib
 
-    from wxtui.config import new_profile
-    from wxtui.session import Session
+    from wxtui.core.config import new_profile
+    from wxtui.core.session import Session
     from wxtui.store import Store
     from wxtui.ui.app import WxtuiApp
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wxtui.cli import build_parser
-from wxtui.ui import commands
+from wxtui.cli.main import build_parser
+from wxtui.cli import app as commands
 
 
 def test_demo_app_and_serve_parse():

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+from ui_fixtures import (app_for, confirm, demo_session, last_notification, notifications, openid_at, ready,
+                         select_rows, settle, wait_for_screen)
 from wxtui.store import Filter
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.main import MainScreen
 from wxtui.ui.screens.prompts import TagPickerScreen, TextPromptScreen
 
 SIZE = (100, 30)
-
-
-async def confirm(pilot) -> ConfirmScreen:
-    dialog = await wait_for_screen(pilot, ConfirmScreen)
-    await pilot.press("y")
-    await settle(pilot)
-    return dialog
-
-
-def notifications(pilot) -> list[str]:
-    return [n.message for n in pilot.app._notifications]
-
-
-def last_notification(pilot) -> str:
-    return notifications(pilot)[-1]
-
-
-def openid_at(screen: MainScreen, index: int) -> str:
-    return screen.table.source.row(index).openid
 
 
 # -- selection ---------------------------------------------------------------------------------
@@ -96,12 +78,6 @@ async def test_filter_narrows_the_view_as_the_user_types(tmp_path):
 
 
 # -- bulk actions ------------------------------------------------------------------------------
-
-
-async def select_rows(pilot, screen, n: int) -> list[str]:
-    await pilot.press("space", *(["shift+down"] * (n - 1)))
-    await settle(pilot)
-    return [openid_at(screen, i) for i in range(n)]
 
 
 async def test_tag_the_selection_through_the_picker(tmp_path):
@@ -508,7 +484,7 @@ async def test_a_click_on_the_mark_column_selects(tmp_path):
 async def test_first_run_adds_an_account_with_its_secret_in_the_keyring(tmp_path, memory_keyring, emu):
     from textual.widgets import Input
 
-    from wxtui.config import load_config
+    from wxtui.core.config import load_config
     from wxtui.ui.app import WxtuiApp
     from wxtui.ui.screens.first_run import FirstRunScreen
 

@@ -7,8 +7,8 @@ import asyncio
 import json
 import sys
 
-from wxtui.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
-from wxtui.wechat.errors import WxtuiError
+from wxtui.core.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
+from wxtui.families.wechat.errors import WxtuiError
 
 
 def register(subparsers) -> None:
@@ -91,8 +91,8 @@ def _stdin_is_terminal() -> bool:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from wxtui import secrets
-    from wxtui.accounts.manage import add_account
+    from wxtui.core import secrets
+    from wxtui.core.accounts import add_account
 
     try:
         config = _load()
@@ -169,7 +169,7 @@ def _ask_secret(profile) -> str | None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     try:
         config = _load()
@@ -208,7 +208,7 @@ def _secret_where(profile, status) -> str:
     """Where the secret would come from, without reading a command's or a variable's value."""
     import os
 
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     if not profile.needs_secret:
         return "not used"
@@ -223,7 +223,7 @@ def _secret_where(profile, status) -> str:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from wxtui.accounts.manage import remove_account
+    from wxtui.core.accounts import remove_account
 
     try:
         config = _load()
@@ -259,7 +259,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _run_tim_test(profile, secret: str, source: str) -> int:
-    from wxtui.tim.session import build_tim_client, check_tim_account
+    from wxtui.families.tim.session import build_tim_client, check_tim_account
 
     async def check() -> tuple[bool, str]:
         async with build_tim_client(profile, secret=secret) as client:
@@ -274,8 +274,8 @@ def _run_tim_test(profile, secret: str, source: str) -> int:
 
 
 def _run_test(profile) -> int:
-    from wxtui import secrets
-    from wxtui.accounts.manage import run_account_test
+    from wxtui.core import secrets
+    from wxtui.core.accounts import run_account_test
 
     kwargs = {}
     if profile.needs_secret:

@@ -11,7 +11,7 @@ import contextlib
 import shlex
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui.cli.argtypes import positive_int
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -57,7 +57,7 @@ def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
     async def opener():
         import asyncio
 
-        from wxtui.session import build_demo, open_session
+        from wxtui.core.session import build_demo, open_session
 
         emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow)
         async with open_session(emulator=emulator) as session:
@@ -68,12 +68,12 @@ def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
 
 def account_opener(name: str | None):
     def opener():
-        from wxtui.session import open_session
-        from wxtui.tim.cli_actions import tim_profile
+        from wxtui.core.session import open_session
+        from wxtui.families.tim.cli import tim_profile
 
         tim = tim_profile(name)
         if tim is not None:  # a Tencent Cloud IM account: its own client and cache
-            from wxtui.tim.session import open_tim_session
+            from wxtui.families.tim.session import open_tim_session
 
             return open_tim_session(tim)
         return open_session(name)
@@ -95,8 +95,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _prepare_account(name: str | None):
     """The profile to open, with its secret found now (it may prompt); or an exit status."""
-    from wxtui import secrets
-    from wxtui.config import ConfigError, load_config
+    from wxtui.core import secrets
+    from wxtui.core.config import ConfigError, load_config
 
     try:
         profile = load_config().require(name)
@@ -123,8 +123,8 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """`wxtui` alone: the default account, or the first-run screen when there is none."""
-    from wxtui import secrets
-    from wxtui.config import ConfigError, load_config
+    from wxtui.core import secrets
+    from wxtui.core.config import ConfigError, load_config
     from wxtui.ui.app import WxtuiApp
 
     try:

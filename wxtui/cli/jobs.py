@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui.cli.argtypes import positive_int
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
 
@@ -107,12 +107,12 @@ def _followers_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_action(args: argparse.Namespace) -> int:
-    from .cli_run import run_action
+    from wxtui.cli.jobs_run import run_action
 
     return run_action(args)
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
-    from .cli_run import run_jobs
+    from wxtui.cli.jobs_run import run_jobs
 
     return run_jobs(args)

@@ -13,15 +13,15 @@ import time
 from pathlib import Path
 
 from wxtui.store.filters import Filter
-from wxtui.wechat.errors import WxtuiError
+from wxtui.families.wechat.errors import WxtuiError
 
-from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
-from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
-from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
+from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
+from wxtui.jobs.events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
+from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
-from .locks import JobBusy
-from .planner import Plan, openid_lines
-from .service import JobService
+from wxtui.jobs.locks import JobBusy
+from wxtui.families.wechat.planner import Plan, openid_lines
+from wxtui.jobs.service import JobService
 
 SHOWN_FAILURES = 50
 
@@ -38,16 +38,16 @@ def _err(message: str) -> None:
 
 @contextlib.asynccontextmanager
 async def _account(args: argparse.Namespace):
-    from wxtui.session import NoAccountError, open_session
+    from wxtui.core.session import NoAccountError, open_session
 
     demo = getattr(args, "demo", False)
     async with contextlib.AsyncExitStack() as stack:
-        from wxtui.tim.cli_actions import tim_profile
+        from wxtui.families.tim.cli import tim_profile
 
         tim = None if demo else tim_profile(getattr(args, "account", None))
         if tim is not None:  # a Tencent Cloud IM account: its jobs run on its own family
-            from wxtui.jobs.tim_ops import TimOperations
-            from wxtui.tim.session import open_tim_session
+            from wxtui.families.tim.operations import TimOperations
+            from wxtui.families.tim.session import open_tim_session
 
             session = await stack.enter_async_context(open_tim_session(tim))
             jobs = JobService(session.client, session.store, operations=TimOperations(),
@@ -62,7 +62,7 @@ async def _account(args: argparse.Namespace):
         except (NoAccountError, WxtuiError) as exc:
             raise UsageError(str(exc)) from None
         if session.is_demo:
-            from wxtui.sync import Sync
+            from wxtui.families.wechat.sync import Sync
 
             if not demo:
                 _err("no account is configured: acting on the built-in demo (see: wxtui account add)")
@@ -78,7 +78,7 @@ async def _account(args: argparse.Namespace):
 def run_action(args: argparse.Namespace) -> int:
     try:
         if not getattr(args, "demo", False):
-            from wxtui.tim.cli_actions import run_tim_listed, tim_profile
+            from wxtui.families.tim.cli import run_tim_listed, tim_profile
 
             profile = tim_profile(getattr(args, "account", None))
             if profile is not None:  # a Tencent Cloud IM account: its own ids and plans

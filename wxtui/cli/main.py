@@ -13,14 +13,14 @@ import sys
 
 # Modules that add subcommands, in the order they appear in --help.
 COMMAND_MODULES = (
-    "wxtui.accounts.commands",
-    "wxtui.doctor",
-    "wxtui.emulator.commands",
-    "wxtui.jobs.commands",
-    "wxtui.sync_command",
-    "wxtui.tim.cli_actions",
-    "wxtui.tim.commands",
-    "wxtui.ui.commands",
+    "wxtui.cli.accounts",
+    "wxtui.families.wechat.doctor",
+    "wxtui.emulation.commands",
+    "wxtui.cli.jobs",
+    "wxtui.cli.sync",
+    "wxtui.families.tim.cli",
+    "wxtui.families.tim.emulator.command",
+    "wxtui.cli.app",
 )
 
 
@@ -51,8 +51,8 @@ def configure_logging() -> None:
     import logging
     import logging.handlers
 
-    from wxtui import paths
-    from wxtui.wechat.errors import redact
+    from wxtui.core import paths
+    from wxtui.families.wechat.errors import redact
 
     class _Redact(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is not None:
             parser.print_help()
             return 2
-        from wxtui.ui.commands import cmd_default  # `wxtui` alone opens the app
+        from wxtui.cli.app import cmd_default  # `wxtui` alone opens the app
 
         func = cmd_default
     configure_logging()

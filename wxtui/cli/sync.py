@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui.cli.argtypes import positive_int
 
 EXIT_FAILED = 1
 EXIT_NO_ACCOUNT = 2
@@ -47,9 +47,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace, err) -> int:
-    from wxtui.session import DEMO_FOLLOWERS, NoAccountError, open_session
-    from wxtui.sync import DONE, PAUSED, Sync
-    from wxtui.wechat.errors import WxtuiError
+    from wxtui.core.session import DEMO_FOLLOWERS, NoAccountError, open_session
+    from wxtui.families.wechat.sync import DONE, PAUSED, Sync
+    from wxtui.families.wechat.errors import WxtuiError
 
     try:
         opening = open_session(args.account, demo=args.demo, followers=args.followers or DEMO_FOLLOWERS,

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wxtui import paths
-from wxtui.accounts import build_client
-from wxtui.config import CLASSIC_WARNING, Config, ConfigError, Profile
-from wxtui.wechat.errors import ApiError, WxtuiError
+from wxtui.core import paths
+from wxtui.families.wechat.accounts import build_client
+from wxtui.core.config import CLASSIC_WARNING, Config, ConfigError, Profile
+from wxtui.families.wechat.errors import ApiError, WxtuiError
 
 
 @dataclass
@@ -30,7 +30,7 @@ def add_account(config: Config, profile: Profile, *, secret: str | None = None,
     The profile is saved even when the keyring cannot take the secret: the outcome then says
     so and lists the other ways to supply it (the secret is kept for this process only).
     """
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     if secret is not None:
         secrets.check_secret(secret)  # refuse a malformed secret before anything changes
@@ -63,7 +63,7 @@ def add_account(config: Config, profile: Profile, *, secret: str | None = None,
 
 def _carry_over(previous: Profile, profile: Profile) -> None:
     """What a replacement cannot say on a command line (the keymap, newer settings) is kept."""
-    from wxtui.config import is_credential_key
+    from wxtui.core.config import is_credential_key
 
     if not profile.keymap:
         profile.keymap = dict(previous.keymap)
@@ -85,7 +85,7 @@ def remove_account(config: Config, name: str, *, delete_secret: bool = True) -> 
     The account's cache stays where it is (the outcome says where): deleting data is a separate,
     explicit decision.
     """
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     profile = config.remove(name)
     config.save()
@@ -121,7 +121,7 @@ async def run_account_test(profile: Profile, *, transport=None, token_transport=
     """One real call (tags/get) with the account's credentials, explained when it fails.
 
     Without `secret`, the AppSecret is resolved as a client would (never prompting)."""
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     if secret is None:
         secret_source = ""

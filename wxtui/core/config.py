@@ -13,7 +13,7 @@
     [accounts.acme.keymap]
     tag = "t"
 
-The AppSecret never appears here: it lives in the OS keyring (see wxtui.secrets). Keys wxtui does
+The AppSecret never appears here: it lives in the OS keyring (see wxtui.core.secrets). Keys wxtui does
 not know are kept as they are, so a newer version's settings survive an older one's save. The file
 is written atomically (temporary file, then rename) and readable only by the user.
 """
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from wxtui import paths
-from wxtui.wechat import limits
-from wxtui.wechat.errors import WxtuiError
+from wxtui.core import paths
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import WxtuiError
 
 KINDS = ("wechat", "tim")  # tim: Tencent Cloud IM (sdkappid, identifier, region)
 TOKEN_SOURCES = ("stable", "classic", "command", "url", "authorizer")
@@ -137,7 +137,7 @@ class Profile:
         return self
 
     def _validate_tim(self, where: str) -> "Profile":
-        from wxtui.tim import limits as tim_limits
+        from wxtui.families.tim import limits as tim_limits
 
         if isinstance(self.sdkappid, bool) or not isinstance(self.sdkappid, int) or self.sdkappid <= 0:
             raise ConfigError(f"{where}: sdkappid must be the app's SDKAppID (a positive number), "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from wxtui import paths
+from wxtui.core import paths
 
 DEMO_FOLLOWERS = 100_000
 DEMO_SEED = 1
@@ -22,7 +22,7 @@ DEMO_SEED = 1
 class Session:
     label: str  # what the header shows: "Acme Coffee"
     account_key: str  # the AppID (the cache file's name)
-    client: Any  # wxtui.wechat.client.WeChatClient
+    client: Any  # wxtui.families.wechat.client.WeChatClient
     store: Any  # wxtui.store.Store
     emulator: Any = None  # the in-process emulator, in demo mode
     profile: Any = None  # the account profile, for a configured account
@@ -54,7 +54,7 @@ def slow_faults(emulator) -> None:
 
 def build_demo(followers: int = DEMO_FOLLOWERS, *, seed: int = DEMO_SEED, slow: bool = False,
                latency_ms: int = 0):
-    from wxtui.emulator import Emulator
+    from wxtui.families.wechat.emulator import Emulator
 
     emulator = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
     if slow:
@@ -88,7 +88,7 @@ async def open_session(
     max_in_flight: int | None = None,
 ) -> AsyncIterator[Session]:
     """A ready session. `emulator` runs the demo on an emulator the caller already built."""
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     if emulator is None and not demo:
         profile = _configured_profile(account)
@@ -97,7 +97,7 @@ async def open_session(
                 raise NoAccountError(f"No account named {account!r} (see: wxtui account list)")
             demo = True
         else:
-            from wxtui.accounts import build_client
+            from wxtui.families.wechat.accounts import build_client
 
             client = build_client(profile, **({"max_in_flight": max_in_flight} if max_in_flight else {}))
             store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
@@ -123,7 +123,7 @@ async def open_session(
 def _configured_profile(name: str | None):
     """The named profile, the default one, or None when nothing is configured."""
     try:
-        from wxtui.config import load_config
+        from wxtui.core.config import load_config
     except ImportError:
         return None
     config = load_config()

@@ -16,10 +16,10 @@ from typing import Callable
 
 import httpx
 
-from wxtui import wire
+from wxtui.core import wire
 from wxtui.http11 import default_transport
-from wxtui.wechat import limits
-from wxtui.wechat.errors import (
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import (
     BadResponseError,
     Category,
     TransportError,
@@ -27,9 +27,9 @@ from wxtui.wechat.errors import (
     describe,
     redact,
 )
-from wxtui.wechat.secret_str import SecretStr
+from wxtui.core.secret_str import SecretStr
 
-log = logging.getLogger("wxtui.wechat")
+log = logging.getLogger("wxtui.families.wechat")
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 

@@ -90,7 +90,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .app import Emulator
+    from wxtui.families.wechat.emulator.app import Emulator
     from .server import base_url
 
     print(f"Building {args.followers:,} followers (seed {args.seed})...", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 import uvicorn
 
-from .app import Emulator
+from wxtui.families.wechat.emulator.app import Emulator
 
 
 def _config(emu: Emulator, host: str, port: int) -> uvicorn.Config:

@@ -22,9 +22,9 @@ from .events import CANCELLED, DONE, RUNNING, JobEvent, Listener
 from .intents import Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
-from .planner import Plan, PlanNote, Planner
+from wxtui.families.wechat.planner import Plan, PlanNote, Planner
 from .scheduler import Scheduler
-from .wechat_ops import WeChatOperations
+from wxtui.families.wechat.operations import WeChatOperations
 
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
 PHASE_STRIDE = 10

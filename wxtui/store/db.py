@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
-from wxtui import paths
+from wxtui.core import paths
 
 from .filters import FollowerRow, NEWEST_FIRST, Filter, Sort, TagRow
 from .schema import migrate

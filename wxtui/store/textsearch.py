@@ -10,7 +10,7 @@ So: LIKE with escaping, on the compact index; text never reaches SQL except as a
 
 from __future__ import annotations
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 _OPENID_CHARS = frozenset(limits.OPENID_ALPHABET)
 # Sorts after every openid character, so [text, text + _AFTER) is "starts with text".

@@ -19,8 +19,8 @@ from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui import format as fmt
 from wxtui.ui.rows import MemberRow, RowSource
 from wxtui.ui.summary import ActionSummary, summarize
-from wxtui.wechat import limits
-from wxtui.wechat.errors import ValidationError, WxtuiError
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import ValidationError, WxtuiError
 
 SELECTION_NAME = "main"
 
@@ -50,7 +50,7 @@ class PlannedAction:
     """A dry run, ready to confirm and start."""
 
     summary: ActionSummary | None
-    plan: object = None  # wxtui.jobs.planner.Plan
+    plan: object = None  # wxtui.families.wechat.planner.Plan
     nothing_to_do: str = ""  # set when there is nothing to confirm (all no-ops, or refused)
 
 
@@ -113,7 +113,7 @@ class AccountModel:
         self.member_ids = "account ids" if self.is_tim else "openids"
         operations = None
         if self.is_tim:
-            from wxtui.jobs.tim_ops import TimOperations
+            from wxtui.families.tim.operations import TimOperations
 
             operations = TimOperations()
         self.jobs = JobService(session.client, self.store, operations=operations,
@@ -208,10 +208,10 @@ class AccountModel:
 
     async def sync(self, progress: Callable[[str], None]):
         """Pull the account into the cache; progress(text) as it goes. Returns the SyncResult."""
-        from wxtui.sync import Sync
+        from wxtui.families.wechat.sync import Sync
 
         if self.is_tim:
-            from wxtui.ui.tim_account import learn_tim_tags
+            from wxtui.families.tim.account import learn_tim_tags
 
             return await learn_tim_tags(self, progress)
 
@@ -249,7 +249,7 @@ class AccountModel:
 
     def import_openids(self, path: Path) -> ImportResult:
         """Openids from a file (one a line, or a CSV with an openid column) into the selection."""
-        from wxtui.jobs.planner import openid_lines
+        from wxtui.families.wechat.planner import openid_lines
 
         with open(path, encoding="utf-8-sig", newline="") as handle:
             lines = handle.read().splitlines()
@@ -257,7 +257,7 @@ class AccountModel:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
         if self.is_tim:  # IM account ids are free strings, not 28-character openids
-            from wxtui.tim.sync import read_accounts
+            from wxtui.families.tim.sync import read_accounts
 
             openids, junk = read_accounts(lines)
         else:
@@ -312,7 +312,7 @@ class AccountModel:
     async def plan(self, intent: Intent) -> PlannedAction:
         """The planner's dry run, as the confirmation dialog states it."""
         if self.is_tim:
-            from wxtui.ui.tim_account import plan_tim_intent
+            from wxtui.families.tim.account import plan_tim_intent
 
             return await plan_tim_intent(self, intent)
         plan = await self.jobs.plan(self._engine_intent(intent))
@@ -387,7 +387,7 @@ class AccountModel:
         from wxtui.jobs.intents import CreateTag
 
         if self.is_tim:
-            from wxtui.ui.tim_account import create_tim_tag
+            from wxtui.families.tim.account import create_tim_tag
 
             return await create_tim_tag(self, name)
         await self._run_single(CreateTag(name))

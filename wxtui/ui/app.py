@@ -3,7 +3,7 @@
     WxtuiApp(opener).run()
 
 `opener` is a zero-argument callable returning an async context manager that yields a ready
-`wxtui.session.Session`; the app holds it open while it runs. Without one, the app starts on
+`wxtui.core.session.Session`; the app holds it open while it runs. Without one, the app starts on
 the first-run screen (try the demo, or add an account).
 """
 
@@ -66,7 +66,7 @@ class WxtuiApp(App):
     async def open_account(self, opener: Opener) -> None:
         from wxtui.ui.account import AccountModel
         from wxtui.ui.screens.main import MainScreen
-        from wxtui.wechat.errors import redact
+        from wxtui.families.wechat.errors import redact
 
         await self._close_session()
         try:
@@ -106,7 +106,7 @@ class WxtuiApp(App):
         await self._close_session()
 
     def open_configured(self, name: str) -> None:
-        from wxtui.ui.commands import account_opener
+        from wxtui.cli.app import account_opener
 
         self.open_account(account_opener(name))
 

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from wxtui import cli
-from wxtui.config import Config, ConfigError, load_config, new_profile, save_config, tim_appid
+from wxtui.cli import main as cli
+from wxtui.core.config import Config, ConfigError, load_config, new_profile, save_config, tim_appid
 
 
 def test_a_tim_profile_round_trips_through_the_config_file(tmp_path):
@@ -43,7 +43,7 @@ def test_account_add_kind_tim_stores_the_profile_and_the_secret_key(monkeypatch,
     profile = load_config().accounts["im"]
     assert (profile.kind, profile.sdkappid, profile.identifier, profile.region) == (
         "tim", 1400000123, "administrator", "china")
-    from wxtui import secrets
+    from wxtui.core import secrets
     assert secrets.read_stored_secret(profile.appid).reveal() == "0123456789abcdef" * 4
     assert "0123456789abcdef" not in load_config().path.read_text()
 
@@ -55,9 +55,9 @@ def test_account_add_kind_tim_without_sdkappid_changes_nothing(capsys):
 
 
 async def test_check_tim_account_says_whether_the_credentials_work():
-    from wxtui.tim.client import TimClient
-    from wxtui.tim.emulator import TimEmulator
-    from wxtui.tim.session import check_tim_account
+    from wxtui.families.tim.client import TimClient
+    from wxtui.families.tim.emulator import TimEmulator
+    from wxtui.families.tim.session import check_tim_account
 
     emu = TimEmulator.demo(accounts=5, seed=2)
     emu.state.import_accounts([emu.identifier])

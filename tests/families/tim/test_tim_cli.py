@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from wxtui import cli
-from wxtui.config import Config, new_profile, save_config, tim_appid
-from wxtui.jobs.cli_run import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.cli import main as cli
+from wxtui.core.config import Config, new_profile, save_config, tim_appid
+from wxtui.cli.jobs_run import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
 from wxtui.store import Store
-from wxtui import paths
-from wxtui.tim.cache import cached_tags_of
-from wxtui.tim.emulator import TimEmulator
+from wxtui.core import paths
+from wxtui.families.tim.cache import cached_tags_of
+from wxtui.families.tim.emulator import TimEmulator
 
 from conftest import FAST_RETRY
 
@@ -23,7 +23,7 @@ def emu(monkeypatch):
     config.add(new_profile("im", tim_appid(emu.sdkappid), kind="tim", sdkappid=emu.sdkappid,
                            identifier=emu.identifier, region="china"))
     save_config(config)
-    monkeypatch.setattr("wxtui.tim.session.build_tim_client",
+    monkeypatch.setattr("wxtui.families.tim.session.build_tim_client",
                         lambda profile, **kw: emu.client(retry=FAST_RETRY, rate_limit=None, seed=1))
     return emu
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from wxtui.tim import limits
-from wxtui.tim.client import FAMILIES, TimClient, batches, split_user_tags
-from wxtui.tim.emulator import TimEmulator
-from wxtui.tim.errors import (
+from wxtui.families.tim import limits
+from wxtui.families.tim.client import FAMILIES, TimClient, batches, split_user_tags
+from wxtui.families.tim.emulator import TimEmulator
+from wxtui.families.tim.errors import (
     AccountNotImported,
     TimApiError,
     TimRetryableError,
     UserSigExpired,
     describe,
 )
-from wxtui.tim.usersig import generate_usersig
-from wxtui.wechat.errors import ApiError, BadOpenidError, Category, RetryableError, TokenError, ValidationError
+from wxtui.families.tim.usersig import generate_usersig
+from wxtui.families.wechat.errors import ApiError, BadOpenidError, Category, RetryableError, TokenError, ValidationError
 
 from conftest import FAST_RETRY
 
@@ -304,7 +304,7 @@ async def test_usersig_that_stays_expired_raises_after_one_renewal(tim_emu):
 
 
 def test_error_classes_follow_categories():
-    from wxtui.tim.errors import tim_api_error
+    from wxtui.families.tim.errors import tim_api_error
 
     assert isinstance(tim_api_error(70107), AccountNotImported)
     assert isinstance(tim_api_error(70107), BadOpenidError)

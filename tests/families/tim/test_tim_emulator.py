@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from wxtui.cli import build_parser
-from wxtui.emulator.server import serving
-from wxtui.tim import limits
-from wxtui.tim.emulator import TimEmulator
-from wxtui.tim.emulator.demo import DEMO_TAGS
-from wxtui.tim.errors import TimApiError
+from wxtui.cli.main import build_parser
+from wxtui.emulation.server import serving
+from wxtui.families.tim import limits
+from wxtui.families.tim.emulator import TimEmulator
+from wxtui.families.tim.emulator.demo import DEMO_TAGS
+from wxtui.families.tim.errors import TimApiError
 
 from conftest import FAST_RETRY
 

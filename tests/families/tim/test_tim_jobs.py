@@ -13,10 +13,10 @@ from wxtui.jobs.events import CANCELLED, DONE
 from wxtui.jobs.journal import Journal
 from wxtui.jobs.operations import UndoContext
 from wxtui.jobs.scheduler import Scheduler
-from wxtui.jobs.tim_ops import TimOperations, remove_all_calls, tag_calls
+from wxtui.families.tim.operations import TimOperations, remove_all_calls, tag_calls
 from wxtui.store import Store
-from wxtui.tim.cache import cached_tags_of, remember_accounts
-from wxtui.tim.emulator import TimEmulator
+from wxtui.families.tim.cache import cached_tags_of, remember_accounts
+from wxtui.families.tim.emulator import TimEmulator
 
 from conftest import FAST_RETRY
 
@@ -158,7 +158,7 @@ async def test_resume_after_cancel_finishes_the_job_once(emu, tmp_path):
 def test_rate_limit_retries_slow_the_engine_down_and_busy_ones_do_not():
     ops = TimOperations()
     seen = []
-    from wxtui.wechat.transport import RetryEvent, call_observer
+    from wxtui.core.transport import RetryEvent, call_observer
 
     with ops.watch_retries(seen.append):
         observe = call_observer.get()
@@ -168,7 +168,7 @@ def test_rate_limit_retries_slow_the_engine_down_and_busy_ones_do_not():
 
 
 async def test_a_wrong_secret_key_stops_the_job_with_the_error_tables_hint(emu, tmp_path):
-    from wxtui.tim.client import TimClient
+    from wxtui.families.tim.client import TimClient
 
     store = Store.open(tmp_path / "tim.sqlite")
     journal = Journal(store)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from wxtui.store import Store
-from wxtui.tim.cache import cached_tags_of
-from wxtui.tim.emulator import TimEmulator
-from wxtui.tim.sync import import_accounts, known_accounts, learn_tags, read_accounts
+from wxtui.families.tim.cache import cached_tags_of
+from wxtui.families.tim.emulator import TimEmulator
+from wxtui.families.tim.sync import import_accounts, known_accounts, learn_tags, read_accounts
 
 from conftest import FAST_RETRY
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 
-from test_ui_flows import confirm, last_notification, openid_at, select_rows
+from ui_fixtures import confirm, last_notification, openid_at, select_rows
 from ui_fixtures import app_for, ready, settle, wait_for_screen
-from wxtui.tim.cache import cached_tags_of
-from wxtui.tim.emulator import TimEmulator
-from wxtui.tim.session import open_tim_session
-from wxtui.tim.sync import import_accounts
+from wxtui.families.tim.cache import cached_tags_of
+from wxtui.families.tim.emulator import TimEmulator
+from wxtui.families.tim.session import open_tim_session
+from wxtui.families.tim.sync import import_accounts
 from wxtui.ui.screens.prompts import TagPickerScreen
 
 SIZE = (100, 30)
@@ -79,16 +79,16 @@ async def test_sync_learns_tags_changed_behind_the_cache(tmp_path):
 
 
 async def test_the_app_command_opens_a_configured_tim_account(monkeypatch):
-    from wxtui.config import Config, new_profile, save_config, tim_appid
+    from wxtui.core.config import Config, new_profile, save_config, tim_appid
     from wxtui.ui.account import AccountModel
-    from wxtui.ui.commands import account_opener
+    from wxtui.cli.app import account_opener
 
     emu = TimEmulator.demo(accounts=5, seed=2)
     config = Config()
     config.add(new_profile("im", tim_appid(emu.sdkappid), kind="tim", sdkappid=emu.sdkappid,
                            identifier=emu.identifier, region="china"))
     save_config(config)
-    monkeypatch.setattr("wxtui.tim.session.build_tim_client", lambda profile, **kw: emu.client())
+    monkeypatch.setattr("wxtui.families.tim.session.build_tim_client", lambda profile, **kw: emu.client())
     async with account_opener("im")() as session:
         model = AccountModel(session)
         assert model.is_tim and session.label == "im"

@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from wxtui.tim.usersig import (
+from wxtui.families.tim.usersig import (
     MalformedUserSig,
     UserSigExpiredError,
     UserSigIdentifierMismatch,
@@ -21,7 +21,7 @@ from wxtui.tim.usersig import (
     generate_usersig,
     verify_usersig,
 )
-from wxtui.wechat.errors import ValidationError
+from wxtui.families.wechat.errors import ValidationError
 
 SDKAPPID = 1400000000
 KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from wxtui.wechat import limits
-from wxtui.wechat.errors import ApiError, BadOpenidError, QuotaExceeded, ValidationError
-from wxtui.wechat.models import Follower, Tag
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import ApiError, BadOpenidError, QuotaExceeded, ValidationError
+from wxtui.families.wechat.models import Follower, Tag
 
 # The seeds' own examples (seed 001 and 000): a tag named Guangdong, two openids of prefix ocYxcu.
 SEED_OPENIDS = ["ocYxcuAEy30bX0NXmGn4ypqx3tI0", "ocYxcuBt0mRugKZ7tGAHPnUaOW7Y"]

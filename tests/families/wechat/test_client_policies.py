@@ -12,10 +12,10 @@ import logging
 import httpx
 import pytest
 
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.errors import ApiError, BadResponseError, TokenError, TransportError
-from wxtui.wechat.tokens import ClassicTokenSource, FixedTokenSource
-from wxtui.wechat.transport import RetryEvent, RetryPolicy, call_observer
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.errors import ApiError, BadResponseError, TokenError, TransportError
+from wxtui.families.wechat.tokens import ClassicTokenSource, FixedTokenSource
+from wxtui.core.transport import RetryEvent, RetryPolicy, call_observer
 
 from conftest import FAST_RETRY
 
@@ -81,7 +81,7 @@ async def test_system_busy_is_retried_with_backoff(client, emu, caplog):
     events: list[RetryEvent] = []
     call_observer.set(events.append)
     emu.faults.p_busy = 0.5
-    with caplog.at_level(logging.INFO, logger="wxtui.wechat"):
+    with caplog.at_level(logging.INFO, logger="wxtui.families.wechat"):
         for _ in range(10):
             await client.get_tags()
     emu.faults.p_busy = 0.0

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from wxtui import paths
-from wxtui.cli import main
-from wxtui.config import Config, new_profile
-from wxtui.doctor import FAIL, OK, WARN, run_doctor
+from wxtui.core import paths
+from wxtui.cli.main import main
+from wxtui.core.config import Config, new_profile
+from wxtui.families.wechat.doctor import FAIL, OK, WARN, run_doctor
 
 
 def profile_of(emu, **fields):

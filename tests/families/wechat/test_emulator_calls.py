@@ -7,9 +7,9 @@ import re
 import httpx
 import pytest
 
-from wxtui.emulator import Emulator
-from wxtui.wechat import limits
-from wxtui.wechat.errors import ERRORS
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import ERRORS
 
 BASE = "https://api.weixin.qq.com"
 # The openids of the platform's own examples (seeds 000 and 001).

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from test_emulator_calls import BASE, Wx, token_for
-from wxtui.emulator import ApiFailure, Emulator
-from wxtui.emulator.server import serving
-from wxtui.wechat import limits
+from wxtui.families.wechat.emulator import ApiFailure, Emulator
+from wxtui.emulation.server import serving
+from wxtui.families.wechat import limits
 
 OPENID = re.compile(r"[A-Za-z0-9_-]{28}")
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from test_emulator_calls import BASE, OK, Wx, assert_error, token_for
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 
 TAGGING = "tags/members/batchtagging"
 UNTAGGING = "tags/members/batchuntagging"

@@ -9,8 +9,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wxtui.emulator import Emulator
-from wxtui.emulator.api import ENDPOINTS
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.families.wechat.emulator.api import ENDPOINTS
 
 EMU = Emulator.demo(followers=30, seed=41)
 FANS = EMU.account.follower_openids()

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from test_emulator_calls import BASE, OK, Wx, assert_error
-from wxtui.emulator import Emulator
-from wxtui.wechat import limits
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.families.wechat import limits
 
 GRACE = limits.TOKEN_GRACE_S
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from jobs_support import FAST_RETRY, fill_cache
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.intents import ClearTags, DeleteTag, Followers, TagFollowers, UnblacklistFollowers
-from wxtui.jobs.planner import Planner, openid_lines
+from wxtui.families.wechat.planner import Planner, openid_lines
 from wxtui.store import Store
 from wxtui.store.filters import Filter
-from wxtui.wechat import limits
-from wxtui.wechat.client import WeChatClient
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.client import WeChatClient
 
 VIP = 106
 

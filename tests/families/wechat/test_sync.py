@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from conftest import FAST_RETRY
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.store import Filter, Store
-from wxtui.sync import CANCELLED, DONE, FOLLOWERS, PAUSED, Sync
-from wxtui.wechat import limits
-from wxtui.wechat.client import WeChatClient
+from wxtui.families.wechat.sync import CANCELLED, DONE, FOLLOWERS, PAUSED, Sync
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.client import WeChatClient
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ async def test_a_fatal_error_fails_with_a_clear_message(emu10k, client10k, store
 def _command(argv: list[str]):
     import argparse
 
-    from wxtui import sync_command
+    from wxtui.cli import sync as sync_command
 
     parser = argparse.ArgumentParser(prog="wxtui")
     sync_command.register(parser.add_subparsers())
@@ -228,7 +228,7 @@ class _StallingTransport(_CountingTransport):
 async def test_a_stuck_batchget_is_asked_again_and_the_sync_goes_on(tmp_path):
     """A call that would answer only after an hour (and a timeout as long) does not hold the
     sync: it is asked again beside itself, the first answer wins, the cache is exact."""
-    from wxtui.wechat.transport import RetryPolicy
+    from wxtui.core.transport import RetryPolicy
 
     emu = Emulator.demo(followers=3_000, seed=6)
     acct = emu.account

@@ -13,11 +13,11 @@ import pytest
 from conftest import FAST_RETRY
 from store_support import crafted_followers
 from wxtui.store import Store
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.errors import BadResponseError
-from wxtui.wechat.models import Follower, Token
-from wxtui.wechat.secret_str import SecretStr
-from wxtui.wechat.tokens import TokenSource
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.errors import BadResponseError
+from wxtui.families.wechat.models import Follower, Token
+from wxtui.core.secret_str import SecretStr
+from wxtui.families.wechat.tokens import TokenSource
 
 
 def dump(store: Store) -> tuple[list, list]:

@@ -12,11 +12,11 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from conftest import FAST_RETRY
-from wxtui.accounts import build_client, token_env_for
-from wxtui.config import new_profile
-from wxtui.wechat import limits
-from wxtui.wechat.errors import TokenError
-from wxtui.wechat.token_sources import TokenSourceError, parse_token_answer
+from wxtui.families.wechat.accounts import build_client, token_env_for
+from wxtui.core.config import new_profile
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import TokenError
+from wxtui.families.wechat.token_sources import TokenSourceError, parse_token_answer
 
 PY = sys.executable
 
@@ -99,7 +99,7 @@ async def test_classic_source_works_and_kills_the_previous_classic_token(emu):
 
 def test_classic_source_logs_the_warning(emu, caplog):
     profile = new_profile("acme", emu.account.appid, token_source="classic")
-    with caplog.at_level("WARNING", logger="wxtui.accounts"):
+    with caplog.at_level("WARNING", logger="wxtui.families.wechat.accounts"):
         build_client(profile, secret="x" * 32)
     assert "kills the token of any other system" in caplog.text
 
@@ -223,7 +223,7 @@ async def test_authorizer_token_without_refresh_command_says_so_when_refused(emu
 
 
 def test_authorizer_needs_a_token_or_a_refresh_command(emu):
-    from wxtui.config import ConfigError
+    from wxtui.core.config import ConfigError
 
     profile = new_profile("acme", emu.account.appid, token_source="authorizer")
     with pytest.raises(ConfigError, match="refresh_command"):

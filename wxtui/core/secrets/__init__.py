@@ -4,7 +4,7 @@ keyring_store.py: the keyring (probed with a timeout, entries per AppID) and thi
 resolve.py: where a secret comes from, in order, and what the user is told when none has it.
 """
 
-from wxtui.config import secret_env_for
+from wxtui.core.config import secret_env_for
 
 from .keyring_store import (KEYRING_TIMEOUT_S, PROBE_TIMEOUT_S, SERVICE, KeyringStatus, KeyringTimeout,
                             KeyringUnavailable, aprobe_keyring, call_with_timeout, check_secret,

@@ -15,10 +15,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from wxtui.wechat.errors import WxtuiError, redact
-from wxtui.wechat.secret_str import SecretStr
+from wxtui.families.wechat.errors import WxtuiError, redact
+from wxtui.core.secret_str import SecretStr
 
-log = logging.getLogger("wxtui.secrets")
+log = logging.getLogger("wxtui.core.secrets")
 
 SERVICE = "wxtui"
 PROBE_TIMEOUT_S = 3.0

@@ -19,15 +19,15 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from wxtui.config import Profile, command_argv
-from wxtui.wechat.errors import WxtuiError, redact
-from wxtui.wechat.secret_str import SecretStr
+from wxtui.core.config import Profile, command_argv
+from wxtui.families.wechat.errors import WxtuiError, redact
+from wxtui.core.secret_str import SecretStr
 
 from .keyring_store import (KEYRING_TIMEOUT_S, PROBE_TIMEOUT_S, SERVICE, KeyringUnavailable, check_secret,
                             keyring_setup_help, probe_keyring, read_stored_secret, remember_for_session,
                             session_secret)
 
-log = logging.getLogger("wxtui.secrets")
+log = logging.getLogger("wxtui.core.secrets")
 
 SECRET_COMMAND_TIMEOUT_S = 30.0
 

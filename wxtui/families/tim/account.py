@@ -1,5 +1,5 @@
 """What the account layer does differently for a Tencent Cloud IM account (session kind "tim"):
-tag actions planned as the command line plans them (wxtui.tim.actions.plan_tim, on the engine's
+tag actions planned as the command line plans them (wxtui.families.tim.actions.plan_tim, on the engine's
 TIM family), a sync that learns the tags of the accounts the cache knows, free-text tags, and no
 blacklist. The store's openid column holds the IM account id."""
 
@@ -21,7 +21,7 @@ def refusal(kind: str) -> str:
 
 async def plan_tim_intent(model: AccountModel, intent: Intent) -> PlannedAction:
     """The dry run of a tag action over the target's accounts."""
-    from wxtui.tim.actions import plan_tim
+    from wxtui.families.tim.actions import plan_tim
 
     verb = VERBS.get(intent.kind)
     if verb is None:
@@ -41,8 +41,8 @@ async def plan_tim_intent(model: AccountModel, intent: Intent) -> PlannedAction:
 
 async def learn_tim_tags(model: AccountModel, progress: Callable[[str], None]):
     """im_get_tag over every cached account; a SyncResult, as the WeChat sync returns."""
-    from wxtui.sync import DONE as SYNCED, FAILED as SYNC_FAILED, SyncResult
-    from wxtui.tim.sync import known_accounts, learn_tags
+    from wxtui.families.wechat.sync import DONE as SYNCED, FAILED as SYNC_FAILED, SyncResult
+    from wxtui.families.tim.sync import known_accounts, learn_tags
 
     accounts = await asyncio.to_thread(known_accounts, model.store)
     failed = await learn_tags(model.session.client, model.store, accounts,
@@ -57,8 +57,8 @@ async def learn_tim_tags(model: AccountModel, progress: Callable[[str], None]):
 
 async def create_tim_tag(model: AccountModel, name: str):
     """A TIM tag is free text: the cache numbers it now, the service learns it when it is added."""
-    from wxtui.tim.cache import cached_tag_ids
-    from wxtui.tim.client import check_tag
+    from wxtui.families.tim.cache import cached_tag_ids
+    from wxtui.families.tim.client import check_tag
 
     check_tag(name)
     await asyncio.to_thread(cached_tag_ids, model.store, [name])

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from wxtui.jobs.planner import Plan, PlanNote
-from wxtui.jobs.tim_ops import FAMILY, remove_all_calls, tag_calls
-from wxtui.tim import limits
-from wxtui.tim.cache import cached_tags_of
-from wxtui.tim.client import check_tag
+from wxtui.families.wechat.planner import Plan, PlanNote
+from wxtui.families.tim.operations import FAMILY, remove_all_calls, tag_calls
+from wxtui.families.tim import limits
+from wxtui.families.tim.cache import cached_tags_of
+from wxtui.families.tim.client import check_tag
 
 VERBS = {"tag": "add_tag", "untag": "remove_tag", "clear-tags": "remove_all_tags"}
 

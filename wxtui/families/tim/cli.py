@@ -1,5 +1,5 @@
 """Command line of Tencent Cloud IM accounts: `wxtui tim-import`, `wxtui tim-sync`, and the
-`tag|untag|clear-tags` verbs (wxtui.jobs.cli_run hands them here for an account of kind "tim")."""
+`tag|untag|clear-tags` verbs (wxtui.cli.jobs_run hands them here for an account of kind "tim")."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import argparse
 import asyncio
 import sys
 
-from wxtui.jobs.commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
-from wxtui.wechat.errors import WxtuiError
+from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.families.wechat.errors import WxtuiError
 
 
 class UsageError(Exception):
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 
 def tim_profile(name: str | None):
     """The profile named (or the default one) when it is of kind tim, else None."""
-    from wxtui.config import load_config
+    from wxtui.core.config import load_config
 
     config = load_config()
     profile = config.account(name) if name else config.default_account()
@@ -58,7 +58,7 @@ def _progress(label: str):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from wxtui.tim.sync import read_accounts
+    from wxtui.families.tim.sync import read_accounts
 
     try:
         profile = _require_profile(args.account)
@@ -76,8 +76,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _import(profile, accounts, **session_kwargs) -> int:
-    from wxtui.tim.session import open_tim_session
-    from wxtui.tim.sync import import_accounts
+    from wxtui.families.tim.session import open_tim_session
+    from wxtui.families.tim.sync import import_accounts
 
     async with open_tim_session(profile, **session_kwargs) as session:
         result = await import_accounts(session.client, session.store, accounts,
@@ -101,8 +101,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(profile, **session_kwargs) -> int:
-    from wxtui.tim.session import open_tim_session
-    from wxtui.tim.sync import known_accounts, learn_tags
+    from wxtui.families.tim.session import open_tim_session
+    from wxtui.families.tim.sync import known_accounts, learn_tags
 
     async with open_tim_session(profile, **session_kwargs) as session:
         accounts = known_accounts(session.store)
@@ -124,8 +124,8 @@ def run_tim_action(args: argparse.Namespace, profile, accounts: list[str] | None
 
 
 def _who(args, store, accounts: list[str] | None) -> list[str]:
-    from wxtui.tim.cache import cached_tag_ids
-    from wxtui.tim.sync import known_accounts
+    from wxtui.families.tim.cache import cached_tag_ids
+    from wxtui.families.tim.sync import known_accounts
 
     if accounts is not None:
         return accounts
@@ -140,11 +140,11 @@ def _who(args, store, accounts: list[str] | None) -> list[str]:
 
 
 async def _action(args, profile, accounts, **session_kwargs) -> int:
-    from wxtui.jobs.cli_run import _confirm_and_run
+    from wxtui.cli.jobs_run import _confirm_and_run
     from wxtui.jobs.service import JobService
-    from wxtui.jobs.tim_ops import TimOperations
-    from wxtui.tim.actions import plan_tim
-    from wxtui.tim.session import open_tim_session
+    from wxtui.families.tim.operations import TimOperations
+    from wxtui.families.tim.actions import plan_tim
+    from wxtui.families.tim.session import open_tim_session
 
     if args.verb not in ("tag", "untag", "clear-tags"):
         raise UsageError(f"{args.verb} is for WeChat accounts: Tencent Cloud IM has no blacklist")
@@ -161,7 +161,7 @@ async def _action(args, profile, accounts, **session_kwargs) -> int:
 
 def run_tim_listed(args: argparse.Namespace, profile, **session_kwargs) -> int:
     """The verbs' entry for a TIM account: account ids from --file/--stdin (any non-empty id)."""
-    from wxtui.tim.sync import read_accounts
+    from wxtui.families.tim.sync import read_accounts
 
     try:
         accounts = None

@@ -21,13 +21,13 @@ from typing import Callable, Iterable, Mapping
 
 import httpx
 
-from wxtui.tim import limits
-from wxtui.tim.errors import TimBadResponseError
-from wxtui.tim.results import AccountCheck, AccountFailure, TagChange, UserTags, failures_from
-from wxtui.tim.transport import TimTransport
-from wxtui.tim.usersig import KeyProvider, UserSigSigner
-from wxtui.wechat.errors import ValidationError, redact
-from wxtui.wechat.transport import CallStats, RetryPolicy
+from wxtui.families.tim import limits
+from wxtui.families.tim.errors import TimBadResponseError
+from wxtui.families.tim.results import AccountCheck, AccountFailure, TagChange, UserTags, failures_from
+from wxtui.families.tim.transport import TimTransport
+from wxtui.families.tim.usersig import KeyProvider, UserSigSigner
+from wxtui.families.wechat.errors import ValidationError, redact
+from wxtui.core.transport import CallStats, RetryPolicy
 
 ACCOUNT_CHECK_PATH = "/v4/im_open_login_svc/account_check"
 NOT_ANSWERED = -1  # the code of an account the answer did not mention

@@ -9,7 +9,7 @@ the API path, never the URL, and every text passes through `redact`.
 
 from __future__ import annotations
 
-from wxtui.wechat.errors import (
+from wxtui.families.wechat.errors import (
     ApiError,
     BadOpenidError,
     BadResponseError,

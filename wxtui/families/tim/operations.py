@@ -17,15 +17,15 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from wxtui.tim import limits
-from wxtui.tim.cache import cached_tag_ids
-from wxtui.tim.errors import (AccountNotImported, TimBadResponseError, TimRetryableError, TimTransportError,
+from wxtui.families.tim import limits
+from wxtui.families.tim.cache import cached_tag_ids
+from wxtui.families.tim.errors import (AccountNotImported, TimBadResponseError, TimRetryableError, TimTransportError,
                               UserSigExpired, describe, is_rate_limit)
-from wxtui.tim.transport import is_throttle
-from wxtui.wechat.errors import ApiError, ValidationError, redact
-from wxtui.wechat.transport import RetryEvent, call_observer
+from wxtui.families.tim.transport import is_throttle
+from wxtui.families.wechat.errors import ApiError, ValidationError, redact
+from wxtui.core.transport import RetryEvent, call_observer
 
-from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from wxtui.jobs.operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
 
 FAMILY = "tim"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from wxtui.tim.errors import describe
-from wxtui.wechat.errors import Category, ErrorInfo, redact
+from wxtui.families.tim.errors import describe
+from wxtui.families.wechat.errors import Category, ErrorInfo, redact
 
 
 @dataclass(frozen=True, slots=True)

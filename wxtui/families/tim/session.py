@@ -1,5 +1,5 @@
 """A session on a Tencent Cloud IM account: its client (signed with the secret key from the
-keyring, or the emulator's) and its cache, like wxtui.session for WeChat accounts."""
+keyring, or the emulator's) and its cache, like wxtui.core.session for WeChat accounts."""
 
 from __future__ import annotations
 
@@ -7,22 +7,22 @@ import contextlib
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from wxtui import paths
-from wxtui.session import Session, _open_store
+from wxtui.core import paths
+from wxtui.core.session import Session, _open_store
 
 DEMO_ACCOUNTS = 10_000
 DEMO_SEED = 1
 
 
 def build_tim_client(profile, *, secret: str | None = None, transport: Any = None, **client_kwargs):
-    """A TimClient for a profile of kind "tim"; the secret key comes from wxtui.secrets unless given."""
-    from wxtui.config import ConfigError
-    from wxtui.tim.client import TimClient
+    """A TimClient for a profile of kind "tim"; the secret key comes from wxtui.core.secrets unless given."""
+    from wxtui.core.config import ConfigError
+    from wxtui.families.tim.client import TimClient
 
     if profile.kind != "tim":
         raise ConfigError(f"account {profile.name!r} is of kind {profile.kind!r}, not a Tencent Cloud IM account")
     if secret is None:
-        from wxtui import secrets
+        from wxtui.core import secrets
 
         secret = secrets.resolve_secret(profile).value.reveal()
     client_kwargs.setdefault("max_in_flight", profile.concurrency)
@@ -58,7 +58,7 @@ async def open_tim_session(profile=None, *, emulator=None, store_path: Path | No
 async def check_tim_account(client) -> tuple[bool, str]:
     """One account_check of the admin identifier: whether the SDKAppID, region, secret key and
     identifier work together, and what to fix when they do not (never the key itself)."""
-    from wxtui.wechat.errors import WxtuiError
+    from wxtui.families.wechat.errors import WxtuiError
 
     try:
         check = await client.account_check([client.identifier])

@@ -12,9 +12,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TextIO
 
-from wxtui.tim.cache import remember_accounts
-from wxtui.tim.client import batches, check_account
-from wxtui.wechat.errors import ValidationError
+from wxtui.families.tim.cache import remember_accounts
+from wxtui.families.tim.client import batches, check_account
+from wxtui.families.wechat.errors import ValidationError
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in all)
 

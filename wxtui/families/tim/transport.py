@@ -22,20 +22,20 @@ from typing import Callable
 
 import httpx
 
-from wxtui.tim import limits
-from wxtui.tim.errors import (
+from wxtui.families.tim import limits
+from wxtui.families.tim.errors import (
     TimBadResponseError,
     TimTransportError,
     describe,
     is_rate_limit,
     tim_api_error,
 )
-from wxtui.tim.usersig import UserSigSigner
-from wxtui.wechat.errors import BadResponseError, Category
-from wxtui.wechat.transport import ApiTransport, RedactingFilter, RetryEvent, RetryPolicy, _Transient
+from wxtui.families.tim.usersig import UserSigSigner
+from wxtui.families.wechat.errors import BadResponseError, Category
+from wxtui.core.transport import ApiTransport, RedactingFilter, RetryEvent, RetryPolicy, _Transient
 
-# Whatever logs under wxtui.tim is scrubbed too (httpx's request lines already are).
-logging.getLogger("wxtui.tim").addFilter(RedactingFilter())
+# Whatever logs under wxtui.families.tim is scrubbed too (httpx's request lines already are).
+logging.getLogger("wxtui.families.tim").addFilter(RedactingFilter())
 
 
 class RateLimiter:

@@ -22,9 +22,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from wxtui.tim import limits
-from wxtui.wechat.errors import ValidationError
-from wxtui.wechat.secret_str import SecretStr
+from wxtui.families.tim import limits
+from wxtui.families.wechat.errors import ValidationError
+from wxtui.core.secret_str import SecretStr
 
 # A callable giving the secret key when a signature is made (a keyring lookup, possibly async).
 KeyProvider = Callable[[], "str | Awaitable[str]"]

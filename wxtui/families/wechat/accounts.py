@@ -4,7 +4,7 @@
 the headless commands, `wxtui doctor`). It resolves nothing up front: the AppSecret (or the
 external token) is looked up the first time a token is needed, off the event loop and without
 prompting. To give the user the chance to type a missing secret, call
-`wxtui.secrets.resolve_secret(profile, allow_prompt=True)` before the UI starts.
+`wxtui.core.secrets.resolve_secret(profile, allow_prompt=True)` before the UI starts.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from wxtui.config import CLASSIC_WARNING, ConfigError, Profile, command_argv
+from wxtui.core.config import CLASSIC_WARNING, ConfigError, Profile, command_argv
 
 if TYPE_CHECKING:  # the command line starts without the network stack
     import httpx
 
-log = logging.getLogger("wxtui.accounts")
+log = logging.getLogger("wxtui.families.wechat.accounts")
 
 
 def token_env_for(appid: str) -> str:
@@ -29,8 +29,8 @@ def token_env_for(appid: str) -> str:
 def build_token_source(profile: Profile, *, secret: str | None = None,
                        token_transport: "httpx.AsyncBaseTransport | None" = None):
     """The profile's token source. `secret` bypasses the resolver (tests, the demo)."""
-    from wxtui.wechat.tokens import ClassicTokenSource, StableTokenSource
-    from wxtui.wechat.token_sources import AuthorizerTokenSource, CommandTokenSource, UrlTokenSource
+    from wxtui.families.wechat.tokens import ClassicTokenSource, StableTokenSource
+    from wxtui.families.wechat.token_sources import AuthorizerTokenSource, CommandTokenSource, UrlTokenSource
 
     profile.validate()
     kind = profile.token_source
@@ -56,7 +56,7 @@ def build_token_source(profile: Profile, *, secret: str | None = None,
 
 def _lazy_secret(profile: Profile):
     async def provide() -> str:
-        from wxtui.secrets import aresolve_secret
+        from wxtui.core.secrets import aresolve_secret
 
         return (await aresolve_secret(profile)).value
 
@@ -72,7 +72,7 @@ def build_client(profile: Profile, *, transport: "httpx.AsyncBaseTransport | Non
     reaches a token URL. Other keywords go to WeChatClient (retry, seed, clock, sleep,
     max_in_flight to override the profile's concurrency).
     """
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     if profile.kind != "wechat":
         raise ConfigError(f"account {profile.name!r} is of kind {profile.kind!r}, not a WeChat account")

@@ -12,11 +12,11 @@ from typing import AsyncIterator, Callable, Iterable
 
 import httpx
 
-from wxtui.wechat import limits
-from wxtui.wechat.errors import BadResponseError, ValidationError
-from wxtui.wechat.models import Follower, OpenidPage, Quota, Tag
-from wxtui.wechat.tokens import StableTokenSource, TokenManager, TokenSource
-from wxtui.wechat.transport import ApiTransport, CallStats, RetryPolicy
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import BadResponseError, ValidationError
+from wxtui.families.wechat.models import Follower, OpenidPage, Quota, Tag
+from wxtui.families.wechat.tokens import StableTokenSource, TokenManager, TokenSource
+from wxtui.core.transport import ApiTransport, CallStats, RetryPolicy
 
 P = "/cgi-bin"
 

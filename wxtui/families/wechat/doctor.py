@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wxtui import paths
-from wxtui.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
-from wxtui.wechat.errors import ApiError, WxtuiError
+from wxtui.core import paths
+from wxtui.core.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
+from wxtui.families.wechat.errors import ApiError, WxtuiError
 
 OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
 MAIN_CALLS = (
@@ -118,7 +118,7 @@ def _dir_check(section: Section, label: str, path: Path) -> None:
 
 
 def check_machine(config: Config | None, config_error: str = "", *, keyring_timeout: float = 3.0) -> list[Section]:
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     keyring = Section("Keyring")
     status = secrets.probe_keyring(keyring_timeout)
@@ -182,9 +182,9 @@ async def check_account(profile: Profile, *, transport=None, token_transport=Non
                         secret: str | None = None, timeout: float = 10.0,
                         allow_prompt: bool = False) -> Section:
     """Every check of one account; the client's calls go through `transport` when given."""
-    from wxtui import secrets
-    from wxtui.accounts import build_client
-    from wxtui.wechat.transport import RetryPolicy
+    from wxtui.core import secrets
+    from wxtui.families.wechat.accounts import build_client
+    from wxtui.core.transport import RetryPolicy
 
     section = Section(f"Account {profile.name} ({profile.appid})")
     source_detail = f"{profile.token_source}: " + {
@@ -309,8 +309,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     secrets_by_appid: dict[str, str] = {}
     notes: list[str] = []
     if args.demo:
-        from wxtui.config import new_profile
-        from wxtui.emulator import Emulator
+        from wxtui.core.config import new_profile
+        from wxtui.families.wechat.emulator import Emulator
 
         emulator = Emulator.demo(followers=1000, seed=1)
         acct = emulator.account

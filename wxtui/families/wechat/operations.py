@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Iterator
 
-from wxtui.wechat import limits
-from wxtui.wechat.errors import (ApiError, BadOpenidError, BadResponseError, MinuteLimit,
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import (ApiError, BadOpenidError, BadResponseError, MinuteLimit,
                                  QuotaExceeded, RetryableError, TokenError, TransportError,
                                  ValidationError, redact)
-from wxtui.wechat.models import Tag
-from wxtui.wechat.transport import RetryEvent, call_observer
+from wxtui.families.wechat.models import Tag
+from wxtui.core.transport import RetryEvent, call_observer
 
-from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from wxtui.jobs.operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
 
 FAMILY = "wechat"
 CHINA_UTC_OFFSET_S = 8 * 3600

@@ -17,14 +17,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from wxtui.wechat import limits
-from wxtui.wechat.client import check_remark, check_tag_name, is_valid_openid
-from wxtui.wechat.errors import BadOpenidError, ValidationError, WxtuiError
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.client import check_remark, check_tag_name, is_valid_openid
+from wxtui.families.wechat.errors import BadOpenidError, ValidationError, WxtuiError
 
-from .intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
+from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
                       RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
-from .operations import CallSpec
-from .wechat_ops import FAMILY, WeChatOperations
+from wxtui.jobs.operations import CallSpec
+from wxtui.families.wechat.operations import FAMILY, WeChatOperations
 
 DEFAULT_SECONDS_PER_CALL = 0.15  # until calls have been timed: WeChat from mainland China
 LISTED = 50  # items shown with a warning (the plan keeps them all)
@@ -75,7 +75,7 @@ class Plan:
 
     def describe(self) -> list[str]:
         """The plan in a few lines for people."""
-        from .events import format_duration
+        from wxtui.jobs.events import format_duration
 
         lines = [self.title]
         by_op = ", ".join(f"{n:,} {op}" for op, n in self.calls_by_op.items()) or "none"

@@ -24,9 +24,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from wxtui.wechat import limits
-from wxtui.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
-from wxtui.wechat.transport import call_observer
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
+from wxtui.core.transport import call_observer
 
 log = logging.getLogger(__name__)
 

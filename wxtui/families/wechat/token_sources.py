@@ -24,11 +24,11 @@ from typing import Awaitable, Callable
 
 import httpx
 
-from wxtui.wechat import limits
-from wxtui.wechat.errors import WxtuiError, describe, redact
-from wxtui.wechat.models import Token
-from wxtui.wechat.secret_str import SecretStr
-from wxtui.wechat.tokens import RawRequest, TokenSource
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import WxtuiError, describe, redact
+from wxtui.families.wechat.models import Token
+from wxtui.core.secret_str import SecretStr
+from wxtui.families.wechat.tokens import RawRequest, TokenSource
 
 DEFAULT_EXPIRES_IN = limits.TOKEN_LIFETIME_S
 COMMAND_TIMEOUT_S = 30.0

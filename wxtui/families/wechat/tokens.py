@@ -17,9 +17,9 @@ import time
 from abc import ABC, abstractmethod
 from typing import Awaitable, Callable, Protocol
 
-from wxtui.wechat.errors import BadResponseError, ValidationError
-from wxtui.wechat.models import Token
-from wxtui.wechat.secret_str import SecretStr
+from wxtui.families.wechat.errors import BadResponseError, ValidationError
+from wxtui.families.wechat.models import Token
+from wxtui.core.secret_str import SecretStr
 
 # Renew a token this long before it expires (the stable token rolls over in its last 5 minutes).
 REFRESH_MARGIN_S = 240

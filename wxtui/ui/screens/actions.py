@@ -19,8 +19,8 @@ from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
 from wxtui.ui.summary import failure_text, quota_state
-from wxtui.wechat import limits
-from wxtui.wechat.errors import WxtuiError, redact
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.errors import WxtuiError, redact
 
 DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
 

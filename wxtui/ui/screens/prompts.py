@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 # A check of the text typed so far: an error to show (the OK button is disabled), or "".
 Check = Callable[[str], str]

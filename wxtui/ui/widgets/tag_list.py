@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 NAME_WIDTH = 13
 COUNT_WIDTH = 5

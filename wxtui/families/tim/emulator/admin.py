@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.routing import Route
 
-from wxtui.emulator.admin import BadRequest, common_routes, endpoint, json_body
+from wxtui.families.wechat.emulator.admin import BadRequest, common_routes, endpoint, json_body
 
 if TYPE_CHECKING:
     from .app import TimEmulator

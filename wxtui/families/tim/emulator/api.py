@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from wxtui.emulator import ApiFailure
-from wxtui.tim import limits
+from wxtui.emulation.failure import ApiFailure
+from wxtui.families.tim import limits
 
 from .state import AccountError, TimState
 

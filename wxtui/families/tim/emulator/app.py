@@ -1,5 +1,5 @@
 """The IM emulator: one app's state, signature checks, a rate limit, faults and stats behind
-one Starlette app, served in-process (`transport()`) or on loopback (wxtui.emulator.server).
+one Starlette app, served in-process (`transport()`) or on loopback (wxtui.emulation.server).
 
 It reuses the WeChat emulator's `Clock`, `Faults` and `Stats`. The knobs mean here:
 latency_ms/jitter_ms, p_5xx (HTTP 503), p_slow/slow_s, p_garbage (HTTP 200, a body cut short)
@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wxtui import wire
-from wxtui.emulator.faults import Clock, Faults, Stats, left_of, now, sleep
-from wxtui.emulator import ApiFailure
-from wxtui.tim import limits
-from wxtui.tim.errors import ERRORS, RATE_LIMIT_CODES
-from wxtui.tim.usersig import UserSigError, verify_usersig
+from wxtui.core import wire
+from wxtui.emulation.faults import Clock, Faults, Stats, left_of, now, sleep
+from wxtui.emulation.failure import ApiFailure
+from wxtui.families.tim import limits
+from wxtui.families.tim.errors import ERRORS, RATE_LIMIT_CODES
+from wxtui.families.tim.usersig import UserSigError, verify_usersig
 
 from . import demo
 from .admin import admin_routes
@@ -106,7 +106,7 @@ class TimEmulator:
 
     def client(self, **kwargs):
         """A TimClient on this emulator, in-process unless `hosts`/`transport` say otherwise."""
-        from wxtui.tim.client import TimClient
+        from wxtui.families.tim.client import TimClient
 
         kwargs.setdefault("region", self.state.region)
         if "hosts" not in kwargs:

@@ -6,8 +6,8 @@ import argparse
 import gc
 import sys
 
-from wxtui.argtypes import positive_int
-from wxtui.emulator.commands import (
+from wxtui.cli.argtypes import positive_int
+from wxtui.emulation.commands import (
     _non_negative,
     add_fault_arguments,
     apply_fault_arguments,
@@ -17,7 +17,7 @@ from wxtui.emulator.commands import (
 
 
 def register(subparsers) -> None:
-    from wxtui.tim.limits import CALLS_PER_SECOND, DEFAULT_REGION, REGIONS
+    from wxtui.families.tim.limits import CALLS_PER_SECOND, DEFAULT_REGION, REGIONS
 
     p = subparsers.add_parser(
         "tim-emulator",
@@ -46,8 +46,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wxtui.emulator.server import base_url
-    from wxtui.tim.emulator import TimEmulator
+    from wxtui.emulation.server import base_url
+    from wxtui.families.tim.emulator import TimEmulator
 
     print(f"Building {args.accounts:,} accounts (seed {args.seed})...", file=sys.stderr)
     emu = TimEmulator.demo(accounts=args.accounts, seed=args.seed, latency_ms=args.latency_ms, region=args.region)

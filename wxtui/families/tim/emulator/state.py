@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from wxtui.emulator import ApiFailure
-from wxtui.tim import limits
+from wxtui.emulation.failure import ApiFailure
+from wxtui.families.tim import limits
 
 NOT_IMPORTED = 70107
 TOO_MANY_TAGS = 90032

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
-from .failure import ApiFailure
+from wxtui.emulation.failure import ApiFailure
 from .state import Account
 
 OK = {"errcode": 0, "errmsg": "ok"}

@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wxtui import wire
-from wxtui.wechat.errors import ERRORS
+from wxtui.core import wire
+from wxtui.families.wechat.errors import ERRORS
 
 from . import demo
 from .admin import admin_routes
 from .api import ENDPOINTS, TOKEN_PATHS, Call
-from .faults import Clock, Faults, Stats, left_of, now, sleep
-from .failure import ApiFailure
+from wxtui.emulation.faults import Clock, Faults, Stats, left_of, now, sleep
+from wxtui.emulation.failure import ApiFailure
 from .state import Account, make_prefix
 from .tokens import TokenIssuer
 

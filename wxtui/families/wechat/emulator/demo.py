@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from array import array
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 from .state import (LANGUAGE_WEIGHTS, LANGUAGES, QR_CODES, QR_SCENE_CODE, SCENE_WEIGHTS, SCENES,
                     UNIONID_SHARE, Account, make_openid_suffixes)

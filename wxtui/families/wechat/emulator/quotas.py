@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
-from .failure import ApiFailure
-from .faults import Clock
+from wxtui.emulation.failure import ApiFailure
+from wxtui.emulation.faults import Clock
 
 
 class Quotas:

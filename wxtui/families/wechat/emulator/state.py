@@ -15,10 +15,10 @@ from bisect import bisect_right
 from collections import Counter
 from itertools import compress
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
-from .faults import Clock
-from .failure import ApiFailure
+from wxtui.emulation.faults import Clock
+from wxtui.emulation.failure import ApiFailure
 from .quotas import Quotas
 
 STAR_TAG_NAME = "星标组"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
-from .faults import Clock
-from .failure import ApiFailure
+from wxtui.emulation.faults import Clock
+from wxtui.emulation.failure import ApiFailure
 from .state import Account
 
 _PRUNE_ABOVE = 20_000  # records kept before expired ones are forgotten
