@@ -73,6 +73,7 @@ class Bench:
         self.admin.post("/_emulator/stats/reset").raise_for_status()
 
     async def open(self, account: dict, name: str):
+        from wxtui.families.wechat.family import FAMILY as WECHAT
         from wxtui.jobs.service import JobService
         from wxtui.store import Store
         from wxtui.families.wechat.sync import Sync
@@ -86,7 +87,7 @@ class Bench:
         self.faults(latency_ms=self.latency_ms)
         if not result.ok:
             raise RuntimeError(f"sync failed: {result.message}")
-        return client, store, JobService(client, store, concurrency=self.concurrency, event_interval=0.5)
+        return client, store, JobService(client, store, family=WECHAT, concurrency=self.concurrency, event_interval=0.5)
 
     async def timed_job(self, jobs, plan, path: str) -> dict:
         self.reset_stats()

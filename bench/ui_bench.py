@@ -62,6 +62,7 @@ async def measure_app(cache: Path, started_at: float) -> dict:
     import httpx
 
     from wxtui.core.session import Session
+    from wxtui.families.wechat.family import FAMILY as WECHAT
     from wxtui.store import Store
     from wxtui.ui.app import WxtuiApp
     from wxtui.families.wechat.client import WeChatClient
@@ -73,7 +74,7 @@ async def measure_app(cache: Path, started_at: float) -> dict:
 
     @contextlib.asynccontextmanager
     async def opener():
-        yield Session("Bench", "wx00000000000000aa", client, store)
+        yield Session("Bench", "wx00000000000000aa", client, store, family=WECHAT)
 
     app = WxtuiApp(opener, sync_on_start=False)
     out: dict = {}

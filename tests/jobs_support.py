@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from wxtui.families.wechat.family import FAMILY as WECHAT
 from wxtui.jobs.service import JobService
 from wxtui.store import Store
 from wxtui.families.wechat.client import WeChatClient
@@ -40,7 +41,7 @@ async def job_service(emu, path: Path, *, concurrency: int = 8, retry: RetryPoli
         fill_cache(store, acct)
     client = WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport(),
                                       max_in_flight=concurrency, retry=retry, seed=1)
-    service = JobService(client, store, concurrency=concurrency, event_interval=event_interval)
+    service = JobService(client, store, family=WECHAT, concurrency=concurrency, event_interval=event_interval)
     try:
         yield service
     finally:

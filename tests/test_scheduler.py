@@ -260,7 +260,7 @@ async def test_a_job_runs_in_one_process_at_a_time(tmp_path):
         running = jobs.start(job_id)
         # Another program on the same cache (its own open file, as another process would have).
         other_store = Store.open(tmp_path / "c.sqlite")
-        other = JobService(jobs.client, other_store)
+        other = JobService(jobs.client, other_store, family=jobs.family)
         try:
             with pytest.raises(JobBusy):
                 other.scheduler.start(job_id)

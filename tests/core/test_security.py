@@ -25,7 +25,7 @@ from wxtui.families.wechat.accounts import build_client
 from wxtui.core.accounts import run_account_test
 from wxtui.cli.main import main
 from wxtui.core.config import load_config
-from wxtui.families.wechat.doctor import run_doctor
+from wxtui.cli.doctor import run_doctor
 from wxtui.families.wechat.errors import BadOpenidError
 
 
@@ -236,7 +236,7 @@ async def test_the_app_screens_show_no_secret_or_token(emu, memory_keyring):
 
         @contextlib.asynccontextmanager
         async def open_account():
-            yield Session(profile.name, appid, client, store, profile=profile)
+            yield Session(profile.name, appid, client, store, profile=profile, family=profile.family)
 
         app = WxtuiApp(open_account, sync_on_start=False)
         async with app.run_test(size=(100, 30)) as pilot:

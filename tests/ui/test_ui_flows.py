@@ -308,7 +308,7 @@ async def test_an_interrupted_job_is_offered_and_resumes(tmp_path):
         acct = session.emulator.account
         targets = [o for o in acct.follower_openids() if not acct.is_blacklisted(o)][:30]
         # A job journaled and marked running by a process that then died.
-        service = JobService(session.client, session.store)
+        service = JobService(session.client, session.store, family=session.family)
         job_id = service.submit(await service.plan(BlacklistFollowers(Followers.of(targets))))
         service.journal.set_state(job_id, RUNNING)
         app = app_for(session)

@@ -7,8 +7,9 @@ import asyncio
 import json
 import sys
 
-from wxtui.core.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
-from wxtui.families.wechat.errors import WxtuiError
+from wxtui.core.config import ConfigError, load_config, new_profile
+from wxtui.family import DEFAULT_FAMILY, FAMILIES, all_families, family
+from wxtui.core.errors import WxtuiError
 
 
 def register(subparsers) -> None:
@@ -23,27 +24,14 @@ def register(subparsers) -> None:
                                      "the OS keyring. On a server without a keyring, give a "
                                      "--secret-command or set WXTUI_SECRET_<APPID> instead.")
     add.add_argument("name", help="a short name for the account, e.g. acme")
-    add.add_argument("--appid", help="the AppID (wx followed by 16 characters)")
-    add.add_argument("--kind", choices=KINDS, default="wechat",
-                     help="wechat (an Official Account, the default) or tim (a Tencent Cloud IM app: "
-                          "--sdkappid, --identifier, --region; its secret key goes to the keyring)")
-    add.add_argument("--sdkappid", type=int, help="kind tim: the app's SDKAppID")
-    add.add_argument("--identifier", help="kind tim: an app admin account (e.g. administrator)")
-    add.add_argument("--region", help="kind tim: the data centre (default china; also singapore, seoul, "
-                                      "frankfurt, usa, jakarta)")
+    add.add_argument("--kind", choices=sorted(FAMILIES), default=DEFAULT_FAMILY,
+                     help="the API family: wechat (an Official Account, the default) or tim (a Tencent "
+                          "Cloud IM app: --sdkappid, --identifier, --region; its secret key goes to the keyring)")
+    _family_options(add)
     add.add_argument("--host", action="append", dest="hosts", metavar="URL",
-                     help="API host, repeat for failover order (default: api.weixin.qq.com, api2.weixin.qq.com)")
-    add.add_argument("--token-source", choices=TOKEN_SOURCES, default="stable",
-                     help="where access tokens come from (default: stable; classic invalidates the "
-                          "token of any other system using the account)")
-    add.add_argument("--token-command", metavar="CMD", help="token source 'command': prints the token")
-    add.add_argument("--token-url", metavar="URL", help="token source 'url': answers the token ({appid} is replaced)")
-    add.add_argument("--refresh-command", metavar="CMD",
-                     help="token source 'authorizer': prints a renewed authorizer_access_token")
+                     help="API host, repeat for failover order (default: the family's own hosts)")
     add.add_argument("--secret-command", metavar="CMD",
-                     help="a command printing the AppSecret, used when the keyring has none")
-    add.add_argument("--secret-env", metavar="VAR", help="the variable holding the AppSecret "
-                     "(default WXTUI_SECRET_<APPID>)")
+                     help="a command printing the AppSecret (or secret key), used when the keyring has none")
     add.add_argument("--concurrency", type=int, default=None, help="calls in flight (default 8)")
     add.add_argument("--default", action="store_true", help="make it the default account")
     add.add_argument("--replace", action="store_true", help="replace an account of the same name")
@@ -72,6 +60,40 @@ def register(subparsers) -> None:
     test.set_defaults(func=cmd_test)
 
 
+def _family_options(parser: argparse.ArgumentParser) -> None:
+    """Each family's declared profile options, as flags (named after the family that takes them)."""
+    for family in all_families():
+        for option in family.options:
+            parser.add_argument(option.flag, dest=option.name, type=option.type, metavar=option.metavar,
+                                choices=option.choices, default=None,
+                                help=f"{family.key}: {option.help}")
+
+
+def _profile_fields(args: argparse.Namespace) -> tuple[str, dict]:
+    """The account key and the profile fields of `account add`, checked against its family's
+    options: a flag of another family is refused, not ignored."""
+    chosen = family(args.kind)
+    own = {option.name for option in chosen.options}
+    for other in all_families():
+        for option in other.options:
+            if option.name not in own and getattr(args, option.name, None) is not None:
+                raise ConfigError(f"{option.flag} is an option of {other.key} accounts, not of {chosen.key} "
+                                  f"ones (--kind {other.key})")
+    fields = {name: getattr(args, name) for name in own if getattr(args, name) is not None}
+    for option in chosen.options:
+        if option.default is not None:
+            fields.setdefault(option.name, option.default)
+    fields.update(kind=chosen.key, hosts=args.hosts, secret_command=args.secret_command)
+    if args.concurrency is not None:
+        fields["concurrency"] = args.concurrency
+    chosen.complete_fields(fields)
+    appid = fields.pop("appid", None) or chosen.account_key(fields)
+    if not appid:
+        key_option = chosen.options[0]
+        raise ConfigError(f"{key_option.flag} is needed ({key_option.help})")
+    return appid, {k: v for k, v in fields.items() if v is not None}
+
+
 def _err(message: str) -> None:
     print(f"wxtui: {message}", file=sys.stderr)
 
@@ -96,23 +118,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     try:
         config = _load()
-        fields = {"hosts": args.hosts, "token_source": args.token_source,
-                  "token_command": args.token_command, "token_url": args.token_url,
-                  "refresh_command": args.refresh_command, "secret_command": args.secret_command,
-                  "secret_env": args.secret_env}
-        if args.concurrency is not None:
-            fields["concurrency"] = args.concurrency
-        if args.kind == "tim":
-            if args.sdkappid is None or not args.identifier:
-                raise ConfigError("A Tencent Cloud IM account needs --sdkappid and --identifier")
-            fields.update(kind="tim", sdkappid=args.sdkappid, identifier=args.identifier,
-                          region=args.region or "china", token_source=None)
-            appid = tim_appid(args.sdkappid)
-        elif not args.appid:
-            raise ConfigError("--appid is needed (or --kind tim with --sdkappid)")
-        else:
-            appid = args.appid
-        profile = new_profile(args.name, appid, **{k: v for k, v in fields.items() if v is not None})
+        appid, fields = _profile_fields(args)
+        profile = new_profile(args.name, appid, **fields)
         if args.name in config.accounts and not args.replace:
             raise ConfigError(f"An account named {args.name!r} exists already (replace it with --replace)")
     except (ConfigError, WxtuiError) as exc:
@@ -258,21 +265,6 @@ def cmd_test(args: argparse.Namespace) -> int:
     return _run_test(profile)
 
 
-def _run_tim_test(profile, secret: str, source: str) -> int:
-    from wxtui.families.tim.session import build_tim_client, check_tim_account
-
-    async def check() -> tuple[bool, str]:
-        async with build_tim_client(profile, secret=secret) as client:
-            return await check_tim_account(client)
-
-    ok, message = asyncio.run(check())
-    if ok:
-        print(f"OK: {message} (secret key from {source})")
-        return 0
-    _err(message)
-    return 1
-
-
 def _run_test(profile) -> int:
     from wxtui.core import secrets
     from wxtui.core.accounts import run_account_test
@@ -285,12 +277,11 @@ def _run_test(profile) -> int:
             _err(str(exc))
             return 1
         kwargs = {"secret": resolved.value, "secret_source": resolved.source}
-    if profile.kind == "tim":
-        return _run_tim_test(profile, kwargs["secret"].reveal(), kwargs["secret_source"])
     result = asyncio.run(run_account_test(profile, **kwargs))
     if result.ok:
+        secret_name = profile.family.secret_name
         print(f"OK: {result.message} (token: {result.token_source}"
-              + (f"; AppSecret from {result.secret_source}" if result.secret_source else "") + ")")
+              + (f"; {secret_name} from {result.secret_source}" if result.secret_source else "") + ")")
         return 0
     _err(result.message)
     if result.hint:

@@ -12,6 +12,8 @@ import shlex
 import sys
 
 from wxtui.cli.argtypes import positive_int
+from wxtui.core.session import account_opener, demo_opener
+from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -25,6 +27,8 @@ def register(subparsers) -> None:
     demo.add_argument("--slow", action="store_true",
                       help="add latency and transient faults, so retries show live")
     demo.add_argument("--seed", type=int, default=1, help="the demo data's seed (default 1)")
+    demo.add_argument("--family", choices=sorted(FAMILIES), default=None,
+                      help=f"the API family of the demo (default {DEFAULT_FAMILY})")
     _display_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -50,37 +54,6 @@ def _display_options(parser: argparse.ArgumentParser) -> None:
                         help="leave the mouse to the terminal (select and copy text as usual)")
 
 
-def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
-    """An opener for the demo: the emulator is built in a thread, so the first frame is not held."""
-
-    @contextlib.asynccontextmanager
-    async def opener():
-        import asyncio
-
-        from wxtui.core.session import build_demo, open_session
-
-        emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow)
-        async with open_session(emulator=emulator) as session:
-            yield session
-
-    return opener
-
-
-def account_opener(name: str | None):
-    def opener():
-        from wxtui.core.session import open_session
-        from wxtui.families.tim.cli import tim_profile
-
-        tim = tim_profile(name)
-        if tim is not None:  # a Tencent Cloud IM account: its own client and cache
-            from wxtui.families.tim.session import open_tim_session
-
-            return open_tim_session(tim)
-        return open_session(name)
-
-    return opener
-
-
 def _run(app, args) -> int:
     app.run(mouse=not getattr(args, "no_mouse", False))
     return int(app.return_code or 0)
@@ -89,17 +62,19 @@ def _run(app, args) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from wxtui.ui.app import WxtuiApp
 
-    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed)
+    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, family=args.family)
     return _run(WxtuiApp(opener, demo_opener=opener), args)
 
 
 def _prepare_account(name: str | None):
-    """The profile to open, with its secret found now (it may prompt); or an exit status."""
+    """The profile to open, with its secret found now (it may prompt), and the app's keymap; or
+    None and an exit status."""
     from wxtui.core import secrets
     from wxtui.core.config import ConfigError, load_config
 
     try:
-        profile = load_config().require(name)
+        config = load_config()
+        profile = config.require(name)
     except ConfigError as exc:
         print(f"wxtui: {exc}", file=sys.stderr)
         return None, 2
@@ -109,16 +84,17 @@ def _prepare_account(name: str | None):
         except secrets.SecretUnavailable as exc:
             print(f"wxtui: {exc}", file=sys.stderr)
             return None, 1
-    return profile, 0
+    return (profile, config.keymap), 0
 
 
 def cmd_app(args: argparse.Namespace) -> int:
     from wxtui.ui.app import WxtuiApp
 
-    profile, status = _prepare_account(args.account)
-    if profile is None:
+    prepared, status = _prepare_account(args.account)
+    if prepared is None:
         return status
-    return _run(WxtuiApp(account_opener(profile.name), demo_opener=demo_opener(100_000)), args)
+    profile, keymap = prepared
+    return _run(WxtuiApp(account_opener(profile.name), demo_opener=demo_opener(100_000), keymap=keymap), args)
 
 
 def cmd_default(args: argparse.Namespace) -> int:
@@ -137,7 +113,7 @@ def cmd_default(args: argparse.Namespace) -> int:
         note = "" if status.usable else (
             f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "
             "session only. See `wxtui account add --help` for a secret_command or an environment variable.")
-        return _run(WxtuiApp(None, demo_opener=demo_opener(100_000), keyring_note=note), args)
+        return _run(WxtuiApp(None, demo_opener=demo_opener(100_000), keyring_note=note, keymap=config.keymap), args)
     args.account = None
     return cmd_app(args)
 

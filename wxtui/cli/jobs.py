@@ -1,8 +1,9 @@
 """Bulk actions from the command line: `wxtui tag|untag|clear-tags|blacklist|unblacklist` and
 `wxtui jobs [list|show|resume|undo|cancel]`.
 
-The followers come from --file (one openid per line), --stdin, a named selection, or filter
-flags over the cache. Every action shows its plan first (the dry run) and asks before sending
+The same verbs for every API family: the account's family reads the ids, plans and runs, and
+refuses what it cannot do (a Tencent Cloud IM app has no blacklist). The members come from
+--file (one id per line), --stdin, a named selection, or filter flags over the cache. Every action shows its plan first (the dry run) and asks before sending
 (--yes skips the question). Exit status: 0 all done; 1 something failed (listed); 2 nothing was
 sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable).
 """
@@ -13,6 +14,7 @@ import argparse
 import sys
 
 from wxtui.cli.argtypes import positive_int
+from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
 
@@ -73,6 +75,8 @@ def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) ->
                      help="act on the built-in demo emulator (its state lives only in this command)")
     parser.add_argument("--demo-followers", type=positive_int, default=argparse.SUPPRESS if suppress else 10_000,
                         metavar="N", help="followers of the demo (default 10,000)")
+    parser.add_argument("--family", choices=sorted(FAMILIES), default=argparse.SUPPRESS if suppress else None,
+                        help=f"with --demo: the API family of the demo (default {DEFAULT_FAMILY})")
 
 
 def _run_options(parser: argparse.ArgumentParser, *, with_account: bool = True, dry_run: bool = True) -> None:

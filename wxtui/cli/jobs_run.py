@@ -1,4 +1,7 @@
-"""What the bulk-action commands do once parsed (commands.py keeps `wxtui --help` light)."""
+"""What the bulk-action commands do once parsed (wxtui.cli.jobs keeps `wxtui --help` light).
+
+Every verb is the same for every family: the account's family (wxtui.family) reads the ids,
+plans the intent and runs the calls; what it cannot do is refused before anything is sent."""
 
 from __future__ import annotations
 
@@ -13,21 +16,17 @@ import time
 from pathlib import Path
 
 from wxtui.store.filters import Filter
-from wxtui.families.wechat.errors import WxtuiError
+from wxtui.core.errors import UsageError, WxtuiError
 
 from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
 from wxtui.jobs.events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
-from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
+from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
 from wxtui.jobs.locks import JobBusy
-from wxtui.families.wechat.planner import Plan, openid_lines
+from wxtui.jobs.plans import Plan
 from wxtui.jobs.service import JobService
 
 SHOWN_FAILURES = 50
-
-
-class UsageError(Exception):
-    """Bad input on the command line: said plainly, nothing sent."""
 
 
 def _err(message: str) -> None:
@@ -36,39 +35,38 @@ def _err(message: str) -> None:
 
 # -- opening the account ------------------------------------------------------------------------
 
+def _family(args: argparse.Namespace):
+    """The family of the account the command acts on (the demo's when there is none)."""
+    from wxtui.core.session import configured_profile
+    from wxtui.family import DEFAULT_FAMILY, family, family_for
+
+    if not getattr(args, "demo", False):
+        profile = configured_profile(getattr(args, "account", None))
+        if profile is not None:
+            return family_for(profile)
+    return family(getattr(args, "family", None) or DEFAULT_FAMILY)
+
+
 @contextlib.asynccontextmanager
 async def _account(args: argparse.Namespace):
     from wxtui.core.session import NoAccountError, open_session
 
     demo = getattr(args, "demo", False)
     async with contextlib.AsyncExitStack() as stack:
-        from wxtui.families.tim.cli import tim_profile
-
-        tim = None if demo else tim_profile(getattr(args, "account", None))
-        if tim is not None:  # a Tencent Cloud IM account: its jobs run on its own family
-            from wxtui.families.tim.operations import TimOperations
-            from wxtui.families.tim.session import open_tim_session
-
-            session = await stack.enter_async_context(open_tim_session(tim))
-            jobs = JobService(session.client, session.store, operations=TimOperations(),
-                              concurrency=getattr(args, "concurrency", None))
-            stack.push_async_callback(jobs.aclose)
-            yield jobs
-            return
         try:
             session = await stack.enter_async_context(open_session(
-                getattr(args, "account", None), demo=demo, followers=getattr(args, "demo_followers", 10_000),
+                getattr(args, "account", None), demo=demo, family=getattr(args, "family", None),
+                followers=getattr(args, "demo_followers", 10_000),
                 max_in_flight=getattr(args, "concurrency", None)))
         except (NoAccountError, WxtuiError) as exc:
             raise UsageError(str(exc)) from None
         if session.is_demo:
-            from wxtui.families.wechat.sync import Sync
-
             if not demo:
                 _err("no account is configured: acting on the built-in demo (see: wxtui account add)")
             print(f"Syncing the demo account ({session.label})...", file=sys.stderr)
-            await Sync(session.client, session.store).run()
-        jobs = JobService(session.client, session.store, concurrency=getattr(args, "concurrency", None))
+            await session.family.sync(session.client, session.store)
+        jobs = JobService(session.client, session.store, family=session.family,
+                          concurrency=getattr(args, "concurrency", None))
         stack.push_async_callback(jobs.aclose)
         yield jobs
 
@@ -77,48 +75,57 @@ async def _account(args: argparse.Namespace):
 
 def run_action(args: argparse.Namespace) -> int:
     try:
-        if not getattr(args, "demo", False):
-            from wxtui.families.tim.cli import run_tim_listed, tim_profile
-
-            profile = tim_profile(getattr(args, "account", None))
-            if profile is not None:  # a Tencent Cloud IM account: its own ids and plans
-                return run_tim_listed(args, profile)
-        openids, junk = _explicit_openids(args)
-        return asyncio.run(_action(args, openids, junk))
-    except (UsageError, WxtuiError) as exc:  # bad input, or WeChat refused while planning
+        family = _family(args)
+        _check_capability(args, family)
+        ids, junk = _explicit_ids(args, family)
+        return asyncio.run(_action(args, ids, junk, family))
+    except (UsageError, WxtuiError) as exc:  # bad input, or the service refused while planning
         _err(str(exc))
         return EXIT_NOT_SENT
 
 
-def _explicit_openids(args) -> tuple[list[str] | None, list[tuple[int, str]]]:
-    """Openids of --file or --stdin (None for the other sources), and the junk lines, reported."""
+def _check_capability(args, family) -> None:
+    """What the account's family cannot do is said plainly, before anything is opened."""
+    nouns = family.nouns
+    if args.verb in ("blacklist", "unblacklist") and not family.capabilities.blacklist:
+        raise UsageError(f"{nouns.service} has no blacklist: nothing was sent")
+    if not family.capabilities.statistics and (args.scene or args.followed_from or args.followed_to):
+        raise UsageError(f"{nouns.service} keeps no subscribe scene or date of its {nouns.members}: "
+                         "--scene, --followed-from and --followed-to do not apply")
+    if args.blacklisted is not None and not family.capabilities.blacklist:
+        raise UsageError(f"{nouns.service} has no blacklist: --blacklisted and --not-blacklisted do not apply")
+
+
+def _explicit_ids(args, family) -> tuple[list[str] | None, list[tuple[int, str]]]:
+    """Member ids of --file or --stdin (None for the other sources), and the junk lines, reported."""
+    nouns = family.nouns
     sources = [name for name, given in (("--file", args.file), ("--stdin", args.stdin),
                                         ("--selection", args.selection), ("--everyone", args.everyone)) if given]
     filtering = _filter_given(args)
     if len(sources) > 1 or (sources and filtering):
-        raise UsageError("give the followers one way: --file, --stdin, --selection, --everyone or filter flags")
+        raise UsageError(f"give the {nouns.members} one way: --file, --stdin, --selection, --everyone or filter flags")
     if not sources and not filtering:
-        raise UsageError("which followers? give --file PATH, --stdin, --selection NAME, filter flags "
+        raise UsageError(f"which {nouns.members}? give --file PATH, --stdin, --selection NAME, filter flags "
                          "(--with-tag, --untagged, ...) or --everyone")
     if args.file:
         path = Path(args.file)
         try:
             with path.open(encoding="utf-8-sig", errors="replace") as handle:
-                openids, junk = openid_lines(handle)
+                ids, junk = family.parse_ids(handle)
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror}") from None
         label = str(path)
     elif args.stdin:
-        openids, junk = openid_lines(sys.stdin)
+        ids, junk = family.parse_ids(sys.stdin)
         label = "<stdin>"
     else:
         return None, []
     for number, line in junk:
         shown = line if len(line) <= 60 else line[:57] + "..."
-        _err(f"{label}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: {shown!r}")
-    if not openids:
-        raise UsageError(f"no openid in {label}")
-    return openids, junk
+        _err(f"{label}:{number}: {family.id_help()}, not sent: {shown!r}")
+    if not ids:
+        raise UsageError(f"no {nouns.member_id} in {label}")
+    return ids, junk
 
 
 def _filter_given(args) -> bool:
@@ -126,11 +133,16 @@ def _filter_given(args) -> bool:
                 or args.text or args.scene or args.followed_from or args.followed_to)
 
 
-async def _action(args, openids: list[str] | None, junk: list) -> int:
+async def _action(args, openids: list[str] | None, junk: list, family) -> int:
     async with _account(args) as jobs:
         store = jobs.store
         followers = _followers(args, store, openids)
         verb = args.verb
+        if verb == "tag" and family.capabilities.free_tags:
+            # Tags are text on each member there: a new one is numbered in the cache by planning it.
+            created = await jobs.plan(CreateTag(args.tag))
+            if not created.ok:
+                raise UsageError("; ".join(e.message for e in created.errors))
         if verb in ("tag", "untag"):
             tagid = _tag_id(store, args.tag)
             intent = (TagFollowers if verb == "tag" else UntagFollowers)(tagid, followers)
@@ -140,7 +152,7 @@ async def _action(args, openids: list[str] | None, junk: list) -> int:
         plan = await jobs.plan(intent)
         status = await _confirm_and_run(jobs, plan, args)
     if status == EXIT_OK and junk:
-        _err(f"{len(junk):,} line(s) were not openids and were not sent (listed above)")
+        _err(f"{len(junk):,} line(s) were not {family.nouns.member_ids} and were not sent (listed above)")
         return EXIT_FAILED
     return status
 

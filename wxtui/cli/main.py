@@ -11,15 +11,13 @@ import argparse
 import importlib
 import sys
 
-# Modules that add subcommands, in the order they appear in --help.
+# Modules that add the family-neutral subcommands, in the order they appear in --help; each
+# family then adds the commands only it has (its emulator, its import).
 COMMAND_MODULES = (
     "wxtui.cli.accounts",
-    "wxtui.families.wechat.doctor",
-    "wxtui.emulation.commands",
+    "wxtui.cli.doctor",
     "wxtui.cli.jobs",
     "wxtui.cli.sync",
-    "wxtui.families.tim.cli",
-    "wxtui.families.tim.emulator.command",
     "wxtui.cli.app",
 )
 
@@ -33,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    from wxtui.family import all_families
+
+    for family in all_families():
+        family.register_commands(sub)
     return parser
 
 
@@ -52,7 +54,7 @@ def configure_logging() -> None:
     import logging.handlers
 
     from wxtui.core import paths
-    from wxtui.families.wechat.errors import redact
+    from wxtui.core.errors import redact
 
     class _Redact(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:

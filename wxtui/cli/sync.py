@@ -1,5 +1,8 @@
 """`wxtui sync`: pull an account into its cache from the command line, with a progress bar.
 
+The account's family does the pulling (WeChat: followers, tags and the blacklist; Tencent Cloud
+IM: the tags of every account the cache holds).
+
 Exit status: 0 done, 1 failed, 2 no usable account, 75 paused by the daily quota (run it again
 later: it resumes), 130 interrupted (it resumes too).
 """
@@ -11,6 +14,7 @@ import asyncio
 import sys
 
 from wxtui.cli.argtypes import positive_int
+from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
 EXIT_FAILED = 1
 EXIT_NO_ACCOUNT = 2
@@ -27,6 +31,8 @@ def register(subparsers) -> None:
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
+    parser.add_argument("--family", choices=sorted(FAMILIES), default=None,
+                        help=f"with --demo: the API family of the demo (default {DEFAULT_FAMILY})")
     parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")
     parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
@@ -47,13 +53,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace, err) -> int:
+    from wxtui.core.errors import WxtuiError
     from wxtui.core.session import DEMO_FOLLOWERS, NoAccountError, open_session
-    from wxtui.families.wechat.sync import DONE, PAUSED, Sync
-    from wxtui.families.wechat.errors import WxtuiError
+    from wxtui.core.syncing import DONE, PAUSED
 
     try:
-        opening = open_session(args.account, demo=args.demo, followers=args.followers or DEMO_FOLLOWERS,
-                               max_in_flight=args.concurrency)
+        opening = open_session(args.account, demo=args.demo, family=args.family,
+                               followers=args.followers or DEMO_FOLLOWERS, max_in_flight=args.concurrency)
         session = await opening.__aenter__()
     except (NoAccountError, WxtuiError, ValueError, OSError) as exc:
         err.print(f"[bold red]Cannot open the account:[/] {exc}", markup=True, highlight=False)
@@ -61,12 +67,12 @@ async def _sync(args: argparse.Namespace, err) -> int:
     try:
         label = f"{session.label} ({'demo' if session.is_demo else session.short_appid})"
         with _Progress(err, label, enabled=not args.quiet) as progress:
-            result = await Sync(session.client, session.store, on_event=progress.update).run()
+            result = await session.family.sync(session.client, session.store, on_event=progress.update)
     finally:
         await opening.__aexit__(None, None, None)
     if result.status == DONE:
-        print(f"Synced {label}: {result.message}; {result.added:,} new, {result.removed:,} gone; "
-              f"{result.calls:,} calls in {result.elapsed_s:.1f} s.")
+        changes = f"{result.added:,} new, {result.removed:,} gone; " if result.added or result.removed else ""
+        print(f"Synced {label}: {result.message}; {changes}{result.calls:,} calls in {result.elapsed_s:.1f} s.")
         return 0
     err.print(result.message, highlight=False, markup=False)
     return EXIT_PAUSED if result.status == PAUSED else EXIT_FAILED

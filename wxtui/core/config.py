@@ -2,16 +2,26 @@
 
     default_account = "acme"
 
+    [keymap]                              # the app's key remaps, for every account
+    tag = "t"
+
     [accounts.acme]
-    kind = "wechat"                       # the API family; only "wechat" is built today
+    kind = "wechat"                       # the API family (wxtui.family): wechat | tim
     appid = "wx0123456789abcdef"
     hosts = ["https://api.weixin.qq.com", "https://api2.weixin.qq.com"]
     token_source = "stable"               # stable | classic | command | url | authorizer
     secret_command = "pass show wechat/acme"   # optional: prints the AppSecret
     concurrency = 8
 
-    [accounts.acme.keymap]
-    tag = "t"
+    [accounts.chat]
+    kind = "tim"
+    sdkappid = 1400000001
+    identifier = "administrator"
+    region = "china"
+
+The keys of a profile beyond the shared ones (kind, concurrency, secret_command) are its family's
+options, and the family validates them (wxtui.family.Family.validate_profile). An account's own
+[accounts.NAME.keymap] table is read still, and applies to that account alone.
 
 The AppSecret never appears here: it lives in the OS keyring (see wxtui.core.secrets). Keys wxtui does
 not know are kept as they are, so a newer version's settings survive an older one's save. The file
@@ -30,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from wxtui.core import paths
-from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import WxtuiError
+from wxtui.core.errors import WxtuiError
+from wxtui.family import FAMILIES, family_for
 
-KINDS = ("wechat", "tim")  # tim: Tencent Cloud IM (sdkappid, identifier, region)
+KINDS = tuple(FAMILIES)  # the API families this version handles
 TOKEN_SOURCES = ("stable", "classic", "command", "url", "authorizer")
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 32
@@ -72,7 +82,7 @@ class Profile:
     name: str
     appid: str
     kind: str = "wechat"
-    hosts: list[str] = field(default_factory=lambda: [limits.DEFAULT_HOST, limits.BACKUP_HOST])
+    hosts: list[str] = field(default_factory=list)  # empty: the family's own hosts
     token_source: str = "stable"
     token_command: str | list[str] | None = None  # token_source "command": prints the token
     token_url: str | None = None  # token_source "url": answers the token
@@ -82,17 +92,22 @@ class Profile:
     concurrency: int = DEFAULT_CONCURRENCY
     keymap: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
-    # kind "tim": the app, its admin account and its data centre; appid is then tim_appid(sdkappid)
+    # kind "tim": the app, its admin account and its data centre; appid is then "tim<sdkappid>"
     # (the key of its secret key in the keyring and of its cache).
     sdkappid: int | None = None
     identifier: str | None = None
     region: str | None = None
 
     @property
+    def family(self):
+        """The account's API family (wxtui.family.Family)."""
+        return family_for(self)
+
+    @property
     def needs_secret(self) -> bool:
-        """Whether the AppSecret is used: only the stable and classic sources fetch with it (a
-        Tencent Cloud IM account always signs with its secret key)."""
-        return self.kind == "tim" or self.token_source in ("stable", "classic")
+        """Whether a secret from the keyring is used (the family says: a WeChat account only for
+        the stable and classic token sources; a Tencent Cloud IM account always signs with one)."""
+        return self.family.needs_secret(self)
 
     @property
     def secret_env_name(self) -> str:
@@ -105,28 +120,13 @@ class Profile:
         if self.kind not in KINDS:
             raise ConfigError(f"{where}: kind {self.kind!r} is not supported by this version "
                               f"(known: {', '.join(KINDS)})")
-        if self.kind == "tim":
-            return self._validate_tim(where)
-        check_appid(self.appid, where)
-        if not self.hosts:
-            raise ConfigError(f"{where}: at least one API host is needed")
-        for host in self.hosts:
-            check_host(host, where)
-        if self.token_source not in TOKEN_SOURCES:
-            raise ConfigError(f"{where}: token_source {self.token_source!r} is not one of "
-                              f"{', '.join(TOKEN_SOURCES)}")
-        if self.token_source == "command" and not self.token_command:
-            raise ConfigError(f"{where}: token_source \"command\" needs token_command")
-        if self.token_source == "url":
-            if not self.token_url:
-                raise ConfigError(f"{where}: token_source \"url\" needs token_url")
-            check_host(self.token_url, where, what="token_url")
+        self.family.validate_profile(self)
         for key in ("token_command", "refresh_command", "secret_command"):
             value = getattr(self, key)
             if value is not None:
                 command_argv(value, f"{where}: {key}")
-        if self.secret_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env):
-            raise ConfigError(f"{where}: secret_env {self.secret_env!r} is not a variable name")
+        for host in self.hosts or ():
+            check_host(host, where)
         if (isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int)
                 or not 1 <= self.concurrency <= MAX_CONCURRENCY):
             raise ConfigError(f"{where}: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, "
@@ -136,42 +136,13 @@ class Profile:
             raise ConfigError(f"{where}: keymap must map action names to keys, as text")
         return self
 
-    def _validate_tim(self, where: str) -> "Profile":
-        from wxtui.families.tim import limits as tim_limits
-
-        if isinstance(self.sdkappid, bool) or not isinstance(self.sdkappid, int) or self.sdkappid <= 0:
-            raise ConfigError(f"{where}: sdkappid must be the app's SDKAppID (a positive number), "
-                              f"not {self.sdkappid!r}")
-        if self.appid != tim_appid(self.sdkappid):
-            raise ConfigError(f"{where}: appid of a Tencent Cloud IM account is {tim_appid(self.sdkappid)!r}")
-        if not isinstance(self.identifier, str) or not self.identifier.strip():
-            raise ConfigError(f"{where}: identifier (an app admin account) is missing")
-        if self.region not in tim_limits.REGIONS:
-            raise ConfigError(f"{where}: region {self.region!r} is not one of {', '.join(tim_limits.REGIONS)}")
-        if (isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int)
-                or not 1 <= self.concurrency <= MAX_CONCURRENCY):
-            raise ConfigError(f"{where}: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
-        if self.secret_command is not None:
-            command_argv(self.secret_command, f"{where}: secret_command")
-        for host in self.hosts or ():
-            check_host(host, where)
-        return self
-
-    @property
-    def tim_hosts(self) -> list[str] | None:
-        """The hosts a Tencent Cloud IM client is pointed at (an emulator), or None: the region's."""
-        default = Profile.__dataclass_fields__["hosts"].default_factory()
-        return None if not self.hosts or self.hosts == default else list(self.hosts)
-
     def to_toml(self) -> dict[str, Any]:
         table: dict[str, Any] = dict(self.extra)
+        derived = self.family.derived_fields()  # the family's defaults and keys, not written
         for key in _PROFILE_FIELDS:
             value = getattr(self, key)
-            if value is None or (key == "keymap" and not value):
+            if value is None or (key in ("keymap", "hosts") and not value) or key in derived:
                 continue
-            if self.kind == "tim" and (key in ("appid", "token_source")
-                                       or key == "hosts" and value == Profile.__dataclass_fields__["hosts"].default_factory()):
-                continue  # derived from sdkappid and region (hosts: only the emulator's are kept)
             table[key] = list(value) if isinstance(value, list) else value
         return table
 
@@ -198,10 +169,11 @@ class Profile:
                 extra[key] = value
         if isinstance(known.get("hosts"), str):
             known["hosts"] = [known["hosts"]]
-        if known.get("kind") == "tim":
-            known.setdefault("region", "china")
-            if isinstance(known.get("sdkappid"), int):
-                known.setdefault("appid", tim_appid(known["sdkappid"]))
+        kind = known.get("kind", cls.kind)
+        if kind in FAMILIES:
+            from wxtui.family import family
+
+            family(kind).complete_fields(known)
         if "appid" not in known:
             raise ConfigError(f"account {name!r}: appid is missing")
         profile = cls(name=name, extra=extra, **known)
@@ -212,11 +184,6 @@ class Profile:
 
 def is_credential_key(key: str) -> bool:
     return key.lower() in _CREDENTIAL_KEYS
-
-
-def tim_appid(sdkappid: int) -> str:
-    """The key a Tencent Cloud IM app goes by where wxtui keys accounts by AppID."""
-    return f"tim{sdkappid}"
 
 
 def secret_env_for(appid: str) -> str:
@@ -275,6 +242,7 @@ class Config:
     foreign: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    keymap: dict[str, str] = field(default_factory=dict)  # [keymap]: the app's remaps, every account
 
     def account(self, name: str | None = None) -> Profile | None:
         """The named profile (or the default one when name is None); None when there is none."""
@@ -334,6 +302,8 @@ class Config:
         data: dict[str, Any] = dict(self.extra)
         if self.default_name:
             data["default_account"] = self.default_name
+        if self.keymap:
+            data["keymap"] = dict(self.keymap)
         data["accounts"] = {**self.foreign, **{name: p.to_toml() for name, p in self.accounts.items()}}
         return data
 
@@ -386,7 +356,11 @@ def _config_from(data: dict[str, Any], path: Path) -> Config:
     if default is not None and default not in config.accounts:
         config.warnings.append(f"default_account {default!r} names no configured account")
     config.default_name = default
-    config.extra = {k: v for k, v in data.items() if k not in ("accounts", "default_account")}
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()):
+        raise ConfigError(f"{path}: [keymap] must map action names to keys, as text")
+    config.keymap = keymap
+    config.extra = {k: v for k, v in data.items() if k not in ("accounts", "default_account", "keymap")}
     return config
 
 

@@ -1,8 +1,9 @@
-"""One open account: its client and its cache, ready for the app and the headless commands.
+"""One open account: its family, its client and its cache, ready for the app and the headless commands.
 
-`open_session()` is the single way in: a configured account by name, the default account, or the
-built-in demo (an in-process emulator). The demo's cache is rebuilt at every launch because the
-emulator's state lives only in memory.
+`open_session()` is the single way in: a configured account by name, the default account, or a
+demo (an in-process emulator of a family's API). The account's family (wxtui.family) opens the
+client; this module only resolves which account and which family. A demo's cache is rebuilt at
+every launch because the emulator's state lives only in memory.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ DEMO_SEED = 1
 @dataclass
 class Session:
     label: str  # what the header shows: "Acme Coffee"
-    account_key: str  # the AppID (the cache file's name)
-    client: Any  # wxtui.families.wechat.client.WeChatClient
+    account_key: str  # the AppID, tim<SDKAppID> (the cache file's name)
+    client: Any  # the family's API client
     store: Any  # wxtui.store.Store
     emulator: Any = None  # the in-process emulator, in demo mode
     profile: Any = None  # the account profile, for a configured account
-    extras: dict = field(default_factory=dict)
+    family: Any = field(kw_only=True)  # wxtui.family.Family: what the account's API is and can do
 
     @property
     def is_demo(self) -> bool:
@@ -53,20 +54,18 @@ def slow_faults(emulator) -> None:
 
 
 def build_demo(followers: int = DEMO_FOLLOWERS, *, seed: int = DEMO_SEED, slow: bool = False,
-               latency_ms: int = 0):
-    from wxtui.families.wechat.emulator import Emulator
+               family: str | None = None):
+    """A family's demo emulator (the default family's unless named)."""
+    from wxtui.family import DEFAULT_FAMILY, family as family_named
 
-    emulator = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
-    if slow:
-        slow_faults(emulator)
-    return emulator
+    return family_named(family or DEFAULT_FAMILY).demo_emulator(members=followers, seed=seed, slow=slow)
 
 
-def demo_store_path(appid: str) -> Path:
-    return paths.data_dir() / "demo" / f"{appid}.sqlite"
+def demo_store_path(key: str) -> Path:
+    return paths.data_dir() / "demo" / f"{key}.sqlite"
 
 
-def _open_store(path: Path, fresh: bool):
+def open_store(path: Path, fresh: bool):
     from wxtui.store import Store
 
     if fresh:
@@ -84,49 +83,63 @@ async def open_session(
     seed: int = DEMO_SEED,
     slow: bool = False,
     emulator=None,
+    family: str | None = None,
     store_path: Path | None = None,
     max_in_flight: int | None = None,
 ) -> AsyncIterator[Session]:
-    """A ready session. `emulator` runs the demo on an emulator the caller already built."""
-    from wxtui.families.wechat.client import WeChatClient
+    """A ready session on the named (or default) account, or on a demo when none is configured
+    or `demo` is set. `emulator` runs the demo on an emulator the caller already built (its
+    family is the emulator's); `family` picks the demo's family."""
+    from wxtui.family import family as family_named
+    from wxtui.family import family_for
 
     if emulator is None and not demo:
-        profile = _configured_profile(account)
+        profile = configured_profile(account)
         if profile is None:
             if account:
                 raise NoAccountError(f"No account named {account!r} (see: wxtui account list)")
             demo = True
         else:
-            from wxtui.families.wechat.accounts import build_client
-
-            client = build_client(profile, **({"max_in_flight": max_in_flight} if max_in_flight else {}))
-            store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
-            try:
-                yield Session(profile.name, profile.appid, client, store, profile=profile)
-            finally:
-                await client.aclose()
-                store.close()
+            async with family_for(profile).open_session(profile, store_path=store_path,
+                                                        max_in_flight=max_in_flight) as session:
+                yield session
             return
     if emulator is None:
-        emulator = build_demo(followers, seed=seed, slow=slow)
-    acct = emulator.account
-    kwargs = {"max_in_flight": max_in_flight} if max_in_flight else {}
-    client = WeChatClient.with_secret(acct.appid, acct.secret, transport=emulator.transport(), **kwargs)
-    store = _open_store(store_path or demo_store_path(acct.appid), fresh=store_path is None)
-    try:
-        yield Session(acct.name, acct.appid, client, store, emulator=emulator)
-    finally:
-        await client.aclose()
-        store.close()
+        emulator = build_demo(followers, seed=seed, slow=slow, family=family)
+    async with family_named(emulator.family_key).open_session(None, demo=emulator, store_path=store_path,
+                                                              max_in_flight=max_in_flight) as session:
+        yield session
 
 
-def _configured_profile(name: str | None):
+def configured_profile(name: str | None):
     """The named profile, the default one, or None when nothing is configured."""
-    try:
-        from wxtui.core.config import load_config
-    except ImportError:
-        return None
+    from wxtui.core.config import load_config
+
     config = load_config()
     if name:
         return config.account(name)
     return config.default_account()
+
+
+def account_opener(name: str | None):
+    """An opener (a zero-argument callable giving an async context manager) of a configured
+    account's session, whatever its family: what the app holds open while it runs."""
+
+    def opener():
+        return open_session(name) if name else open_session()
+
+    return opener
+
+
+def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, family: str | None = None):
+    """An opener for a demo: the emulator is built in a thread, so the app's first frame is not held."""
+
+    @contextlib.asynccontextmanager
+    async def opener():
+        import asyncio
+
+        emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow, family=family)
+        async with open_session(emulator=emulator) as session:
+            yield session
+
+    return opener

@@ -1,7 +1,11 @@
-"""One HTTP round trip to the API, with the platform's retry, token and failover rules.
+"""One HTTP round trip to an API, with the retry, credential and failover rules every family shares.
 
-`ApiTransport.call()` is the only place that talks HTTP. The typed calls in client.py build on
-it. Nothing here knows what a tag is.
+`ApiTransport.call()` is the only place that talks HTTP. A family's client builds its typed calls
+on it and hands it an `Envelope`: how the family puts its credential on a call (an access token,
+a signature) and reads an answer's outcome (errcode, ActionStatus/ErrorCode). The attempt loop
+is one for every family: transport failures fail over to the next host, garbage answers and
+retryable codes back off, a refused credential is renewed once, a per-minute limit waits for
+the next minute. Nothing here knows what a tag is, nor which family it serves.
 """
 
 from __future__ import annotations
@@ -17,19 +21,11 @@ from typing import Callable
 import httpx
 
 from wxtui.core import wire
-from wxtui.http11 import default_transport
-from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import (
-    BadResponseError,
-    Category,
-    TransportError,
-    api_error,
-    describe,
-    redact,
-)
+from wxtui.core.errors import ApiError, BadResponseError, Category, TransportError, redact
 from wxtui.core.secret_str import SecretStr
+from wxtui.http11 import default_transport
 
-log = logging.getLogger("wxtui.families.wechat")
+log = logging.getLogger("wxtui.api")
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -106,11 +102,47 @@ class _Transient(Exception):
         self.reason = reason
 
 
+class Envelope:
+    """How one API family wraps a call and reads its answer. A family subclasses it."""
+
+    transport_error: type[TransportError] = TransportError
+    bad_response: type[BadResponseError] = BadResponseError
+    renewal = "token"  # how a renewal of the credential is reported ("token", "usersig")
+    renewal_is_retry = False  # whether a renewal counts among the transport's retries
+
+    async def before_attempt(self) -> None:
+        """Wait for the attempt's turn (a client-side rate limit), if the family has one."""
+
+    async def credential(self, with_token: bool):
+        """The credential this attempt carries (None: none)."""
+        return None
+
+    async def renew(self, refused) -> None:
+        """The credential `refused` was refused: the next `credential()` is a fresh one."""
+
+    def query(self, params: dict | None, credential) -> tuple[dict | None, SecretStr | None]:
+        """The attempt's query and the access token to add to it (a family that signs its
+        query itself returns the signed query and None)."""
+        return params, credential
+
+    def outcome(self, payload: dict, path: str) -> tuple[bool, int, str]:
+        """(succeeded, code, message) of an answer; raises `bad_response` for one that is garbage."""
+        raise NotImplementedError
+
+    def category(self, code: int) -> Category:
+        raise NotImplementedError
+
+    def error(self, code: int, message: str, path: str, payload: dict) -> ApiError:
+        """The exception for a failed answer, of the class its category calls for."""
+        raise NotImplementedError
+
+
 class ApiTransport:
     def __init__(
         self,
-        hosts: list[str] | tuple[str, ...] = (limits.DEFAULT_HOST, limits.BACKUP_HOST),
+        hosts: list[str] | tuple[str, ...],
         *,
+        envelope: Envelope,
         transport: httpx.AsyncBaseTransport | None = None,
         max_in_flight: int = 8,
         retry: RetryPolicy = RetryPolicy(),
@@ -121,6 +153,7 @@ class ApiTransport:
         if not hosts:
             raise ValueError("at least one API host is needed")
         self.hosts = [h.rstrip("/") for h in hosts]
+        self.envelope = envelope
         self._host_index = 0
         self.retry = retry
         self._rng = random.Random(seed)
@@ -137,7 +170,6 @@ class ApiTransport:
             headers={"User-Agent": "wxtui"},
             follow_redirects=False,
         )
-        self.token_manager = None  # set by the client; None for token-less calls
         self._urls: dict[tuple[str, str], httpx.URL] = {}  # see _url()
         self._urls_token: SecretStr | None = None
 
@@ -170,50 +202,54 @@ class ApiTransport:
 
     async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
                         with_token: bool) -> dict:
+        envelope = self.envelope
         retries = transport_failures = minute_waits = 0
-        token_refreshed = False
+        renewed = False
         while True:
-            token: SecretStr | None = None
-            if with_token:
-                token = await self.token_manager.get()
+            await envelope.before_attempt()
+            credential = await envelope.credential(with_token)
+            query, token = envelope.query(params, credential)
             host = self.host
             try:
-                payload = await self._round_trip(method, host, path, params, body, token)
+                payload = await self._round_trip(method, host, path, query, body, token)
+                ok, code, message = envelope.outcome(payload, path)
             except _Transient as exc:
                 transport_failures += 1
                 if transport_failures > self.retry.transport_retries:
-                    raise TransportError(path, exc.reason) from None
+                    raise envelope.transport_error(path, exc.reason) from None
                 self._fail_over(host)
                 await self._pause(path, exc.reason, transport_failures - 1, host)
                 continue
-            except BadResponseError:
+            except BadResponseError as exc:
                 retries += 1
                 if retries > self.retry.max_retries:
-                    raise
+                    if isinstance(exc, envelope.bad_response):
+                        raise
+                    raise envelope.bad_response(path, exc.detail) from None
                 await self._pause(path, "garbage answer", retries - 1, host)
                 continue
-            errcode = payload.get("errcode", 0) if isinstance(payload, dict) else 0
-            if not errcode:
+            if ok:
                 return payload
-            errmsg = str(payload.get("errmsg", ""))
-            category = describe(errcode).category
-            if category is Category.TOKEN and with_token and not token_refreshed:
-                token_refreshed = True
-                self._notify(path, "token", 0, 0.0, host)
-                await self.token_manager.invalidate(token)
+            category = envelope.category(code)
+            if category is Category.TOKEN and credential is not None and not renewed:
+                renewed = True
+                if envelope.renewal_is_retry:
+                    self.stats.retries += 1
+                self._notify(path, envelope.renewal, 0, 0.0, host)
+                await envelope.renew(credential)
                 continue
             if category is Category.RETRY and retries < self.retry.max_retries:
                 retries += 1
-                await self._pause(path, f"errcode {errcode}", retries - 1, host)
+                await self._pause(path, f"errcode {code}", retries - 1, host)
                 continue
             if category is Category.MINUTE and minute_waits < self.retry.minute_waits:
                 minute_waits += 1
                 delay = self.retry.until_next_minute(self._clock(), self._rng)
-                self._notify(path, f"errcode {errcode}", minute_waits, delay, host)
+                self._notify(path, f"errcode {code}", minute_waits, delay, host)
                 self.stats.retries += 1
                 await self._sleep(delay)
                 continue
-            raise api_error(errcode, errmsg, path)
+            raise envelope.error(code, message, path, payload)
 
     async def _round_trip(self, method: str, host: str, path: str, params: dict | None,
                           body: bytes | None, token: SecretStr | None = None) -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import uvicorn
 
-from wxtui.families.wechat.emulator.app import Emulator
+Emulator = Any  # either family's emulator: anything with an ASGI `app`
 
 
 def _config(emu: Emulator, host: str, port: int) -> uvicorn.Config:

@@ -1,9 +1,11 @@
 """Bulk actions of one account in one place: plan, journal, run, resume, cancel, undo.
 
-`JobService(client, store)` owns the account's journal and its one scheduler; the UI and the
-command line hold one per open account:
+`JobService(client, store, family=…)` owns the account's journal and its one scheduler; the UI
+and the command line hold one per open account. The family (wxtui.family.Family, the session's)
+brings the operations the scheduler runs and the planner that turns intents into calls; nothing
+here knows which family it is:
 
-    jobs = JobService(session.client, session.store)
+    jobs = JobService(session.client, session.store, family=session.family)
     plan = await jobs.plan(TagFollowers(134, Followers.of(openids)))   # the dry run
     job_id = jobs.submit(plan)                                          # journaled, not started
     final = await jobs.run(job_id)                                      # or jobs.start(job_id)
@@ -22,9 +24,8 @@ from .events import CANCELLED, DONE, RUNNING, JobEvent, Listener
 from .intents import Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
-from wxtui.families.wechat.planner import Plan, PlanNote, Planner
+from .plans import Plan, PlanNote
 from .scheduler import Scheduler
-from wxtui.families.wechat.operations import WeChatOperations
 
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
 PHASE_STRIDE = 10
@@ -38,11 +39,12 @@ class Undo(Intent):
 
 
 class JobService:
-    def __init__(self, client: Any, store: Any, *, concurrency: int | None = None,
+    def __init__(self, client: Any, store: Any, *, family: Any, concurrency: int | None = None,
                  operations: OperationTable | None = None, event_interval: float = 0.2):
         self.client = client
         self.store = store
-        self.ops = operations or WeChatOperations()
+        self.family = family
+        self.ops = operations or family.operations()
         self.journal = Journal(store)
         self.scheduler = Scheduler(self.ops, client, self.journal, cache=store, concurrency=concurrency,
                                    event_interval=event_interval)
@@ -52,10 +54,10 @@ class JobService:
     async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
         return await self._planner().plan(intent, check_quota=check_quota)
 
-    def _planner(self) -> Planner:
-        return Planner(self.store, self.client, operations=self.ops,
-                       seconds_per_call=self.scheduler.seconds_per_call() or None,
-                       concurrency=self.scheduler.max_concurrency)
+    def _planner(self):
+        return self.family.planner(self.store, self.client, operations=self.ops,
+                                   seconds_per_call=self.scheduler.seconds_per_call() or None,
+                                   concurrency=self.scheduler.max_concurrency)
 
     def submit(self, plan: Plan) -> int:
         """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""

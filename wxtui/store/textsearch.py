@@ -10,11 +10,11 @@ So: LIKE with escaping, on the compact index; text never reaches SQL except as a
 
 from __future__ import annotations
 
-from wxtui.families.wechat import limits
-
-_OPENID_CHARS = frozenset(limits.OPENID_ALPHABET)
-# Sorts after every openid character, so [text, text + _AFTER) is "starts with text".
-_AFTER = "\x7f"
+# Member ids (a WeChat openid, a Tencent Cloud IM account id) are short and without spaces: text
+# that could start one is also looked up in the ids' index.
+_LONGEST_ID = 64
+# Sorts after every id character in use, so [text, text + _AFTER) is "starts with text".
+_AFTER = "\U0010ffff"
 
 
 def like_pattern(text: str) -> str:
@@ -24,7 +24,7 @@ def like_pattern(text: str) -> str:
 
 
 def _may_be_openid(text: str) -> bool:
-    return 0 < len(text) <= limits.OPENID_LENGTH and all(c in _OPENID_CHARS for c in text)
+    return 0 < len(text) <= _LONGEST_ID and not any(c.isspace() for c in text)
 
 
 def text_condition(text: str) -> tuple[str, list]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Iterable, Sequence
 
-from wxtui.families.wechat.models import Follower, Tag
+from wxtui.core.members import Follower, Tag
 
 _CHUNK = 500
 

@@ -19,8 +19,7 @@ from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui import format as fmt
 from wxtui.ui.rows import MemberRow, RowSource
 from wxtui.ui.summary import ActionSummary, summarize
-from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import ValidationError, WxtuiError
+from wxtui.core.errors import ValidationError, WxtuiError
 
 SELECTION_NAME = "main"
 
@@ -106,17 +105,13 @@ class AccountModel:
         self.clock = clock
         self.selection = self.store.selection(SELECTION_NAME)
         profile = getattr(session, "profile", None)
-        # A Tencent Cloud IM account: its jobs run on the TIM family, its sync learns tags.
-        self.is_tim = getattr(session, "extras", {}).get("kind") == "tim"
-        # What the screens call the account's people (singular, plural) and their ids.
-        self.members = ("user", "users") if self.is_tim else ("follower", "followers")
-        self.member_ids = "account ids" if self.is_tim else "openids"
-        operations = None
-        if self.is_tim:
-            from wxtui.families.tim.operations import TimOperations
-
-            operations = TimOperations()
-        self.jobs = JobService(session.client, self.store, operations=operations,
+        # The account's API family: what its people are called, what it can do, how it plans.
+        self.family = session.family
+        self.capabilities = self.family.capabilities
+        nouns = self.family.nouns
+        self.members = (nouns.member, nouns.members)
+        self.member_ids = nouns.member_ids
+        self.jobs = JobService(session.client, self.store, family=self.family,
                                concurrency=getattr(profile, "concurrency", None))
         self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
         self._tag_names: dict[int, str] = {}
@@ -168,8 +163,9 @@ class AccountModel:
         for row in self.store.rows_by_ids(ids):
             if row is None:
                 continue
-            tags = ", ".join(names.get(t, f"#{t}") for t in row.tagids if t != limits.STAR_TAG_ID)
-            if limits.STAR_TAG_ID in row.tagids:
+            star = self.family.star_tag
+            tags = ", ".join(names.get(t, f"#{t}") for t in row.tagids if t != star)
+            if star is not None and star in row.tagids:
                 tags = "★ " + tags if tags else "★"
             out.append(MemberRow(row.id, row.openid, row.remark, tags, row.subscribe_time, row.scene))
         return out
@@ -197,28 +193,19 @@ class AccountModel:
     # -- quota --------------------------------------------------------------------------------
 
     async def tagging_quota(self) -> dict[str, dict]:
-        """Today's quota of the call bulk actions spend most (tagging), as plans report quotas."""
-        if self.is_tim:  # Tencent Cloud IM has a rate, not a daily quota
-            return {}
-        path = "/cgi-bin/tags/members/batchtagging"
-        quota = await self.session.client.get_quota(path)
-        return {path: {"daily_limit": quota.daily_limit, "remain": quota.remain, "needed": 0}}
+        """Today's quota of the call bulk actions spend most (tagging), as plans report quotas;
+        empty for a family without a daily quota."""
+        return await self.family.quota(self.session.client)
 
     # -- sync ---------------------------------------------------------------------------------
 
     async def sync(self, progress: Callable[[str], None]):
         """Pull the account into the cache; progress(text) as it goes. Returns the SyncResult."""
-        from wxtui.families.wechat.sync import Sync
-
-        if self.is_tim:
-            from wxtui.families.tim.account import learn_tim_tags
-
-            return await learn_tim_tags(self, progress)
 
         def on_event(event) -> None:
             progress(sync_progress_text(event))
 
-        result = await Sync(self.session.client, self.store, on_event=on_event).run()
+        result = await self.family.sync(self.session.client, self.store, on_event=on_event)
         self.refresh_tag_names()
         return result
 
@@ -248,20 +235,14 @@ class AccountModel:
         return written
 
     def import_openids(self, path: Path) -> ImportResult:
-        """Openids from a file (one a line, or a CSV with an openid column) into the selection."""
-        from wxtui.families.wechat.planner import openid_lines
+        """Member ids from a file (one a line, or a CSV with an openid column) into the selection."""
 
         with open(path, encoding="utf-8-sig", newline="") as handle:
             lines = handle.read().splitlines()
         if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
-        if self.is_tim:  # IM account ids are free strings, not 28-character openids
-            from wxtui.families.tim.sync import read_accounts
-
-            openids, junk = read_accounts(lines)
-        else:
-            openids, junk = openid_lines(lines)
+        openids, junk = self.family.parse_ids(lines)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
         return ImportResult(len(known), len(set(openids)) - len(known), len(junk), self.members[1],
@@ -310,11 +291,8 @@ class AccountModel:
         }[intent.kind]
 
     async def plan(self, intent: Intent) -> PlannedAction:
-        """The planner's dry run, as the confirmation dialog states it."""
-        if self.is_tim:
-            from wxtui.families.tim.account import plan_tim_intent
-
-            return await plan_tim_intent(self, intent)
+        """The planner's dry run, as the confirmation dialog states it (what the family cannot
+        do comes back as the plan's error, with nothing to confirm)."""
         plan = await self.jobs.plan(self._engine_intent(intent))
         return self._planned(intent.kind, plan, self._target_words(intent))
 
@@ -386,21 +364,16 @@ class AccountModel:
     async def create_tag(self, name: str) -> TagRow:
         from wxtui.jobs.intents import CreateTag
 
-        if self.is_tim:
-            from wxtui.families.tim.account import create_tim_tag
-
-            return await create_tim_tag(self, name)
         await self._run_single(CreateTag(name))
         tag = self.tag_named(name)
         if tag is None:
-            raise WxtuiError(f"WeChat created the tag {name!r} but the cache does not show it; sync the account")
+            raise WxtuiError(f"{self.family.nouns.service} created the tag {name!r} but the cache does not "
+                             "show it; sync the account")
         self.refresh_tag_names()
         return tag
 
     async def rename_tag(self, tagid: int, name: str) -> None:
         from wxtui.jobs.intents import RenameTag
 
-        if self.is_tim:
-            raise ValidationError("Tencent Cloud IM tags are free text on each account: they cannot be renamed")
         await self._run_single(RenameTag(tagid, name))
         self.refresh_tag_names()

@@ -38,7 +38,10 @@ class WxtuiApp(App):
         self.opener = opener
         self.demo_opener = demo_opener
         self.clock = clock
-        self.keymap = dict(keymap or {})
+        # The app's keymap ([keymap] of the config) and the one in force: the app's, with the
+        # open account's own remaps on top; rebuilt at every open, so none outlives its account.
+        self.app_keymap = dict(keymap or {})
+        self.keymap = dict(self.app_keymap)
         # None: sync when the cache has never been synced (a new account, the demo).
         self.sync_on_start = sync_on_start
         self.keyring_note = keyring_note
@@ -66,7 +69,7 @@ class WxtuiApp(App):
     async def open_account(self, opener: Opener) -> None:
         from wxtui.ui.account import AccountModel
         from wxtui.ui.screens.main import MainScreen
-        from wxtui.families.wechat.errors import redact
+        from wxtui.core.errors import redact
 
         await self._close_session()
         try:
@@ -80,9 +83,10 @@ class WxtuiApp(App):
             return
         self.session = session
         profile = getattr(session, "profile", None)
-        if profile is not None and profile.keymap:
-            self.keymap = {**profile.keymap, **self.keymap}
-            self.set_keymap(self.keymap)
+        keymap = {**self.app_keymap, **(profile.keymap if profile is not None else {})}
+        if keymap != self.keymap:
+            self.keymap = keymap
+            self.set_keymap(keymap)
         self.model = AccountModel(session, self.clock)
         screen = MainScreen(self.model)
         if len(self.screen_stack) > 1:  # the first-run screen, or another account's
@@ -106,7 +110,7 @@ class WxtuiApp(App):
         await self._close_session()
 
     def open_configured(self, name: str) -> None:
-        from wxtui.cli.app import account_opener
+        from wxtui.core.session import account_opener
 
         self.open_account(account_opener(name))
 
@@ -135,7 +139,7 @@ class WxtuiApp(App):
             for binding in bindings:
                 action = binding.action
                 if action.startswith("screen."):
-                    if main is None:
+                    if main is None or not main.check_action(action.removeprefix("screen."), ()):
                         continue
                     callback = partial(main.run_action, action.removeprefix("screen."))
                 elif heading == "Followers" and main is not None:

@@ -72,12 +72,10 @@ def quota_state(quota: dict[str, dict]) -> tuple[str, bool]:
     return "quota ok", False
 
 
-def failure_text(message: str, errcode: int | None) -> str:
-    """A failure's message with the errcode table's hint, once."""
+def failure_text(message: str, errcode: int | None, describe) -> str:
+    """A failure's message with the hint of the family's error table (`describe`), once."""
     if errcode is None:
         return message
-    from wxtui.families.wechat.errors import describe
-
     hint = describe(errcode).hint
     return f"{message}: {hint}" if hint and hint not in message else message
 

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from wxtui.cli import main as cli
-from wxtui.core.config import Config, ConfigError, load_config, new_profile, save_config, tim_appid
+from wxtui.core.config import Config, ConfigError, load_config, new_profile, save_config
+from wxtui.families.tim.family import account_key as tim_appid
 
 
 def test_a_tim_profile_round_trips_through_the_config_file(tmp_path):
@@ -20,7 +21,7 @@ def test_a_tim_profile_round_trips_through_the_config_file(tmp_path):
     assert 'kind = "tim"' in text and "sdkappid = 1400000001" in text and "\nappid =" not in text
     loaded = load_config(path)
     assert loaded.warnings == [] and loaded.accounts["im"] == profile
-    assert loaded.accounts["im"].needs_secret and loaded.accounts["im"].tim_hosts is None
+    assert loaded.accounts["im"].needs_secret and loaded.accounts["im"].hosts == []
 
 
 @pytest.mark.parametrize("fields, problem", [

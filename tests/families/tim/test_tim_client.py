@@ -16,7 +16,7 @@ from wxtui.families.tim.errors import (
     describe,
 )
 from wxtui.families.tim.usersig import generate_usersig
-from wxtui.families.wechat.errors import ApiError, BadOpenidError, Category, RetryableError, TokenError, ValidationError
+from wxtui.core.errors import ApiError, BadOpenidError, Category, RetryableError, TokenError, ValidationError
 
 from conftest import FAST_RETRY
 

@@ -13,7 +13,7 @@ from wxtui.families.tim.client import TimClient
 from wxtui.families.tim.emulator import TimEmulator
 from wxtui.families.tim.errors import TimApiError, TimBadResponseError, TimTransportError, is_rate_limit
 from wxtui.families.tim.transport import RateLimiter, is_throttle
-from wxtui.families.wechat.errors import BadResponseError, TransportError
+from wxtui.core.errors import BadResponseError, TransportError
 from wxtui.core.transport import RetryEvent, RetryPolicy, call_observer
 
 from conftest import FAST_RETRY
@@ -122,7 +122,7 @@ async def test_unreachable_is_a_transport_error_without_the_usersig_or_key():
 async def test_no_usersig_or_key_in_logs_errors_or_reprs(tim_emu):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    loggers = [logging.getLogger(n) for n in ("httpx", "wxtui", "wxtui.families.tim", "wxtui.families.wechat")]
+    loggers = [logging.getLogger(n) for n in ("httpx", "wxtui", "wxtui.families.tim", "wxtui.api")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)

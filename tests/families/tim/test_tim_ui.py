@@ -8,7 +8,7 @@ from ui_fixtures import confirm, last_notification, openid_at, select_rows
 from ui_fixtures import app_for, ready, settle, wait_for_screen
 from wxtui.families.tim.cache import cached_tags_of
 from wxtui.families.tim.emulator import TimEmulator
-from wxtui.families.tim.session import open_tim_session
+from wxtui.core.session import open_session
 from wxtui.families.tim.sync import import_accounts
 from wxtui.ui.screens.prompts import TagPickerScreen
 
@@ -18,7 +18,7 @@ SIZE = (100, 30)
 @contextlib.asynccontextmanager
 async def tim_session(tmp_path, accounts: int = 30):
     emu = TimEmulator.demo(accounts=accounts, seed=4)
-    async with open_tim_session(emulator=emu, store_path=tmp_path / "tim.sqlite") as session:
+    async with open_session(emulator=emu, store_path=tmp_path / "tim.sqlite") as session:
         result = await import_accounts(session.client, session.store, emu.state.accounts())
         assert len(result.imported) == accounts
         yield session
@@ -46,10 +46,14 @@ async def test_tag_two_accounts_then_remove_all_tags_of_one(tmp_path):
                 assert "beta-tester" in state.tags_of(account)
                 assert "beta-tester" in cached_tags_of(store, [account])[account]
 
-            # Blacklisting has no meaning here: refused, nothing sent.
+            # Blacklisting has no meaning here: the binding is not offered, and its key does nothing.
+            before = last_notification(pilot)
+            assert screen.check_action("blacklist", ()) is False
+            assert not any(active.binding.action == "screen.blacklist" and active.enabled
+                           for active in app.active_bindings.values())
             await pilot.press("b")
             await settle(pilot)
-            assert "Tencent Cloud IM has no blacklist" in last_notification(pilot)
+            assert last_notification(pilot) == before and app.screen is screen
 
             await pilot.press("A", "up")  # no selection: the cursor row (the first) is the target
             await settle(pilot)
@@ -79,9 +83,10 @@ async def test_sync_learns_tags_changed_behind_the_cache(tmp_path):
 
 
 async def test_the_app_command_opens_a_configured_tim_account(monkeypatch):
-    from wxtui.core.config import Config, new_profile, save_config, tim_appid
+    from wxtui.core.config import Config, new_profile, save_config
+    from wxtui.families.tim.family import account_key as tim_appid
     from wxtui.ui.account import AccountModel
-    from wxtui.cli.app import account_opener
+    from wxtui.core.session import account_opener
 
     emu = TimEmulator.demo(accounts=5, seed=2)
     config = Config()
@@ -91,7 +96,7 @@ async def test_the_app_command_opens_a_configured_tim_account(monkeypatch):
     monkeypatch.setattr("wxtui.families.tim.session.build_tim_client", lambda profile, **kw: emu.client())
     async with account_opener("im")() as session:
         model = AccountModel(session)
-        assert model.is_tim and session.label == "im"
+        assert session.family.key == "tim" and session.label == "im"
         assert await model.tagging_quota() == {}
         await model.aclose()
 

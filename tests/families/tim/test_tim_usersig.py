@@ -21,7 +21,7 @@ from wxtui.families.tim.usersig import (
     generate_usersig,
     verify_usersig,
 )
-from wxtui.families.wechat.errors import ValidationError
+from wxtui.core.errors import ValidationError
 
 SDKAPPID = 1400000000
 KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"

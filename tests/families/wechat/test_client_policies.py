@@ -81,7 +81,7 @@ async def test_system_busy_is_retried_with_backoff(client, emu, caplog):
     events: list[RetryEvent] = []
     call_observer.set(events.append)
     emu.faults.p_busy = 0.5
-    with caplog.at_level(logging.INFO, logger="wxtui.families.wechat"):
+    with caplog.at_level(logging.INFO, logger="wxtui.api"):
         for _ in range(10):
             await client.get_tags()
     emu.faults.p_busy = 0.0

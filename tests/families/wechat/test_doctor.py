@@ -11,7 +11,7 @@ import pytest
 from wxtui.core import paths
 from wxtui.cli.main import main
 from wxtui.core.config import Config, new_profile
-from wxtui.families.wechat.doctor import FAIL, OK, WARN, run_doctor
+from wxtui.cli.doctor import FAIL, OK, WARN, run_doctor
 
 
 def profile_of(emu, **fields):

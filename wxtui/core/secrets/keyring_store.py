@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from wxtui.families.wechat.errors import WxtuiError, redact
+from wxtui.core.errors import WxtuiError, redact
 from wxtui.core.secret_str import SecretStr
 
 log = logging.getLogger("wxtui.core.secrets")

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 
 from wxtui.core.config import Profile, command_argv
-from wxtui.families.wechat.errors import WxtuiError, redact
+from wxtui.core.errors import WxtuiError, redact
 from wxtui.core.secret_str import SecretStr
 
 from .keyring_store import (KEYRING_TIMEOUT_S, PROBE_TIMEOUT_S, SERVICE, KeyringUnavailable, check_secret,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from wxtui.families.wechat.planner import Plan, PlanNote
+from wxtui.jobs.plans import Plan, PlanNote
 from wxtui.families.tim.operations import FAMILY, remove_all_calls, tag_calls
 from wxtui.families.tim import limits
 from wxtui.families.tim.cache import cached_tags_of
@@ -33,8 +33,9 @@ class TimTagIntent:
 
 
 def plan_tim(store, verb: str, accounts: Sequence[str], tags: Iterable[str] = ()) -> Plan:
-    """The plan of a verb over accounts. Accounts the cache does not hold are refused (an error
-    naming them): import them first, account_check tells whether they exist."""
+    """The plan of a verb over accounts. Accounts the cache does not hold are left out with a
+    warning naming them (import them first: account_check tells whether they exist); the others
+    are planned, as a WeChat plan sends the rest when a few openids are unknown."""
     tags = tuple(dict.fromkeys(tags))
     accounts = tuple(dict.fromkeys(accounts))
     intent = TimTagIntent(verb, tags, accounts)
@@ -50,13 +51,14 @@ def plan_tim(store, verb: str, accounts: Sequence[str], tags: Iterable[str] = ()
             bad_tags.append(str(exc))
     if bad_tags:
         plan.errors.append(PlanNote("bad-tag", "tags Tencent Cloud IM refuses", tuple(bad_tags)))
+    if not plan.ok:
+        return plan
     cached = cached_tags_of(store, accounts)
     unknown = [a for a in accounts if a not in cached]
     if unknown:
-        plan.errors.append(PlanNote("unknown-accounts", f"{len(unknown):,} accounts are not in the cache "
-                                    "(wxtui tim-import --file ... first)", tuple(unknown)))
-    if not plan.ok:
-        return plan
+        plan.warnings.append(PlanNote("not_in_cache", f"{len(unknown):,} accounts are not in the cache: "
+                                      "not sent (wxtui tim-import --file ... first)", tuple(unknown)))
+        accounts = tuple(a for a in accounts if a in cached)
     if verb == "tag":
         todo = [a for a in accounts if not set(tags) <= set(cached[a])]
         plan.calls = tag_calls("add_tag", tags, todo)

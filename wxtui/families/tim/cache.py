@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from wxtui.families.wechat.models import Follower, Tag
+from wxtui.core.members import Follower, Tag
 
 
 def cached_tag_ids(store, names: Iterable[str], create: bool = True) -> dict[str, int]:

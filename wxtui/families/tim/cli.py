@@ -1,5 +1,6 @@
-"""Command line of Tencent Cloud IM accounts: `wxtui tim-import`, `wxtui tim-sync`, and the
-`tag|untag|clear-tags` verbs (wxtui.cli.jobs_run hands them here for an account of kind "tim")."""
+"""Commands only Tencent Cloud IM accounts have: `wxtui tim-import` (the service cannot list an
+app's accounts: they come from the user) and `wxtui tim-sync` (the same as `wxtui sync` on such an
+account). The bulk-action verbs are every family's (wxtui.cli.jobs)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ import asyncio
 import sys
 
 from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
-from wxtui.families.wechat.errors import WxtuiError
-
-
-class UsageError(Exception):
-    """Bad input on the command line: said, and nothing is sent."""
+from wxtui.core.errors import UsageError, WxtuiError
 
 
 def _err(message: str) -> None:
@@ -34,18 +31,11 @@ def register(subparsers) -> None:
     sync.set_defaults(func=cmd_sync)
 
 
-def tim_profile(name: str | None):
-    """The profile named (or the default one) when it is of kind tim, else None."""
-    from wxtui.core.config import load_config
-
-    config = load_config()
-    profile = config.account(name) if name else config.default_account()
-    return profile if profile is not None and profile.kind == "tim" else None
-
-
 def _require_profile(name: str | None):
-    profile = tim_profile(name)
-    if profile is None:
+    from wxtui.core.session import configured_profile
+
+    profile = configured_profile(name)
+    if profile is None or profile.kind != "tim":
         raise UsageError(f"{name or 'the default account'} is not a Tencent Cloud IM account "
                          "(wxtui account add NAME --kind tim --sdkappid N --identifier ADMIN)")
     return profile
@@ -111,71 +101,3 @@ async def _sync(profile, **session_kwargs) -> int:
     for account, message in list(failed.items())[:50]:
         print(f"  {message}")
     return EXIT_FAILED if failed else EXIT_OK
-
-
-# -- tag | untag | clear-tags -------------------------------------------------------------------
-
-def run_tim_action(args: argparse.Namespace, profile, accounts: list[str] | None, **session_kwargs) -> int:
-    try:
-        return asyncio.run(_action(args, profile, accounts, **session_kwargs))
-    except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
-        return EXIT_NOT_SENT
-
-
-def _who(args, store, accounts: list[str] | None) -> list[str]:
-    from wxtui.families.tim.cache import cached_tag_ids
-    from wxtui.families.tim.sync import known_accounts
-
-    if accounts is not None:
-        return accounts
-    if getattr(args, "everyone", False):
-        return known_accounts(store)
-    with_tags = getattr(args, "with_tag", None) or []
-    if with_tags:
-        ids = set(cached_tag_ids(store, with_tags, create=False).values())
-        return [a for a, tags in store.tag_ids_of(known_accounts(store)).items() if ids & set(tags)]
-    raise UsageError("say which accounts: --file, --stdin, --everyone or --with-tag "
-                     "(other filters are for WeChat accounts)")
-
-
-async def _action(args, profile, accounts, **session_kwargs) -> int:
-    from wxtui.cli.jobs_run import _confirm_and_run
-    from wxtui.jobs.service import JobService
-    from wxtui.families.tim.operations import TimOperations
-    from wxtui.families.tim.actions import plan_tim
-    from wxtui.families.tim.session import open_tim_session
-
-    if args.verb not in ("tag", "untag", "clear-tags"):
-        raise UsageError(f"{args.verb} is for WeChat accounts: Tencent Cloud IM has no blacklist")
-    async with open_tim_session(profile, **session_kwargs) as session:
-        jobs = JobService(session.client, session.store, operations=TimOperations(),
-                          concurrency=getattr(args, "concurrency", None))
-        try:
-            tags = [args.tag] if getattr(args, "tag", None) else []
-            plan = plan_tim(session.store, args.verb, _who(args, session.store, accounts), tags)
-            return await _confirm_and_run(jobs, plan, args)
-        finally:
-            await jobs.aclose()
-
-
-def run_tim_listed(args: argparse.Namespace, profile, **session_kwargs) -> int:
-    """The verbs' entry for a TIM account: account ids from --file/--stdin (any non-empty id)."""
-    from wxtui.families.tim.sync import read_accounts
-
-    try:
-        accounts = None
-        if getattr(args, "file", None):
-            with open(args.file, encoding="utf-8-sig") as f:
-                accounts, _invalid = read_accounts(f)
-        elif getattr(args, "stdin", False):
-            accounts, _invalid = read_accounts(sys.stdin)
-        if accounts is not None and not accounts:
-            raise UsageError("no account id was given")
-    except OSError as exc:
-        _err(f"cannot read {args.file}: {exc.strerror}")
-        return EXIT_NOT_SENT
-    except UsageError as exc:
-        _err(str(exc))
-        return EXIT_NOT_SENT
-    return run_tim_action(args, profile, accounts, **session_kwargs)

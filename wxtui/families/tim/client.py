@@ -26,7 +26,7 @@ from wxtui.families.tim.errors import TimBadResponseError
 from wxtui.families.tim.results import AccountCheck, AccountFailure, TagChange, UserTags, failures_from
 from wxtui.families.tim.transport import TimTransport
 from wxtui.families.tim.usersig import KeyProvider, UserSigSigner
-from wxtui.families.wechat.errors import ValidationError, redact
+from wxtui.core.errors import ValidationError, redact
 from wxtui.core.transport import CallStats, RetryPolicy
 
 ACCOUNT_CHECK_PATH = "/v4/im_open_login_svc/account_check"

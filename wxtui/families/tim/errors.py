@@ -1,15 +1,15 @@
 """Every Tencent Cloud IM ErrorCode wxtui knows, in one table, and the exceptions the client raises.
 
-The table reuses the WeChat side's `ErrorInfo` and `Category`, and the exceptions subclass the
-WeChat ones (`ApiError`, `TokenError`, `RetryableError`, `BadOpenidError`, `TransportError`,
-`BadResponseError`), so code that handles errors by category (the bulk-action engine, the UI)
-handles both families alike. Nothing here ever holds a UserSig or a secret key: exceptions carry
+The table uses the shared `ErrorInfo` and `Category`, and the exceptions subclass the shared
+ones by category (wxtui.core.errors: `ApiError`, `TokenError`, `RetryableError`,
+`BadOpenidError`, `TransportError`, `BadResponseError`), so code that handles errors by category
+(the bulk-action engine, the UI) handles every family alike. Nothing here ever holds a UserSig or a secret key: exceptions carry
 the API path, never the URL, and every text passes through `redact`.
 """
 
 from __future__ import annotations
 
-from wxtui.families.wechat.errors import (
+from wxtui.core.errors import (
     ApiError,
     BadOpenidError,
     BadResponseError,

@@ -22,7 +22,7 @@ from wxtui.families.tim.cache import cached_tag_ids
 from wxtui.families.tim.errors import (AccountNotImported, TimBadResponseError, TimRetryableError, TimTransportError,
                               UserSigExpired, describe, is_rate_limit)
 from wxtui.families.tim.transport import is_throttle
-from wxtui.families.wechat.errors import ApiError, ValidationError, redact
+from wxtui.core.errors import ApiError, ValidationError, redact
 from wxtui.core.transport import RetryEvent, call_observer
 
 from wxtui.jobs.operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from wxtui.families.tim.errors import describe
-from wxtui.families.wechat.errors import Category, ErrorInfo, redact
+from wxtui.core.errors import Category, ErrorInfo, redact
 
 
 @dataclass(frozen=True, slots=True)

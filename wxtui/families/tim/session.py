@@ -1,5 +1,5 @@
 """A session on a Tencent Cloud IM account: its client (signed with the secret key from the
-keyring, or the emulator's) and its cache, like wxtui.core.session for WeChat accounts."""
+keyring, or the emulator's) and its cache (wxtui.family.Family.open_session of this family)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from wxtui.core import paths
-from wxtui.core.session import Session, _open_store
+from wxtui.core.session import Session, demo_store_path, open_store
 
 DEMO_ACCOUNTS = 10_000
 DEMO_SEED = 1
@@ -19,15 +19,15 @@ def build_tim_client(profile, *, secret: str | None = None, transport: Any = Non
     from wxtui.core.config import ConfigError
     from wxtui.families.tim.client import TimClient
 
-    if profile.kind != "tim":
+    if profile.kind != "tim":  # a profile of another family reached this one: a bug upstream
         raise ConfigError(f"account {profile.name!r} is of kind {profile.kind!r}, not a Tencent Cloud IM account")
     if secret is None:
         from wxtui.core import secrets
 
         secret = secrets.resolve_secret(profile).value.reveal()
     client_kwargs.setdefault("max_in_flight", profile.concurrency)
-    if profile.tim_hosts:
-        client_kwargs.setdefault("hosts", profile.tim_hosts)
+    if profile.hosts:  # an emulator's; otherwise the region's
+        client_kwargs.setdefault("hosts", list(profile.hosts))
     return TimClient(profile.sdkappid, profile.identifier, secret, region=profile.region,
                      transport=transport, **client_kwargs)
 
@@ -40,16 +40,17 @@ async def open_tim_session(profile=None, *, emulator=None, store_path: Path | No
     if emulator is not None:
         client = emulator.client(**client_kwargs)
         key = f"tim{emulator.sdkappid}"
-        store = _open_store(store_path or paths.data_dir() / "demo" / f"{key}.sqlite", fresh=store_path is None)
+        store = open_store(store_path or demo_store_path(key), fresh=store_path is None)
         label = emulator.state.name
     else:
         client = build_tim_client(profile, **client_kwargs)
         key = profile.appid
-        store = _open_store(store_path or paths.cache_db(key), fresh=False)
+        store = open_store(store_path or paths.cache_db(key), fresh=False)
         label = profile.name
     try:
-        yield Session(label, key, client, store, emulator=emulator, profile=profile,
-                      extras={"kind": "tim"})
+        from wxtui.families.tim.family import FAMILY
+
+        yield Session(label, key, client, store, emulator=emulator, profile=profile, family=FAMILY)
     finally:
         await client.aclose()
         store.close()
@@ -58,7 +59,7 @@ async def open_tim_session(profile=None, *, emulator=None, store_path: Path | No
 async def check_tim_account(client) -> tuple[bool, str]:
     """One account_check of the admin identifier: whether the SDKAppID, region, secret key and
     identifier work together, and what to fix when they do not (never the key itself)."""
-    from wxtui.families.wechat.errors import WxtuiError
+    from wxtui.core.errors import WxtuiError
 
     try:
         check = await client.account_check([client.identifier])

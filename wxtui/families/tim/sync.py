@@ -14,7 +14,7 @@ from typing import Callable, Iterable, TextIO
 
 from wxtui.families.tim.cache import remember_accounts
 from wxtui.families.tim.client import batches, check_account
-from wxtui.families.wechat.errors import ValidationError
+from wxtui.core.errors import ValidationError
 
 Progress = Callable[[int, int], None]  # (accounts done, accounts in all)
 

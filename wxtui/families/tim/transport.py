@@ -1,9 +1,8 @@
 """One Tencent Cloud IM round trip with the service's retry, signature and failover rules.
 
-`TimTransport` is the WeChat side's `ApiTransport` with another envelope: it reuses that class's
-HTTP client, in-flight slots, round trip (timeouts and 5xx become transport failures), sticky
-failover to the next host, backoff pauses (`RetryPolicy`) and the `call_observer` events, and
-replaces only the attempt loop:
+`TimTransport` is the shared `ApiTransport` (wxtui.core.transport: HTTP client, in-flight slots,
+round trip, sticky failover, backoff, `call_observer` events, the attempt loop) with the
+service's envelope:
 
 - the query carries sdkappid, identifier, the UserSig, a fresh random uint32 and contenttype;
 - the outcome is `ActionStatus`/`ErrorCode`/`ErrorInfo`, not `errcode`;
@@ -31,8 +30,7 @@ from wxtui.families.tim.errors import (
     tim_api_error,
 )
 from wxtui.families.tim.usersig import UserSigSigner
-from wxtui.families.wechat.errors import BadResponseError, Category
-from wxtui.core.transport import ApiTransport, RedactingFilter, RetryEvent, RetryPolicy, _Transient
+from wxtui.core.transport import ApiTransport, Envelope, RedactingFilter, RetryEvent, RetryPolicy
 
 # Whatever logs under wxtui.families.tim is scrubbed too (httpx's request lines already are).
 logging.getLogger("wxtui.families.tim").addFilter(RedactingFilter())
@@ -105,15 +103,53 @@ def _failed_accounts(payload: dict) -> tuple[str, ...]:
     return tuple(str(i["To_Account"]) for i in items if isinstance(i, dict) and "To_Account" in i)
 
 
+class TimEnvelope(Envelope):
+    """The query carries the signature; the outcome is ActionStatus/ErrorCode/ErrorInfo."""
+
+    transport_error = TimTransportError
+    bad_response = TimBadResponseError
+    renewal = "usersig"
+    renewal_is_retry = True
+
+    def __init__(self, signer: UserSigSigner, limiter: RateLimiter | None):
+        self.signer = signer
+        self.limiter = limiter
+
+    async def before_attempt(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+
+    async def credential(self, with_token: bool):
+        return await self.signer.current()
+
+    async def renew(self, refused) -> None:
+        await self.signer.renew(refused)
+
+    def query(self, params: dict | None, credential):
+        query = dict(params) if params else {}
+        query.update(sdkappid=self.signer.sdkappid, identifier=self.signer.identifier, usersig=credential,
+                     random=secrets.randbits(32), contenttype="json")
+        return query, None
+
+    def outcome(self, payload: dict, path: str) -> tuple[bool, int, str]:
+        return _outcome(payload, path)
+
+    def category(self, code: int):
+        return describe(code).category
+
+    def error(self, code: int, message: str, path: str, payload: dict):
+        return tim_api_error(code, message, path, _failed_accounts(payload))
+
+
 class TimTransport(ApiTransport):
     def __init__(self, signer: UserSigSigner, hosts: list[str] | tuple[str, ...], *,
                  transport: httpx.AsyncBaseTransport | None = None, max_in_flight: int = 8,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: float | None = limits.CALLS_PER_SECOND,
                  seed: int | None = None, clock: Callable[[], float] = time.time, sleep=asyncio.sleep):
-        super().__init__(hosts, transport=transport, max_in_flight=max_in_flight, retry=retry, seed=seed,
-                         clock=clock, sleep=sleep)
         self.signer = signer
         self.limiter = RateLimiter(rate_limit) if rate_limit else None
+        super().__init__(hosts, envelope=TimEnvelope(signer, self.limiter), transport=transport,
+                         max_in_flight=max_in_flight, retry=retry, seed=seed, clock=clock, sleep=sleep)
 
     async def post(self, path: str, body: dict) -> dict:
         """One call: POST `path` (/v4/<service>/<command>) with a JSON body; the answer's JSON.
@@ -121,46 +157,3 @@ class TimTransport(ApiTransport):
         Raises TimApiError (by category) for ActionStatus FAIL, TimTransportError when no host
         answers, TimBadResponseError for an answer that is not the envelope, after retries."""
         return await self.call("POST", path, json=body)
-
-    async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
-                        with_token: bool) -> dict:
-        retries = transport_failures = 0
-        resigned = False
-        while True:
-            if self.limiter is not None:
-                await self.limiter.acquire()
-            usersig = await self.signer.current()
-            query = dict(params) if params else {}
-            query.update(sdkappid=self.signer.sdkappid, identifier=self.signer.identifier, usersig=usersig,
-                         random=secrets.randbits(32), contenttype="json")
-            host = self.host
-            try:
-                payload = await self._round_trip(method, host, path, query, body)
-                ok, code, info = _outcome(payload, path)
-            except _Transient as exc:
-                transport_failures += 1
-                if transport_failures > self.retry.transport_retries:
-                    raise TimTransportError(path, exc.reason) from None
-                self._fail_over(host)
-                await self._pause(path, exc.reason, transport_failures - 1, host)
-                continue
-            except BadResponseError as exc:
-                retries += 1
-                if retries > self.retry.max_retries:
-                    raise TimBadResponseError(path, exc.detail) from None
-                await self._pause(path, "garbage answer", retries - 1, host)
-                continue
-            if ok:
-                return payload
-            category = describe(code).category
-            if category is Category.TOKEN and not resigned:
-                resigned = True
-                self.stats.retries += 1
-                self._notify(path, "usersig", 0, 0.0, host)
-                await self.signer.renew(usersig)
-                continue
-            if category is Category.RETRY and retries < self.retry.max_retries:
-                retries += 1
-                await self._pause(path, f"errcode {code}", retries - 1, host)
-                continue
-            raise tim_api_error(code, info, path, _failed_accounts(payload))

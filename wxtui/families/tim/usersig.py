@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from wxtui.families.tim import limits
-from wxtui.families.wechat.errors import ValidationError
+from wxtui.core.errors import ValidationError
 from wxtui.core.secret_str import SecretStr
 
 # A callable giving the secret key when a signature is made (a keyring lookup, possibly async).

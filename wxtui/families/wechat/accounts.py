@@ -82,4 +82,42 @@ def build_client(profile: Profile, *, transport: "httpx.AsyncBaseTransport | Non
                         **client_kwargs)
 
 
-__all__ = ["build_client", "build_token_source", "token_env_for"]
+
+
+async def account_test(profile: Profile, *, transport=None, token_transport=None,
+                           secret: str | None = None, secret_source: str = "given",
+                           **client_kwargs: Any) -> AccountTest:
+    """One real call (tags/get) with the account's credentials, explained when it fails
+    (`wxtui account test`, wxtui.core.accounts.run_account_test).
+
+    Without `secret`, the AppSecret is resolved as a client would (never prompting)."""
+    from wxtui.core import secrets
+    from wxtui.core.accounts import AccountTest
+    from wxtui.families.wechat.errors import ApiError, WxtuiError
+
+    if secret is None:
+        secret_source = ""
+    try:
+        if profile.needs_secret and secret is None:
+            resolved = await secrets.aresolve_secret(profile)
+            secret, secret_source = resolved.value, resolved.source
+        client = build_client(profile, transport=transport, token_transport=token_transport,
+                              secret=secret, **client_kwargs)
+    except secrets.SecretUnavailable as exc:
+        return AccountTest(False, str(exc).split("\n", 1)[0], str(exc).split("\n", 1)[1])
+    except (ConfigError, WxtuiError) as exc:
+        return AccountTest(False, str(exc))
+    source = client.tokens.source.describe()
+    try:
+        async with client:
+            tags = await client.get_tags()
+    except ApiError as exc:
+        return AccountTest(False, f"{exc.info.message} (errcode {exc.errcode} on {exc.path})",
+                           exc.hint(), exc.errcode, token_source=source, secret_source=secret_source)
+    except WxtuiError as exc:
+        return AccountTest(False, str(exc), token_source=source, secret_source=secret_source)
+    return AccountTest(True, f"{profile.name} ({profile.appid}) answers: {len(tags)} tags",
+                       tags=len(tags), token_source=source, secret_source=secret_source)
+
+
+__all__ = ["account_test", "build_client", "build_token_source", "token_env_for"]

@@ -17,6 +17,7 @@ from wxtui.families.wechat.errors import BadResponseError, ValidationError
 from wxtui.families.wechat.models import Follower, OpenidPage, Quota, Tag
 from wxtui.families.wechat.tokens import StableTokenSource, TokenManager, TokenSource
 from wxtui.core.transport import ApiTransport, CallStats, RetryPolicy
+from wxtui.families.wechat.envelope import WeChatEnvelope
 
 P = "/cgi-bin"
 
@@ -105,10 +106,11 @@ class WeChatClient:
     ):
         self.appid = appid or getattr(token_source, "appid", "")
         kwargs = {"sleep": sleep} if sleep is not None else {}
-        self.transport = ApiTransport(hosts, transport=transport, max_in_flight=max_in_flight,
-                                      retry=retry, seed=seed, clock=clock, **kwargs)
-        self.tokens = TokenManager(token_source, self.transport.request, clock)
-        self.transport.token_manager = self.tokens
+        envelope = WeChatEnvelope()
+        self.transport = ApiTransport(hosts, envelope=envelope, transport=transport,
+                                      max_in_flight=max_in_flight, retry=retry, seed=seed, clock=clock,
+                                      **kwargs)
+        self.tokens = envelope.tokens = TokenManager(token_source, self.transport.request, clock)
 
     @classmethod
     def with_secret(cls, appid: str, secret, **kwargs) -> "WeChatClient":

@@ -1,28 +1,17 @@
-"""`wxtui doctor`: is everything in place to work with an account from this machine?
-
-It reports the keyring backend, where the config, the caches and the logs are (and their sizes),
-and for each account checked: where its secret comes from, whether each API host answers, whether
-a token can be fetched from here (40164: this machine's IP is not on the whitelist, and which IP
-to add), whether the account may use the user-management calls (48001: not verified), and the
-quota left on the main calls. The exit status is 0 when nothing failed, 1 otherwise.
-"""
+"""What `wxtui doctor` checks of a WeChat account: where its token comes from, whether each API
+host answers, whether a token can be fetched from here (40164: this machine's IP is not on the
+whitelist, and which IP to add), whether the account may use the user-management calls (48001:
+not verified), and the quota left on the main calls."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import stat
-import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from wxtui.core import paths
-from wxtui.core.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
+from wxtui.core.diagnosis import FAIL, INFO, OK, WARN, Section
+from wxtui.core.config import CLASSIC_WARNING, Profile
 from wxtui.families.wechat.errors import ApiError, WxtuiError
 
-OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
 MAIN_CALLS = (
     "/cgi-bin/user/get",
     "/cgi-bin/user/info/batchget",
@@ -31,125 +20,6 @@ MAIN_CALLS = (
     "/cgi-bin/tags/members/batchblacklist",
 )
 LOW_QUOTA_SHARE = 0.1
-
-
-@dataclass
-class Check:
-    status: str  # OK, WARN, FAIL or INFO
-    label: str
-    detail: str
-    hint: str = ""
-
-
-@dataclass
-class Section:
-    title: str
-    checks: list[Check] = field(default_factory=list)
-
-    def add(self, status: str, label: str, detail: str, hint: str = "") -> Check:
-        check = Check(status, label, detail, hint)
-        self.checks.append(check)
-        return check
-
-
-@dataclass
-class Report:
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def failures(self) -> list[Check]:
-        return [c for s in self.sections for c in s.checks if c.status == FAIL]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def find(self, label: str) -> list[Check]:
-        return [c for s in self.sections for c in s.checks if c.label == label]
-
-    def render(self) -> str:
-        lines = []
-        for section in self.sections:
-            lines.append(section.title)
-            for c in section.checks:
-                lines.append(f"  {c.status:<5} {c.label:<11} {c.detail}")
-                if c.hint:
-                    lines.extend(f"  {'':<5} {'':<11} {line}" for line in c.hint.splitlines())
-        problems = len(self.failures)
-        lines.append("Everything is fine." if not problems else
-                     f"{problems} problem{'s' if problems > 1 else ''} found.")
-        return "\n".join(lines)
-
-
-# -- the machine ----------------------------------------------------------------------------------
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
-
-
-def _file_check(section: Section, label: str, path: Path, *, private: bool) -> None:
-    files = [path] + [Path(str(path) + s) for s in ("-wal", "-shm")] if path.suffix == ".sqlite" else [path]
-    present = [f for f in files if f.exists()]
-    if not present:
-        section.add(INFO, label, f"{path} (not created yet)")
-        return
-    size = sum(f.stat().st_size for f in present)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    detail = f"{path} ({human_size(size)}, mode {mode:04o})"
-    if private and os.name == "posix" and mode & 0o077:
-        section.add(WARN, label, detail, f"readable by others: chmod 600 {path}")
-    else:
-        section.add(OK, label, detail)
-
-
-def _dir_check(section: Section, label: str, path: Path) -> None:
-    if not path.is_dir():
-        section.add(INFO, label, f"{path} (not created yet)")
-        return
-    files = [f for f in path.rglob("*") if f.is_file()]
-    size = sum(f.stat().st_size for f in files)
-    section.add(INFO, label, f"{path} ({len(files)} files, {human_size(size)})")
-
-
-def check_machine(config: Config | None, config_error: str = "", *, keyring_timeout: float = 3.0) -> list[Section]:
-    from wxtui.core import secrets
-
-    keyring = Section("Keyring")
-    status = secrets.probe_keyring(keyring_timeout)
-    if status.usable and not status.warning:
-        keyring.add(OK, "backend", status.describe())
-    elif status.usable:
-        keyring.add(WARN, "backend", status.backend, status.warning)
-    else:
-        keyring.add(WARN, "backend", status.describe(),
-                    "AppSecrets must come from a secret_command, an environment variable or a prompt.\n"
-                    + secrets.keyring_setup_help())
-    files = Section("Files")
-    config_path = config.path if config is not None and config.path else paths.config_file()
-    if config_error:
-        files.add(FAIL, "config", config_error)
-    else:
-        _file_check(files, "config", config_path, private=True)
-        for warning in config.warnings if config else ():
-            files.add(WARN, "config", warning)
-    if config is not None:
-        for appid in sorted({p.appid for p in config.accounts.values()}):
-            _file_check(files, "cache", paths.cache_db(appid), private=True)
-    _dir_check(files, "logs", paths.log_dir())
-    from wxtui.http11 import describe_transport
-
-    network = Section("Network")
-    network.add(OK, "http", describe_transport())
-    return [keyring, files, network]
-
-
-# -- an account -----------------------------------------------------------------------------------
 
 
 def _explain(section: Section, label: str, exc: BaseException) -> None:
@@ -268,74 +138,3 @@ async def _quota(section: Section, client, path: str) -> None:
         section.add(WARN, "quota", detail)
     else:
         section.add(OK, "quota", detail)
-
-
-async def run_doctor(profiles: list[Profile] | None = None, *, config: Config | None = None,
-                     config_error: str = "", transport=None, token_transport=None,
-                     secrets_by_appid: dict[str, str] | None = None, timeout: float = 10.0,
-                     allow_prompt: bool = False) -> Report:
-    report = Report(await asyncio.to_thread(check_machine, config, config_error))
-    for profile in profiles or ():
-        secret = (secrets_by_appid or {}).get(profile.appid)
-        report.sections.append(await check_account(
-            profile, transport=transport, token_transport=token_transport, secret=secret,
-            timeout=timeout, allow_prompt=allow_prompt))
-    return report
-
-
-# -- the command ----------------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "doctor", help="check the keyring, the files, the hosts, the whitelist and the quotas",
-        description="Exit status 0 when every check passes, 1 when one fails.")
-    parser.add_argument("names", nargs="*", metavar="ACCOUNT", help="accounts to check (default: the default one)")
-    parser.add_argument("--all", action="store_true", help="check every account")
-    parser.add_argument("--demo", action="store_true", help="check the built-in demo account (an in-process emulator)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network call (default 10)")
-    parser.set_defaults(func=cmd_doctor)
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    config: Config | None = None
-    config_error = ""
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        config_error = str(exc)
-    profiles: list[Profile] = []
-    transport = None
-    secrets_by_appid: dict[str, str] = {}
-    notes: list[str] = []
-    if args.demo:
-        from wxtui.core.config import new_profile
-        from wxtui.families.wechat.emulator import Emulator
-
-        emulator = Emulator.demo(followers=1000, seed=1)
-        acct = emulator.account
-        profiles.append(new_profile("demo", acct.appid))
-        transport = emulator.transport()
-        secrets_by_appid[acct.appid] = acct.secret
-    elif config is not None:
-        try:
-            if args.all:
-                profiles = list(config.accounts.values())
-            elif args.names:
-                profiles = [config.require(name) for name in args.names]
-            elif config.accounts:
-                profiles = [config.require()]
-            else:
-                notes.append("No account is configured: wxtui account add NAME --appid wx... "
-                             "(or check the demo: wxtui doctor --demo)")
-        except ConfigError as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
-            return 2
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    report = asyncio.run(run_doctor(profiles, config=config, config_error=config_error, transport=transport,
-                                    secrets_by_appid=secrets_by_appid, timeout=args.timeout,
-                                    allow_prompt=interactive))
-    print(report.render())
-    for note in notes:
-        print(note)
-    return 0 if report.ok else 1

@@ -8,27 +8,13 @@ a secret: they hold the API path, never the URL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import Enum
 
+from wxtui.core import errors as core
+from wxtui.core.errors import Category, ErrorInfo, ValidationError, WxtuiError, redact, rid_of
 
-class Category(str, Enum):
-    RETRY = "retry"  # transient: back off and try again
-    TOKEN = "token"  # refetch the token once, then retry once
-    QUOTA = "quota"  # daily quota gone: pause until it resets
-    MINUTE = "minute"  # per-minute limit: wait for the next minute
-    BAD_OPENID = "bad-openid"  # one openid poisons the whole call: bisect
-    FATAL = "fatal"  # retrying will not help; tell the user
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorInfo:
-    errcode: int
-    name: str
-    errmsg: str  # what the platform says (the emulator answers with it)
-    category: Category
-    message: str  # what the user is told
-    hint: str = ""
+__all__ = ["ApiError", "BadOpenidError", "BadResponseError", "Category", "ERRORS", "ErrorInfo", "MinuteLimit",
+           "QuotaExceeded", "RetryableError", "TokenError", "TransportError", "ValidationError", "WxtuiError",
+           "api_error", "describe", "redact", "rid_of"]
 
 
 _C = Category
@@ -122,72 +108,25 @@ def describe(errcode: int) -> ErrorInfo:
 
 
 _IP_RE = re.compile(r"invalid ip ([0-9a-fA-F.:]+)")
-_RID_RE = re.compile(r"rid:\s*([0-9a-fA-F-]+)")
-# Tokens and secrets in URLs, query strings, JSON bodies and free text.
-_REDACT_RE = re.compile(
-    r"((?:access_token|secret|appsecret|authorizer_access_token|usersig)[\"']?\s*[=:]\s*[\"']?)([^&\"'\s,}]+)",
-    re.IGNORECASE,
-)
 
 
-def redact(text: str) -> str:
-    """Replace every access token, secret or signature in text by '***'."""
-    return _REDACT_RE.sub(r"\1***", text)
-
-
-def rid_of(errmsg: str) -> str:
-    m = _RID_RE.search(errmsg or "")
-    return m.group(1) if m else ""
-
-
-class WxtuiError(Exception):
-    """Base of every error wxtui raises on purpose; str() is a message fit for the user."""
-
-
-class ValidationError(WxtuiError, ValueError):
-    """Input refused before anything was sent."""
-
-
-class TransportError(WxtuiError):
-    """The API could not be reached (after retries and failover)."""
-
-    service = "WeChat"  # another API family's subclass names its own
-
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = redact(reason)
-        super().__init__(f"Could not reach {self.service} for {path}: {self.reason}")
-
-
-class BadResponseError(WxtuiError):
-    """The server answered something that is not the API's JSON."""
+class TransportError(core.TransportError):
+    """WeChat could not be reached (after retries and failover)."""
 
     service = "WeChat"
 
-    def __init__(self, path: str, detail: str):
-        self.path = path
-        self.detail = redact(detail)
-        super().__init__(f"{self.service} answered {path} with something unexpected: {self.detail}")
+
+class BadResponseError(core.BadResponseError):
+    """WeChat answered something that is not the API's JSON."""
+
+    service = "WeChat"
 
 
-class ApiError(WxtuiError):
+class ApiError(core.ApiError):
     """A business error: the platform answered with a non-zero errcode."""
 
-    # Another API family's subclass brings its own table and the name of its code field.
     lookup = staticmethod(describe)
     code_label = "errcode"
-
-    def __init__(self, errcode: int, errmsg: str = "", path: str = ""):
-        self.errcode = errcode
-        self.errmsg = redact(errmsg or "")
-        self.rid = rid_of(self.errmsg)
-        self.path = path
-        self.info = self.lookup(errcode)
-        super().__init__(self.user_message())
-
-    @property
-    def category(self) -> Category:
-        return self.info.category
 
     def hint(self) -> str:
         if self.errcode in (40164, 61004):
@@ -196,39 +135,24 @@ class ApiError(WxtuiError):
                 return f"add {m.group(1)} to the API IP whitelist (Settings and Development > Basic Configuration)"
         return self.info.hint
 
-    def user_message(self) -> str:
-        text = f"{self.info.message} ({self.code_label} {self.errcode}"
-        if self.path:
-            text += f" on {self.path}"
-        text += ")"
-        hint = self.hint()
-        if hint:
-            text += f": {hint}"
-        if self.rid:
-            text += f" [rid: {self.rid}]"
-        return text
 
-    def __reduce__(self):
-        return (type(self), (self.errcode, self.errmsg, self.path))
-
-
-class TokenError(ApiError):
+class TokenError(ApiError, core.TokenError):
     pass
 
 
-class QuotaExceeded(ApiError):
+class QuotaExceeded(ApiError, core.QuotaExceeded):
     pass
 
 
-class MinuteLimit(ApiError):
+class MinuteLimit(ApiError, core.MinuteLimit):
     pass
 
 
-class RetryableError(ApiError):
+class RetryableError(ApiError, core.RetryableError):
     pass
 
 
-class BadOpenidError(ApiError):
+class BadOpenidError(ApiError, core.BadOpenidError):
     pass
 
 

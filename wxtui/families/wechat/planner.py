@@ -24,78 +24,10 @@ from wxtui.families.wechat.errors import BadOpenidError, ValidationError, WxtuiE
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
                       RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
 from wxtui.jobs.operations import CallSpec
+from wxtui.jobs.plans import Plan, PlanNote
 from wxtui.families.wechat.operations import FAMILY, WeChatOperations
 
 DEFAULT_SECONDS_PER_CALL = 0.15  # until calls have been timed: WeChat from mainland China
-LISTED = 50  # items shown with a warning (the plan keeps them all)
-
-
-@dataclass(frozen=True)
-class PlanNote:
-    """A warning (the job can run) or an error (it cannot); items are the openids concerned."""
-
-    code: str
-    message: str
-    items: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "count": len(self.items),
-                "items": list(self.items[:LISTED])}
-
-
-@dataclass
-class Plan:
-    intent: Intent
-    title: str
-    calls: list[CallSpec]
-    targets: int = 0  # followers (or tags) whose state changes
-    noops: int = 0  # dropped: the cache proves nothing would change
-    warnings: list[PlanNote] = field(default_factory=list)
-    errors: list[PlanNote] = field(default_factory=list)
-    estimated_s: float = 0.0
-    quota: dict[str, dict] = field(default_factory=dict)  # API path -> daily_limit, remain, needed
-    family: str = FAMILY
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def calls_by_op(self) -> dict[str, int]:
-        return dict(Counter(c.op for c in self.calls))
-
-    def summary(self) -> dict:
-        """What the journal keeps and `--dry-run --json` prints."""
-        return {
-            "title": self.title, "kind": self.intent.kind, "targets": self.targets, "noops": self.noops,
-            "calls": len(self.calls), "calls_by_op": self.calls_by_op,
-            "estimated_s": round(self.estimated_s, 1), "quota": self.quota,
-            "warnings": [w.to_dict() for w in self.warnings], "errors": [e.to_dict() for e in self.errors],
-        }
-
-    def describe(self) -> list[str]:
-        """The plan in a few lines for people."""
-        from wxtui.jobs.events import format_duration
-
-        lines = [self.title]
-        by_op = ", ".join(f"{n:,} {op}" for op, n in self.calls_by_op.items()) or "none"
-        lines.append(f"  changes {self.targets:,}; {self.noops:,} already as asked (skipped)")
-        lines.append(f"  calls: {len(self.calls):,} ({by_op}); about {format_duration(self.estimated_s)}")
-        for path, q in self.quota.items():
-            if "remain" in q:
-                lines.append(f"  quota of {path}: {q['remain']:,} of {q['daily_limit']:,} left today, "
-                             f"{q['needed']:,} needed")
-            else:
-                lines.append(f"  quota of {path}: unknown ({q.get('error', '')})")
-        for label, notes in (("warning", self.warnings), ("error", self.errors)):
-            for note in notes:
-                lines.append(f"  {label}: {note.message}")
-                shown = note.items[:LISTED]
-                for item in shown:
-                    lines.append(f"    {item}")
-                if len(note.items) > len(shown):
-                    lines.append(f"    ... and {len(note.items) - len(shown):,} more")
-        return lines
 
 
 def followers(n: int) -> str:
@@ -124,6 +56,7 @@ class Planner:
         if handler is None:
             raise TypeError(f"no plan for {type(intent).__name__}")
         plan = await handler(intent)
+        plan.family = FAMILY
         plan.estimated_s = self.estimate(len(plan.calls))
         if check_quota and self.client is not None and plan.calls and plan.ok:
             await self._quota(plan)

@@ -12,7 +12,7 @@ disappear then, and the views show the last complete pass until then.
 
 A 45009 (daily quota) stops the sync with its state saved: status "paused", and a message
 saying when it can go on. Cancelling (Sync.cancel() or cancelling the task) also keeps the
-state. The command `wxtui sync` lives in sync_command.py.
+state. The command `wxtui sync` lives in wxtui.cli.sync.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Callable
 
 from wxtui.families.wechat import limits
 from wxtui.families.wechat.errors import BadOpenidError, QuotaExceeded, WxtuiError
+from wxtui.core.syncing import CANCELLED, DONE, FAILED, PAUSED, SyncEvent, SyncResult
 from wxtui.core.transport import call_observer
 
 log = logging.getLogger(__name__)
@@ -41,39 +42,8 @@ HEDGE_FACTOR = 10
 HEDGE_MIN_S = 1.0
 _USUAL_OF = 50  # the usual time: the median of this many recent calls
 
-# Phases, in order.
-TAGS, FOLLOWERS, BLACKLIST, FINISHING, DONE = "tags", "followers", "blacklist", "finishing", "done"
-PAUSED, CANCELLED, FAILED = "paused", "cancelled", "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class SyncEvent:
-    """Progress for the UI and the command line. total is None while unknown."""
-
-    phase: str
-    done: int
-    total: int | None
-    calls: int  # API calls so far in this run, retries included
-    rate: float  # followers per second in this run
-    eta_s: float | None
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncResult:
-    status: str  # DONE, PAUSED (quota; resumes), CANCELLED (resumes), FAILED
-    followers: int  # in the cache now
-    added: int = 0
-    removed: int = 0
-    tags: int = 0
-    blacklisted: int = 0
-    calls: int = 0
-    elapsed_s: float = 0.0
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == DONE
+# Phases, in order (the statuses a run ends in are every family's: wxtui.core.syncing).
+TAGS, FOLLOWERS, BLACKLIST, FINISHING = "tags", "followers", "blacklist", "finishing"
 
 
 class Sync:

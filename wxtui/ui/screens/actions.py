@@ -19,8 +19,7 @@ from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
 from wxtui.ui.summary import failure_text, quota_state
-from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import WxtuiError, redact
+from wxtui.core.errors import WxtuiError, redact
 
 DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
 
@@ -83,7 +82,8 @@ class ActionsMixin:
     def _tag_rows(self, *, with_reserved: bool) -> list[tuple[int, str, int]]:
         out = []
         for entry in self.tag_list.tag_entries:
-            if entry.tagid in (0, 1) or (entry.reserved and not with_reserved):
+            # reserved tags are never put on anyone, except the star where reserved ones are offered
+            if entry.reserved and (not with_reserved or entry.tagid != self.model.family.star_tag):
                 continue
             out.append((entry.tagid, entry.name, entry.count))
         return out
@@ -143,8 +143,9 @@ class ActionsMixin:
 
     @work(group="action", exclusive=True)
     async def action_new_tag(self) -> None:
-        if len(self.tag_list.tag_entries) >= limits.MAX_TAGS_PER_ACCOUNT:
-            self.notify("The account already has 100 tags: delete one you no longer need first",
+        most = self.model.family.max_tags
+        if most is not None and len(self.tag_list.tag_entries) >= most:
+            self.notify(f"The account already has {most} tags: delete one you no longer need first",
                         severity="warning")
             return
         name = await self.app.push_screen_wait(TextPromptScreen(
@@ -166,7 +167,8 @@ class ActionsMixin:
             self.notify(f"Highlight a tag in the tag list to {verb} it", severity="warning")
             return None
         if entry.reserved:
-            self.notify(f"{entry.name!r} is reserved by WeChat and cannot be {verb}d", severity="warning")
+            self.notify(f"{entry.name!r} is reserved by {self.model.family.nouns.service} and cannot be {verb}d",
+                        severity="warning")
             return None
         return entry
 
@@ -295,7 +297,7 @@ class ActionsMixin:
             self.notify(f"{event.title}: done{changed}", title="Job finished")
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
-            detail = f" — {failure_text(first.message, first.errcode)}" if first else ""
+            detail = f" — {failure_text(first.message, first.errcode, self.model.family.describe_code)}" if first else ""
             self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
                         "Press j, then enter for the list.", title="Job finished with failures",
                         severity="warning", timeout=12)
@@ -343,7 +345,7 @@ class ActionsMixin:
         if event is None:
             return
         failures = await asyncio.to_thread(self.model.job_failures, event.job_id)
-        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures))
+        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures, self.model.family.describe_code))
         if choice == "resume":
             await self.model.resume(event.job_id)
         elif choice == "undo":

@@ -72,7 +72,7 @@ class FirstRunScreen(Screen):
     async def add_account(self, name: str, appid: str, secret: str) -> None:
         from wxtui.core.accounts import add_account
         from wxtui.core.config import ConfigError, load_config, new_profile
-        from wxtui.families.wechat.errors import WxtuiError, redact
+        from wxtui.core.errors import WxtuiError, redact
 
         error = self.query_one("#add-error", Label)
         try:

@@ -64,6 +64,17 @@ class MainScreen(ActionsMixin, Screen):
         self._view: View | None = None
         self._debounce: Timer | None = None
 
+    # Actions a family may lack, and the capability each needs (wxtui.family.Capabilities).
+    NEEDS = {"blacklist": "blacklist", "unblacklist": "blacklist", "rename_tag": "rename_tag",
+             "delete_tag": "delete_tag"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The bindings of what the account's family cannot do are hidden, and do nothing."""
+        needed = self.NEEDS.get(action)
+        if needed is not None and not getattr(self.model.capabilities, needed):
+            return False
+        return True
+
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -74,7 +85,7 @@ class MainScreen(ActionsMixin, Screen):
                 with Horizontal(id="browser-bar"):
                     yield Label(self.model.members[1].capitalize(), id="view-title")
                     yield Label("", id="view-counts")
-                yield Input(placeholder="/ filter by account id" if self.model.is_tim
+                yield Input(placeholder=f"/ filter by {self.model.family.nouns.member_id}" if not self.model.capabilities.remarks
                             else "/ filter by remark or openid", id="filter")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
@@ -163,8 +174,9 @@ class MainScreen(ActionsMixin, Screen):
     def _apply_tags(self, summary: TagSummary) -> None:
         self.tag_list.set_entries(
             summary.total, summary.untagged, summary.blacklisted,
-            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
-            blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
+            (TagEntry("tag", t.id, t.name, t.count, reserved=t.id in self.model.family.reserved_tags)
+             for t in summary.tags),
+            blacklist=self.model.capabilities.blacklist)
         self.view_total = summary.total
         self._show_counts()
 

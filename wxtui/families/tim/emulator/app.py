@@ -64,6 +64,8 @@ def _json(payload: dict, status: int = 200) -> Response:
 class TimEmulator:
     """In-memory Tencent Cloud IM REST API (the tag calls and account_check) for one app."""
 
+    family_key = "tim"  # the family whose API it emulates (wxtui.family)
+
     def __init__(self, state: TimState, *, seed: int = 1, clock: Clock | None = None,
                  calls_per_second: int = limits.CALLS_PER_SECOND):
         self.state = state

@@ -42,6 +42,8 @@ def _unavailable() -> Response:
 class Emulator:
     """In-memory WeChat Official Account API. `app` is the ASGI app; `transport()` serves it to httpx."""
 
+    family_key = "wechat"  # the family whose API it emulates (wxtui.family)
+
     def __init__(self, seed: int = 1, *, clock: Clock | None = None):
         self.seed = seed
         self.clock = clock or Clock()
