@@ -16,6 +16,7 @@ from wxtui.core.session import account_opener, demo_opener
 from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
 DEFAULT_SERVE_PORT = 8000
+DEFAULT_MAX_SESSIONS = 2
 
 
 def register(subparsers) -> None:
@@ -41,12 +42,33 @@ def register(subparsers) -> None:
     serve = subparsers.add_parser(
         "serve", help="serve the app to a browser on loopback (textual-serve)",
         description="Serve the app to a web browser. It listens on 127.0.0.1 only: from another "
-                    "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`.")
-    serve.add_argument("--port", type=positive_int, default=DEFAULT_SERVE_PORT)
+                    "machine, tunnel to it with `ssh -L 8000:127.0.0.1:8000 server`. It prints "
+                    "the address to open, with a token for this run that the page, its WebSocket "
+                    "and its downloads require; requests from other sites are refused.")
+    serve.add_argument("--port", type=port_number, default=DEFAULT_SERVE_PORT,
+                       help=f"the port on 127.0.0.1 (default {DEFAULT_SERVE_PORT}; 0: any free port)")
     who = serve.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME")
     who.add_argument("--demo", action="store_true", help="serve the demo")
+    serve.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
+                       help="with --demo: how many demo followers (default 100,000)")
+    serve.add_argument("--token-file", metavar="PATH",
+                       help="keep the token in PATH (made if missing; refused unless only its owner "
+                            "can read it) so the address stays the same across runs")
+    serve.add_argument("--max-sessions", type=positive_int, default=DEFAULT_MAX_SESSIONS, metavar="N",
+                       help=f"app sessions (browser tabs) open at once (default {DEFAULT_MAX_SESSIONS})")
     serve.set_defaults(func=cmd_serve)
+
+
+def port_number(text: str) -> int:
+    """A TCP port, or 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (0 to 65535)")
+    return value
 
 
 def _display_options(parser: argparse.ArgumentParser) -> None:
@@ -120,14 +142,25 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from textual_serve.server import Server
+        from wxtui.ui.serve import ServeError, WxtuiServer, new_token, token_from_file
     except ImportError:
         print("wxtui serve needs textual-serve: pip install 'wxtui[serve]'", file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "wxtui", "demo" if args.demo else "app"]
-    if args.account:
-        command += ["--account", args.account]
-    print(f"Serving on http://127.0.0.1:{args.port} (loopback only). From another machine: "
-          f"ssh -L {args.port}:127.0.0.1:{args.port} THIS_SERVER, then open that address.")
-    Server(shlex.join(command), host="127.0.0.1", port=args.port, title="wxtui").serve()
+    from pathlib import Path
+
+    if args.demo:
+        command = [sys.executable, "-m", "wxtui", "demo", "--followers", str(args.followers)]
+    else:
+        command = [sys.executable, "-m", "wxtui", "app"]
+        if args.account:
+            command += ["--account", args.account]
+    try:
+        token = token_from_file(Path(args.token_file)) if args.token_file else new_token()
+        server = WxtuiServer(shlex.join(command), token=token, port=args.port,
+                             max_sessions=args.max_sessions,
+                             announce=lambda text: print(text, flush=True))
+        server.run()
+    except ServeError as exc:
+        print(f"wxtui serve: {exc}", file=sys.stderr)
+        return 2
     return 0

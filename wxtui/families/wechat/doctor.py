@@ -32,9 +32,13 @@ def _explain(section: Section, label: str, exc: BaseException) -> None:
 async def _reach(host: str, transport, timeout: float) -> tuple[bool, str]:
     import httpx
 
+    from wxtui.net import default_transport
+
     started = time.perf_counter()
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False) as http:
+        # Through the transport the API clients use, so that what works here works for them.
+        async with httpx.AsyncClient(transport=transport if transport is not None else default_transport(),
+                                     timeout=timeout, follow_redirects=False) as http:
             # An API call without a token answers errcode 41001 at no cost, through the same
             # front end as every other call.
             response = await http.get(host + "/cgi-bin/tags/get")
