@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncContextManager, Callable, Iterable, Sequence
+from typing import Any, AsyncContextManager, Callable, Iterable, Sequence
 
-if TYPE_CHECKING:
-    from wxtui.core.config import Profile
-    from wxtui.core.errors import ErrorInfo
-    from wxtui.core.session import Session
+# Annotations name wxtui.core's Profile, Session and ErrorInfo as text only: the core reads this
+# registry (a profile's kind is a family's key), so importing the core here would tie a circle.
 
 # key -> "module:attribute" of the family object (the plugin registry).
 FAMILIES: dict[str, str] = {
@@ -101,6 +99,7 @@ class Family:
     reserved_tags: frozenset[int] = frozenset()
     star_tag: int | None = None
     max_tags: int | None = None
+    max_tag_bytes: int = 30  # a tag name's length limit, in bytes of UTF-8
 
     # -- profiles ---------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ import argparse
 import sys
 
 from wxtui.cli.argtypes import positive_int
+from wxtui.cli.exits import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE  # noqa: F401 (their home for scripts)
 from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
-EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
 
 ACTIONS = {
     "tag": "put a tag on followers",

@@ -18,7 +18,7 @@ from pathlib import Path
 from wxtui.store.filters import Filter
 from wxtui.core.errors import UsageError, WxtuiError
 
-from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
+from wxtui.cli.exits import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
 from wxtui.jobs.events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)

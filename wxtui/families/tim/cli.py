@@ -8,7 +8,7 @@ import argparse
 import asyncio
 import sys
 
-from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.cli.exits import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
 from wxtui.core.errors import UsageError, WxtuiError
 
 
@@ -33,9 +33,10 @@ def register(subparsers) -> None:
 
 def _require_profile(name: str | None):
     from wxtui.core.session import configured_profile
+    from wxtui.families.tim.operations import FAMILY
 
     profile = configured_profile(name)
-    if profile is None or profile.kind != "tim":
+    if profile is None or profile.kind != FAMILY:
         raise UsageError(f"{name or 'the default account'} is not a Tencent Cloud IM account "
                          "(wxtui account add NAME --kind tim --sdkappid N --identifier ADMIN)")
     return profile

@@ -37,6 +37,7 @@ class TimFamily(Family):
     secret_name = "secret key"
     nouns = Nouns("user", "users", "account id", "account ids", "Tencent Cloud IM")
     capabilities = Capabilities(free_tags=True)  # tags only, free text on each account
+    max_tag_bytes = 50  # wxtui.families.tim.limits.MAX_TAG_BYTES
 
     @property
     def options(self) -> tuple[ProfileOption, ...]:
@@ -93,7 +94,14 @@ class TimFamily(Family):
         from wxtui.families.tim.session import open_tim_session
 
         kwargs = {"max_in_flight": max_in_flight} if max_in_flight else {}
-        async with open_tim_session(profile, emulator=demo, store_path=store_path, **kwargs) as session:
+        async with open_tim_session(profile, emulator=demo, store_path=store_path, family=self,
+                                    **kwargs) as session:
+            if demo is not None and session.store.follower_count() == 0:
+                # The service cannot list an app's accounts: the demo's cache starts with the
+                # emulator's (their tags come with the first sync), as an import would leave it.
+                from wxtui.families.tim.cache import remember_accounts
+
+                remember_accounts(session.store, {account: [] for account in demo.state.accounts()})
             yield session
 
     def operations(self):
@@ -224,6 +232,7 @@ class TimFamily(Family):
         from wxtui.core.config import new_profile
 
         emulator = self.demo_emulator(members=members, seed=seed)
+        emulator.state.import_accounts([emulator.identifier])  # an app's admin is one of its accounts
         profile = new_profile("demo", account_key(emulator.sdkappid), kind="tim", sdkappid=emulator.sdkappid,
                               identifier=emulator.identifier, region=emulator.state.region)
         return profile, emulator.transport(), emulator.secret_key

@@ -34,7 +34,7 @@ def build_tim_client(profile, *, secret: str | None = None, transport: Any = Non
 
 @contextlib.asynccontextmanager
 async def open_tim_session(profile=None, *, emulator=None, store_path: Path | None = None,
-                           **client_kwargs) -> AsyncIterator[Session]:
+                           family=None, **client_kwargs) -> AsyncIterator[Session]:
     """A session on a configured TIM account, or (emulator given) on that in-process emulator
     with a fresh cache (the TIM demo: `TimEmulator.demo(accounts=, seed=)`)."""
     if emulator is not None:
@@ -48,9 +48,11 @@ async def open_tim_session(profile=None, *, emulator=None, store_path: Path | No
         store = open_store(store_path or paths.cache_db(key), fresh=False)
         label = profile.name
     try:
-        from wxtui.families.tim.family import FAMILY
+        if family is None:  # the registry's (this module is imported by the family itself)
+            from wxtui.family import family as family_named
 
-        yield Session(label, key, client, store, emulator=emulator, profile=profile, family=FAMILY)
+            family = family_named("tim")
+        yield Session(label, key, client, store, emulator=emulator, profile=profile, family=family)
     finally:
         await client.aclose()
         store.close()

@@ -8,6 +8,7 @@ scheduler, and the result comes back as a notification in plain language.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 from textual import work
@@ -103,7 +104,8 @@ class ActionsMixin:
             return
         title = f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…"
         choice: TagChoice | None = await self.app.push_screen_wait(
-            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag))
+            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag,
+                            most_bytes=self.model.family.max_tag_bytes))
         if choice is None:
             return
         tagid = choice.tagid
@@ -143,14 +145,14 @@ class ActionsMixin:
 
     @work(group="action", exclusive=True)
     async def action_new_tag(self) -> None:
-        most = self.model.family.max_tags
+        most, size = self.model.family.max_tags, self.model.family.max_tag_bytes
         if most is not None and len(self.tag_list.tag_entries) >= most:
             self.notify(f"The account already has {most} tags: delete one you no longer need first",
                         severity="warning")
             return
         name = await self.app.push_screen_wait(TextPromptScreen(
-            "New tag", placeholder="name (at most 30 bytes)", check=tag_name_check(self._names()),
-            meter=tag_name_meter, ok="Create"))
+            "New tag", placeholder=f"name (at most {size} bytes)", check=tag_name_check(self._names(), most=size),
+            meter=partial(tag_name_meter, most=size), ok="Create"))
         if not name:
             return
         try:
@@ -178,8 +180,9 @@ class ActionsMixin:
         if entry is None:
             return
         name = await self.app.push_screen_wait(TextPromptScreen(
-            f"Rename {entry.name!r}", value=entry.name, check=tag_name_check(self._names(), allow=entry.name),
-            meter=tag_name_meter, ok="Rename"))
+            f"Rename {entry.name!r}", value=entry.name,
+            check=tag_name_check(self._names(), allow=entry.name, most=self.model.family.max_tag_bytes),
+            meter=partial(tag_name_meter, most=self.model.family.max_tag_bytes), ok="Rename"))
         if not name or name == entry.name:
             return
         try:

@@ -16,23 +16,26 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
-from wxtui.families.wechat import limits
+DEFAULT_TAG_BYTES = 30  # WeChat's; an account's family says its own (Family.max_tag_bytes)
 
 # A check of the text typed so far: an error to show (the OK button is disabled), or "".
 Check = Callable[[str], str]
 
 
-def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
-    """Live validation of a tag name: empty, over 30 bytes of UTF-8, or taken."""
+def tag_name_bytes(name: str) -> int:
+    return len(name.encode("utf-8"))
+
+
+def tag_name_check(existing: Iterable[str], allow: str = "", most: int = DEFAULT_TAG_BYTES) -> Check:
+    """Live validation of a tag name: empty, over `most` bytes of UTF-8 (the family's limit), or taken."""
     taken = {n.casefold() for n in existing} - {allow.casefold()}
 
     def check(text: str) -> str:
         name = text.strip()
         if not name:
             return "A tag needs a name"
-        size = limits.tag_name_bytes(name)
-        if size > limits.MAX_TAG_NAME_BYTES:
-            return f"Over {limits.MAX_TAG_NAME_BYTES} bytes (a Chinese character takes 3)"
+        if tag_name_bytes(name) > most:
+            return f"Over {most} bytes (a Chinese character takes 3)"
         if name.casefold() in taken:
             return "A tag with this name exists already"
         return ""
@@ -40,8 +43,8 @@ def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
     return check
 
 
-def tag_name_meter(text: str) -> str:
-    return f"{limits.tag_name_bytes(text.strip())}/{limits.MAX_TAG_NAME_BYTES} bytes"
+def tag_name_meter(text: str, most: int = DEFAULT_TAG_BYTES) -> str:
+    return f"{tag_name_bytes(text.strip())}/{most} bytes"
 
 
 class TextPromptScreen(ModalScreen[str | None]):
@@ -119,12 +122,14 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel"),
                 Binding("down", "down", show=False), Binding("up", "up", show=False)]
 
-    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True) -> None:
+    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True,
+                 most_bytes: int = DEFAULT_TAG_BYTES) -> None:
         super().__init__()
         self.title_text = title
         self.tags = [(tagid, name, count) for tagid, name, count in tags]
         self.allow_create = allow_create
-        self.check = tag_name_check([])
+        self.most_bytes = most_bytes
+        self.check = tag_name_check([], most=most_bytes)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
@@ -157,7 +162,7 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
                 note = error
             else:
                 items.append(Option(Text.assemble(("+ create ", "bold"), query), id="create"))
-                note = tag_name_meter(query)
+                note = tag_name_meter(query, self.most_bytes)
         options.set_options(items)
         if items:
             options.highlighted = 0

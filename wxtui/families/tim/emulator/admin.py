@@ -7,15 +7,10 @@ shows the secret key. Bad input answers HTTP 400 with {"error": "..."}.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.routing import Route
 
-from wxtui.families.wechat.emulator.admin import BadRequest, common_routes, endpoint, json_body
-
-if TYPE_CHECKING:
-    from .app import TimEmulator
+from wxtui.emulation.admin import BadRequest, common_routes, endpoint, json_body
 
 
 def _account_list(body: dict) -> list[str]:
@@ -25,7 +20,9 @@ def _account_list(body: dict) -> list[str]:
     return accounts
 
 
-def admin_routes(emu: "TimEmulator") -> list[Route]:
+def admin_routes(emu) -> list[Route]:
+    """The routes of `emu`, a wxtui.families.tim.emulator.TimEmulator."""
+
     async def state(request: Request) -> dict:
         return {
             "clock": {"now": emu.clock.now(), "speed": emu.clock.speed},
