@@ -5,7 +5,7 @@ how API calls reach the network, and for each account checked what its family ch
 (wxtui.family.Family.doctor): for WeChat, whether each API host answers, whether a token can be
 fetched from here, the whitelist and the quotas; for Tencent Cloud IM, whether the SDKAppID,
 region, secret key and admin identifier work together. The exit status is 0 when nothing failed,
-1 otherwise.
+1 otherwise, 2 when there is no account to check (or the one named is not there).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from wxtui.cli import exit_status
 from wxtui.core import paths
+from wxtui.core.outside_text import echo, warn
 from wxtui.core.config import Config, ConfigError, Profile, load_config
 from wxtui.core.diagnosis import FAIL, INFO, OK, WARN, Check, Report, Section  # noqa: F401 (the report's words)
 from wxtui.family import DEFAULT_FAMILY, FAMILIES
@@ -115,7 +117,11 @@ async def run_doctor(profiles: list[Profile] | None = None, *, config: Config | 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "doctor", help="check the keyring, the files, the hosts, the whitelist and the quotas",
-        description="Exit status 0 when every check passes, 1 when one fails.")
+        **exit_status.with_exit_status(
+            description="Check the machine (keyring, files, network) and accounts (for WeChat: secret, "
+                        "hosts, IP whitelist, verification, quotas; for Tencent Cloud IM: secret key and "
+                        "admin identifier). Exit status 0 when every check passes, 1 when one fails, 2 "
+                        "when there is no account to check."))
     parser.add_argument("names", nargs="*", metavar="ACCOUNT", help="accounts to check (default: the default one)")
     parser.add_argument("--all", action="store_true", help="check every account")
     parser.add_argument("--demo", action="store_true", help="check the built-in demo account (an in-process emulator)")
@@ -148,19 +154,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 profiles = list(config.accounts.values())
             elif args.names:
                 profiles = [config.require(name) for name in args.names]
-            elif config.accounts:
+            elif config.accounts or config.default_name is not None:
                 profiles = [config.require()]
-            else:
+            if not profiles:
                 notes.append("No account is configured: wxtui account add NAME --appid wx... "
                              "(or check the demo: wxtui doctor --demo)")
         except ConfigError as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
-            return 2
+            warn(exc)
+            return exit_status.NOT_DONE
     interactive = sys.stdin is not None and sys.stdin.isatty()
     report = asyncio.run(run_doctor(profiles, config=config, config_error=config_error, transport=transport,
                                     secrets_by_appid=secrets_by_appid, timeout=args.timeout,
                                     allow_prompt=interactive))
-    print(report.render())
+    for line in report.render().splitlines():
+        echo(line)
     for note in notes:
-        print(note)
-    return 0 if report.ok else 1
+        echo(note)
+    if not report.ok:
+        return exit_status.FAILED
+    return exit_status.NOT_DONE if notes else exit_status.OK

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wxtui.core.outside_text import visible
+
 OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
 
 
@@ -48,11 +50,11 @@ class Report:
     def render(self) -> str:
         lines = []
         for section in self.sections:
-            lines.append(section.title)
+            lines.append(visible(section.title))
             for c in section.checks:
-                lines.append(f"  {c.status:<5} {c.label:<11} {c.detail}")
+                lines.append(f"  {c.status:<5} {c.label:<11} {visible(c.detail)}")
                 if c.hint:
-                    lines.extend(f"  {'':<5} {'':<11} {line}" for line in c.hint.splitlines())
+                    lines.extend(f"  {'':<5} {'':<11} {visible(line)}" for line in c.hint.splitlines())
         problems = len(self.failures)
         lines.append("Everything is fine." if not problems else
                      f"{problems} problem{'s' if problems > 1 else ''} found.")

@@ -1,7 +1,7 @@
 """One open account: its family, its client and its cache, ready for the app and the headless commands.
 
 `open_session()` is the single way in: a configured account by name, the default account, or a
-demo (an in-process emulator of a family's API). The account's family (wxtui.family) opens the
+demo (an in-process emulator of a family's API) when asked for, never as a fallback. The account's family (wxtui.family) opens the
 client; this module only resolves which account and which family. A demo's cache is rebuilt at
 every launch because the emulator's state lives only in memory.
 """
@@ -40,7 +40,12 @@ class Session:
 
 
 class NoAccountError(Exception):
-    """No account is configured and the caller did not ask for the demo."""
+    """No usable account: none is configured, or the one asked for (or the default) is not
+    there; str() says which and how to add or choose one. The demo is never a fallback."""
+
+
+ADD_ACCOUNT_HINT = ("No account is configured yet. Add one: wxtui account add NAME --appid wx... "
+                    "(the AppSecret goes to the keyring), or act on the built-in demo with --demo")
 
 
 def slow_faults(emulator) -> None:
@@ -87,23 +92,18 @@ async def open_session(
     store_path: Path | None = None,
     max_in_flight: int | None = None,
 ) -> AsyncIterator[Session]:
-    """A ready session on the named (or default) account, or on a demo when none is configured
-    or `demo` is set. `emulator` runs the demo on an emulator the caller already built (its
-    family is the emulator's); `family` picks the demo's family."""
+    """A ready session on the named (or default) account, or on a demo when `demo` is set (never
+    as a fallback). `emulator` runs the demo on an emulator the caller already built (its family
+    is the emulator's); `family` picks the demo's family."""
     from wxtui.family import family as family_named
     from wxtui.family import family_for
 
     if emulator is None and not demo:
         profile = configured_profile(account)
-        if profile is None:
-            if account:
-                raise NoAccountError(f"No account named {account!r} (see: wxtui account list)")
-            demo = True
-        else:
-            async with family_for(profile).open_session(profile, store_path=store_path,
-                                                        max_in_flight=max_in_flight) as session:
-                yield session
-            return
+        async with family_for(profile).open_session(profile, store_path=store_path,
+                                                    max_in_flight=max_in_flight) as session:
+            yield session
+        return
     if emulator is None:
         emulator = build_demo(followers, seed=seed, slow=slow, family=family)
     async with family_named(emulator.family_key).open_session(None, demo=emulator, store_path=store_path,
@@ -111,14 +111,18 @@ async def open_session(
         yield session
 
 
-def configured_profile(name: str | None):
-    """The named profile, the default one, or None when nothing is configured."""
-    from wxtui.core.config import load_config
+def configured_profile(name: str | None, config=None):
+    """The named profile, or the default one; NoAccountError when there is none."""
+    from wxtui.core.config import ConfigError, load_config
 
-    config = load_config()
-    if name:
-        return config.account(name)
-    return config.default_account()
+    try:
+        config = config if config is not None else load_config()
+        if not config.accounts and config.default_name is None:
+            raise NoAccountError(ADD_ACCOUNT_HINT if name is None else
+                                 f"No account named {name!r}: {ADD_ACCOUNT_HINT[0].lower()}{ADD_ACCOUNT_HINT[1:]}")
+        return config.require(name)
+    except ConfigError as exc:
+        raise NoAccountError(str(exc)) from None
 
 
 def account_opener(name: str | None):

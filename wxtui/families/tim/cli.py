@@ -8,36 +8,43 @@ import argparse
 import asyncio
 import sys
 
-from wxtui.cli.exits import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.cli import exit_status
+from wxtui.cli.argtypes import account_name
+from wxtui.cli.jobs import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
 from wxtui.core.errors import UsageError, WxtuiError
-
-
-def _err(message: str) -> None:
-    print(f"wxtui: {message}", file=sys.stderr)
+from wxtui.core.outside_text import echo, warn
 
 
 def register(subparsers) -> None:
     imp = subparsers.add_parser(
         "tim-import", help="Tencent Cloud IM: import accounts (their ids) into the cache",
-        description="Check accounts with account_check and cache those that exist, with their tags. "
-                    "Tencent Cloud IM cannot list an app's accounts: they come from you.")
-    imp.add_argument("--account", metavar="NAME", help="the account (of kind tim; default: the default one)")
+        **exit_status.with_exit_status(
+            description="Check accounts with account_check and cache those that exist, with their "
+                        "tags. Tencent Cloud IM cannot list an app's accounts: they come from you."))
+    imp.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account (of kind tim; default: the default one)")
     src = imp.add_mutually_exclusive_group(required=True)
     src.add_argument("--file", metavar="PATH", help="account ids, one per line (# comments ignored)")
     src.add_argument("--stdin", action="store_true", help="account ids on standard input")
     imp.set_defaults(func=cmd_import)
-    sync = subparsers.add_parser("tim-sync", help="Tencent Cloud IM: read the tags of every cached account")
-    sync.add_argument("--account", metavar="NAME", help="the account (of kind tim; default: the default one)")
+    sync = subparsers.add_parser("tim-sync", help="Tencent Cloud IM: read the tags of every cached account",
+                                 **exit_status.with_exit_status())
+    sync.add_argument("--account", metavar="NAME", type=account_name,
+                      help="the account (of kind tim; default: the default one)")
     sync.set_defaults(func=cmd_sync)
 
 
 def _require_profile(name: str | None):
-    from wxtui.core.session import configured_profile
+    from wxtui.cli.jobs_run import headless_profile
     from wxtui.families.tim.operations import FAMILY
 
-    profile = configured_profile(name)
-    if profile is None or profile.kind != FAMILY:
-        raise UsageError(f"{name or 'the default account'} is not a Tencent Cloud IM account "
+    try:
+        profile = headless_profile(argparse.Namespace(account=name, demo=False))
+    except UsageError as exc:
+        raise UsageError(f"{exc}; a Tencent Cloud IM account is added with: wxtui account add NAME "
+                         "--kind tim --sdkappid N --identifier ADMIN") from None
+    if profile.kind != FAMILY:
+        raise UsageError(f"{profile.name} is not a Tencent Cloud IM account "
                          "(wxtui account add NAME --kind tim --sdkappid N --identifier ADMIN)")
     return profile
 
@@ -62,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("no account ids were given")
         return asyncio.run(_import(profile, accounts))
     except (OSError, UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -73,13 +80,13 @@ async def _import(profile, accounts, **session_kwargs) -> int:
     async with open_tim_session(profile, **session_kwargs) as session:
         result = await import_accounts(session.client, session.store, accounts,
                                        progress=_progress("account_check"))
-    print(f"{len(result.imported):,} accounts imported into the cache")
+    echo(f"{len(result.imported):,} accounts imported into the cache")
     for label, items in (("not in the app (70107)", result.not_imported),
                          ("could not be checked", [f"{a}: {m}" for a, m in result.unchecked.items()])):
         if items:
-            print(f"{len(items):,} {label}:")
+            echo(f"{len(items):,} {label}:")
             for item in items[:50]:
-                print(f"  {item}")
+                echo(f"  {item}")
     return EXIT_FAILED if result.not_imported or result.unchecked else EXIT_OK
 
 
@@ -87,7 +94,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_sync(_require_profile(args.account)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -98,7 +105,7 @@ async def _sync(profile, **session_kwargs) -> int:
     async with open_tim_session(profile, **session_kwargs) as session:
         accounts = known_accounts(session.store)
         failed = await learn_tags(session.client, session.store, accounts, progress=_progress("im_get_tag"))
-    print(f"tags of {len(accounts) - len(failed):,} accounts read")
+    echo(f"tags of {len(accounts) - len(failed):,} accounts read")
     for account, message in list(failed.items())[:50]:
-        print(f"  {message}")
+        echo(f"  {message}")
     return EXIT_FAILED if failed else EXIT_OK
