@@ -113,6 +113,7 @@ class MainScreen(ActionsMixin, Screen):
         header.appid = self.model.appid
         header.synced_at = self.model.store.last_synced_at()
         self.table.selected_among = self.model.selected_among
+        self.table.shown = {column.key: column.label for column in self.model.family.columns()}
         self.table.focus()
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
         self._first_load()
