@@ -20,8 +20,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, AsyncContextManager, Callable, Iterable, Sequence
 
-# Annotations name wxtui.core's Profile, Session and ErrorInfo as text only: the core reads this
-# registry (a profile's kind is a family's key), so importing the core here would tie a circle.
+# wxtui.core's Profile, Session and ErrorInfo, named for the reader only: the core reads this
+# registry (a profile's kind is a family's key), so importing them here would tie a circle.
+Profile = Session = ErrorInfo = Any
 
 # key -> "module:attribute" of the family object (the plugin registry).
 FAMILIES: dict[str, str] = {

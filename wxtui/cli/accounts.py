@@ -69,11 +69,11 @@ def register(subparsers) -> None:
 
 def _family_options(parser: argparse.ArgumentParser) -> None:
     """Each family's declared profile options, as flags (named after the family that takes them)."""
-    for family in all_families():
-        for option in family.options:
+    for each in all_families():
+        for option in each.options:
             parser.add_argument(option.flag, dest=option.name, type=option.type, metavar=option.metavar,
                                 choices=option.choices, default=None,
-                                help=f"{family.key}: {option.help}")
+                                help=f"{each.key}: {option.help}")
 
 
 def _profile_fields(args: argparse.Namespace) -> tuple[str, dict]:

@@ -7,7 +7,6 @@ AppSecret) happens here, before the UI takes the terminal over.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shlex
 import sys
 

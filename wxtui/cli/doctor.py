@@ -15,14 +15,13 @@ import asyncio
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
 from wxtui.cli import exit_status
 from wxtui.core import paths
 from wxtui.core.outside_text import echo, warn
 from wxtui.core.config import Config, ConfigError, Profile, load_config
-from wxtui.core.diagnosis import FAIL, INFO, OK, WARN, Check, Report, Section  # noqa: F401 (the report's words)
+from wxtui.core.diagnosis import FAIL, INFO, OK, WARN, Report, Section  # noqa: F401 (the report's words)
 from wxtui.family import DEFAULT_FAMILY, FAMILIES
 
 # -- the machine ----------------------------------------------------------------------------------

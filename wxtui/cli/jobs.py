@@ -13,7 +13,6 @@ every command's exit status is wxtui.cli.exit_status.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from wxtui.cli import exit_status
 from wxtui.cli.argtypes import account_name, positive_int

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wxtui.core import paths
-from wxtui.core.config import CLASSIC_WARNING, Config, ConfigError, Profile
-from wxtui.core.errors import ApiError, WxtuiError
+from wxtui.core.config import CLASSIC_WARNING, Config, Profile
 
 
 @dataclass

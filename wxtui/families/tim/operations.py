@@ -14,18 +14,15 @@ im_get_tag just before the call for the accounts the plan did not know.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
+from wxtui.core.transport import RetryEvent
 from wxtui.families.tim import limits
 from wxtui.families.tim.cache import cached_tag_ids
-from wxtui.families.tim.errors import (AccountNotImported, TimBadResponseError, TimRetryableError, TimTransportError,
-                              UserSigExpired, describe, is_rate_limit)
+from wxtui.families.tim.errors import describe
 from wxtui.families.tim.transport import is_throttle
-from wxtui.core.errors import ApiError, ValidationError, redact
-from wxtui.core.transport import RetryEvent, call_observer
-
-from wxtui.jobs.operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from wxtui.jobs.api_operations import ApiOperations
+from wxtui.jobs.operations import CallSpec, Operation, UndoContext
 
 FAMILY = "tim"
 
@@ -146,35 +143,13 @@ OPERATIONS = (
 )
 
 
-class TimOperations(OperationTable):
+class TimOperations(ApiOperations):
     family = FAMILY
 
     def __init__(self):
         super().__init__(OPERATIONS)
 
-    def classify(self, exc: BaseException) -> Outcome:
-        if isinstance(exc, ApiError):
-            code, message = exc.errcode, exc.info.message
-            if isinstance(exc, AccountNotImported):  # a whole call refused for some account
-                return Outcome(Verdict.BAD_TARGET, code, message)
-            if isinstance(exc, UserSigExpired) or code in JOB_WIDE_CODES:
-                return Outcome(Verdict.STOP, code, exc.user_message())
-            if isinstance(exc, TimRetryableError) or is_rate_limit(code):
-                return Outcome(Verdict.RETRY_LATER, code, message)
-            return Outcome(Verdict.CALL_FAILED, code, message)
-        if isinstance(exc, (TimTransportError, TimBadResponseError)):
-            return Outcome(Verdict.RETRY_LATER, None, str(exc))
-        if isinstance(exc, ValidationError):
-            return Outcome(Verdict.CALL_FAILED, None, str(exc))
-        return Outcome(Verdict.CALL_FAILED, None, redact(f"{type(exc).__name__}: {exc}"))
+    job_wide_codes = JOB_WIDE_CODES
 
-    @contextlib.contextmanager
-    def watch_retries(self, on_retry: Callable[[bool], None]) -> Iterator[None]:
-        def observe(event: RetryEvent) -> None:
-            on_retry(is_throttle(event))
-
-        token = call_observer.set(observe)
-        try:
-            yield
-        finally:
-            call_observer.reset(token)
+    def is_throttle(self, event: RetryEvent) -> bool:
+        return is_throttle(event)

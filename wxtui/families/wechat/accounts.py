@@ -13,6 +13,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from wxtui.core.accounts import AccountTest
 from wxtui.core.config import CLASSIC_WARNING, ConfigError, Profile, command_argv
 
 if TYPE_CHECKING:  # the command line starts without the network stack
@@ -92,7 +93,6 @@ async def account_test(profile: Profile, *, transport=None, token_transport=None
 
     Without `secret`, the AppSecret is resolved as a client would (never prompting)."""
     from wxtui.core import secrets
-    from wxtui.core.accounts import AccountTest
     from wxtui.families.wechat.errors import ApiError, WxtuiError
 
     if secret is None:

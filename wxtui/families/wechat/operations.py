@@ -7,17 +7,13 @@ the call that undoes it, and its effect on the cache (the store's write-through 
 
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator
+from typing import Callable
 
+from wxtui.core.transport import RetryEvent
 from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import (ApiError, BadOpenidError, BadResponseError, MinuteLimit,
-                                 QuotaExceeded, RetryableError, TokenError, TransportError,
-                                 ValidationError, redact)
 from wxtui.families.wechat.models import Tag
-from wxtui.core.transport import RetryEvent, call_observer
-
-from wxtui.jobs.operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from wxtui.jobs.api_operations import ApiOperations
+from wxtui.jobs.operations import CallSpec, Operation, UndoContext
 
 FAMILY = "wechat"
 CHINA_UTC_OFFSET_S = 8 * 3600
@@ -183,7 +179,7 @@ OPERATIONS = (
 )
 
 
-class WeChatOperations(OperationTable):
+class WeChatOperations(ApiOperations):
     family = FAMILY
 
     def __init__(self, clock: Callable[[], float] | None = None):
@@ -192,31 +188,11 @@ class WeChatOperations(OperationTable):
         super().__init__(OPERATIONS)
         self._clock = clock or time.time
 
-    def classify(self, exc: BaseException) -> Outcome:
-        if isinstance(exc, ApiError):
-            code, message = exc.errcode, exc.info.message
-            if isinstance(exc, BadOpenidError) or code in BAD_TARGET_ERRCODES:
-                return Outcome(Verdict.BAD_TARGET, code, message)
-            if isinstance(exc, QuotaExceeded):
-                return Outcome(Verdict.PAUSE, code, exc.user_message(), next_china_midnight(self._clock()))
-            if code in JOB_WIDE_ERRCODES or isinstance(exc, TokenError):
-                return Outcome(Verdict.STOP, code, exc.user_message())
-            if isinstance(exc, (MinuteLimit, RetryableError)):
-                return Outcome(Verdict.RETRY_LATER, code, message)
-            return Outcome(Verdict.CALL_FAILED, code, message)
-        if isinstance(exc, (TransportError, BadResponseError)):
-            return Outcome(Verdict.RETRY_LATER, None, str(exc))
-        if isinstance(exc, ValidationError):
-            return Outcome(Verdict.CALL_FAILED, None, str(exc))
-        return Outcome(Verdict.CALL_FAILED, None, redact(f"{type(exc).__name__}: {exc}"))
+    job_wide_codes = JOB_WIDE_ERRCODES
+    bad_target_codes = BAD_TARGET_ERRCODES
 
-    @contextlib.contextmanager
-    def watch_retries(self, on_retry: Callable[[bool], None]) -> Iterator[None]:
-        def observe(event: RetryEvent) -> None:
-            on_retry(event.reason in THROTTLE_REASONS)
+    def quota_resets_at(self) -> float:
+        return next_china_midnight(self._clock())
 
-        token = call_observer.set(observe)
-        try:
-            yield
-        finally:
-            call_observer.reset(token)
+    def is_throttle(self, event: RetryEvent) -> bool:
+        return event.reason in THROTTLE_REASONS

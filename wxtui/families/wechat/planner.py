@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from wxtui.families.wechat import limits

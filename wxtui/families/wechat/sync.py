@@ -21,7 +21,6 @@ import asyncio
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable
 
 from wxtui.families.wechat import limits
