@@ -326,3 +326,34 @@ class ApiTransport:
         observer = call_observer.get()
         if observer is not None:
             observer(RetryEvent(path, reason, attempt, delay, host))
+
+
+class ApiClient:
+    """What every family's typed client shares: the lifecycle and counters of its ApiTransport.
+
+    A family's client sets `transport` and says how many credentials it has made (tokens
+    fetched, signatures made), which the counters report as token_fetches."""
+
+    transport: ApiTransport
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    def credentials_made(self) -> int:
+        return 0
+
+    @property
+    def stats(self) -> CallStats:
+        """Round trips, retries, failovers, calls by path, and the credentials made."""
+        self.transport.stats.token_fetches = self.credentials_made()
+        return self.transport.stats
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.transport.max_in_flight

@@ -7,6 +7,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 CHINA_UTC_OFFSET_S = 8 * 3600
 
@@ -166,3 +167,27 @@ def left_of(delay: float, arrived: float) -> float:
     from the request's arrival: the emulator's own work (reading the body, the call, the JSON)
     happens inside it, as a real server's does, rather than adding to it."""
     return max(0.0, arrived + delay - now()) if delay > 0 else 0.0
+
+
+async def injected_fault(faults: Faults, stats: Stats, path: str, host: str, *,
+                         unavailable: Callable[[], Any], garbage: Callable[[], Any]) -> tuple[Any, float, float]:
+    """The faults every emulator injects before it reads a call, in one order (so a seed draws
+    the same faults in both): a host that is down, an HTTP 5xx, a body that is not JSON, a slow
+    answer. Returns (an answer to give now, or None; when the call arrived; its delay)."""
+    stats.calls[path] += 1
+    if faults.is_down(host):
+        stats.http_5xx[path] += 1
+        return unavailable(), 0.0, 0.0
+    arrived = now()
+    delay = faults.delay_s()
+    if faults.hit(faults.p_5xx):
+        stats.http_5xx[path] += 1
+        await sleep(left_of(delay, arrived))
+        return unavailable(), arrived, delay
+    if faults.hit(faults.p_garbage):
+        stats.garbage += 1
+        await sleep(left_of(delay, arrived))
+        return garbage(), arrived, delay
+    if faults.hit(faults.p_slow):
+        delay = faults.slow_s
+    return None, arrived, delay

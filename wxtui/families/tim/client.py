@@ -27,7 +27,7 @@ from wxtui.families.tim.results import AccountCheck, AccountFailure, TagChange, 
 from wxtui.families.tim.transport import TimTransport
 from wxtui.families.tim.usersig import KeyProvider, UserSigSigner
 from wxtui.core.errors import ValidationError, redact
-from wxtui.core.transport import CallStats, RetryPolicy
+from wxtui.core.transport import ApiClient, RetryPolicy
 
 ACCOUNT_CHECK_PATH = "/v4/im_open_login_svc/account_check"
 NOT_ANSWERED = -1  # the code of an account the answer did not mention
@@ -132,7 +132,7 @@ def split_user_tags(user_tags: Mapping[str, Iterable[str]], *, max_accounts: int
 # ---- the client ----------------------------------------------------------------------------
 
 
-class TimClient:
+class TimClient(ApiClient):
     """Typed calls over one shared httpx.AsyncClient. Use as `async with TimClient(...)`."""
 
     def __init__(
@@ -175,15 +175,6 @@ class TimClient:
         return (f"TimClient(sdkappid={self.sdkappid}, identifier={self.identifier!r}, "
                 f"family={self.family.key!r}, host={self.transport.host!r})")
 
-    async def __aenter__(self) -> "TimClient":
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
     @property
     def sdkappid(self) -> int:
         return self.signer.sdkappid
@@ -192,15 +183,8 @@ class TimClient:
     def identifier(self) -> str:
         return self.signer.identifier
 
-    @property
-    def stats(self) -> CallStats:
-        """Round trips, retries, failovers and calls by path; token_fetches counts UserSigs signed."""
-        self.transport.stats.token_fetches = self.signer.generated
-        return self.transport.stats
-
-    @property
-    def max_in_flight(self) -> int:
-        return self.transport.max_in_flight
+    def credentials_made(self) -> int:
+        return self.signer.generated  # UserSigs signed
 
     # -- tags ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from wxtui.families.wechat import limits
 from wxtui.families.wechat.errors import BadResponseError, ValidationError
 from wxtui.families.wechat.models import Follower, OpenidPage, Quota, Tag
 from wxtui.families.wechat.tokens import StableTokenSource, TokenManager, TokenSource
-from wxtui.core.transport import ApiTransport, CallStats, RetryPolicy
+from wxtui.core.transport import ApiClient, ApiTransport, RetryPolicy
 from wxtui.families.wechat.envelope import WeChatEnvelope
 
 P = "/cgi-bin"
@@ -88,7 +88,7 @@ def _page(payload: dict, with_total: bool) -> OpenidPage:
     return OpenidPage(_openids_of(payload), str(payload.get("next_openid") or ""), total)
 
 
-class WeChatClient:
+class WeChatClient(ApiClient):
     """Typed calls over one shared httpx.AsyncClient. Use as `async with WeChatClient(...)`."""
 
     def __init__(
@@ -117,23 +117,8 @@ class WeChatClient:
         """A client on the stable token (the safe default) for an AppID and its secret."""
         return cls(StableTokenSource(appid, secret), appid=appid, **kwargs)
 
-    async def __aenter__(self) -> "WeChatClient":
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
-    @property
-    def stats(self) -> CallStats:
-        self.transport.stats.token_fetches = self.tokens.fetches
-        return self.transport.stats
-
-    @property
-    def max_in_flight(self) -> int:
-        return self.transport.max_in_flight
+    def credentials_made(self) -> int:
+        return self.tokens.fetches
 
     async def _post(self, path: str, body: dict) -> dict:
         return await self.transport.call("POST", P + path, json=body)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from wxtui.core import wire
-from wxtui.emulation.faults import Clock, Faults, Stats, left_of, now, sleep
+from wxtui.emulation.faults import Clock, Faults, Stats, injected_fault, left_of, sleep
 from wxtui.emulation.failure import ApiFailure
 from wxtui.families.tim import limits
 from wxtui.families.tim.errors import ERRORS, RATE_LIMIT_CODES
@@ -126,22 +126,12 @@ class TimEmulator:
         if endpoint is None:
             return Response(b"not found", status_code=404, media_type="text/plain")
         stats, faults = self.stats, self.faults
-        stats.calls[path] += 1
-        if faults.is_down(request.headers.get("host", "")):
-            stats.http_5xx[path] += 1
-            return Response(UNAVAILABLE_BODY, status_code=502, media_type="text/html")
-        arrived = now()
-        delay = faults.delay_s()
-        if faults.hit(faults.p_5xx):
-            stats.http_5xx[path] += 1
-            await sleep(left_of(delay, arrived))
-            return Response(UNAVAILABLE_BODY, status_code=502, media_type="text/html")
-        if faults.hit(faults.p_garbage):
-            stats.garbage += 1
-            await sleep(left_of(delay, arrived))
-            return Response(GARBAGE_BODY, media_type=JSON_TYPE)
-        if faults.hit(faults.p_slow):
-            delay = faults.slow_s
+        early, arrived, delay = await injected_fault(
+            faults, stats, path, request.headers.get("host", ""),
+            unavailable=lambda: Response(UNAVAILABLE_BODY, status_code=502, media_type="text/html"),
+            garbage=lambda: Response(GARBAGE_BODY, media_type=JSON_TYPE))
+        if early is not None:
+            return early
         try:
             if faults.hit(faults.p_busy):
                 raise ApiFailure(BUSY)

@@ -17,7 +17,7 @@ from wxtui.families.wechat.errors import ERRORS
 from . import demo
 from .admin import admin_routes
 from .api import ENDPOINTS, TOKEN_PATHS, Call
-from wxtui.emulation.faults import Clock, Faults, Stats, left_of, now, sleep
+from wxtui.emulation.faults import Clock, Faults, Stats, injected_fault, left_of, sleep
 from wxtui.emulation.failure import ApiFailure
 from .state import Account, make_prefix
 from .tokens import TokenIssuer
@@ -153,22 +153,11 @@ class Emulator:
         if endpoint is None:
             return Response(b"not found", status_code=404, media_type="text/plain")
         stats, faults = self.stats, self.faults
-        stats.calls[path] += 1
-        if faults.is_down(request.headers.get("host", "")):
-            stats.http_5xx[path] += 1
-            return _unavailable()
-        arrived = now()
-        delay = faults.delay_s()
-        if faults.hit(faults.p_5xx):
-            stats.http_5xx[path] += 1
-            await sleep(left_of(delay, arrived))
-            return _unavailable()
-        if faults.hit(faults.p_garbage):
-            stats.garbage += 1
-            await sleep(left_of(delay, arrived))
-            return Response(GARBAGE_BODY, media_type=JSON_TYPE)
-        if faults.hit(faults.p_slow):
-            delay = faults.slow_s
+        early, arrived, delay = await injected_fault(
+            faults, stats, path, request.headers.get("host", ""), unavailable=_unavailable,
+            garbage=lambda: Response(GARBAGE_BODY, media_type=JSON_TYPE))
+        if early is not None:
+            return early
         call = None
         try:
             if faults.hit(faults.p_busy):
