@@ -19,8 +19,8 @@ are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
 
 With more than one --transport, each is measured in a process of its own (so that its peak RSS
 is its own) against the same emulator, one after the other, and the figures are printed by
-transport. The transports: `default` (what the API clients choose: wxtui.net's aiohttp, or
-httpx's own under a proxy), `aiohttp` (wxtui.net's, on httpx-aiohttp), `httpcore` (httpx's
+transport. The transports: `default` (what the API clients choose: wxtui.core.net's aiohttp, or
+httpx's own under a proxy), `aiohttp` (wxtui.core.net's, on httpx-aiohttp), `httpcore` (httpx's
 own), `pyreqwest` (pyreqwest's httpx transport, for comparison: not a dependency, install it
 first).
 """
@@ -64,7 +64,7 @@ def make_transport(name: str, concurrency: int):
     if name == "httpcore":
         return httpx.AsyncHTTPTransport(limits=limits)
     if name == "aiohttp":
-        from wxtui.net import ApiHttpTransport
+        from wxtui.core.net import ApiHttpTransport
 
         return ApiHttpTransport(limits=limits)
     if name == "pyreqwest":

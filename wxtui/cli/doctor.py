@@ -85,7 +85,7 @@ def check_machine(config: Config | None, config_error: str = "", *, keyring_time
         for appid in sorted({p.appid for p in config.accounts.values()}):
             _file_check(files, "cache", paths.cache_db(appid), private=True)
     _dir_check(files, "logs", paths.log_dir())
-    from wxtui.net import describe_transport
+    from wxtui.core.net import describe_transport
 
     network = Section("Network")
     network.add(OK, "http", describe_transport())

@@ -23,7 +23,7 @@ import httpx
 from wxtui.core import wire
 from wxtui.core.errors import ApiError, BadResponseError, Category, TransportError, redact
 from wxtui.core.secret_str import SecretStr
-from wxtui.net import default_transport
+from wxtui.core.net import default_transport
 
 log = logging.getLogger("wxtui.api")
 
@@ -164,7 +164,7 @@ class ApiTransport:
         self.stats = CallStats()
         pool = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._http = httpx.AsyncClient(
-            # aiohttp's transport unless a proxy is configured (see wxtui.net). Neither resends
+            # aiohttp's transport unless a proxy is configured (see wxtui.core.net). Neither resends
             # a request: every retry is this class's, logged and counted.
             transport=transport if transport is not None else default_transport(pool),
             timeout=httpx.Timeout(retry.timeout_s),

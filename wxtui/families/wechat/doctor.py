@@ -32,7 +32,7 @@ def _explain(section: Section, label: str, exc: BaseException) -> None:
 async def _reach(host: str, transport, timeout: float) -> tuple[bool, str]:
     import httpx
 
-    from wxtui.net import default_transport
+    from wxtui.core.net import default_transport
 
     started = time.perf_counter()
     try:

@@ -2,7 +2,7 @@
 records every connection and every raw request, and answers each request with the bytes a test
 chooses.
 
-Both transports wxtui can pick are held to the same rules: aiohttp's (wxtui.net, the default)
+Both transports wxtui can pick are held to the same rules: aiohttp's (wxtui.core.net, the default)
 and httpx's own (httpcore, taken when a proxy is configured)."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import httpx
 import pytest
 import trustme
 
-from wxtui import net
-from wxtui.net import ApiHttpTransport, default_transport, describe_transport
+from wxtui.core import net
+from wxtui.core.net import ApiHttpTransport, default_transport, describe_transport
 from wxtui.families.wechat.client import WeChatClient
 from wxtui.families.wechat.errors import TransportError
 from wxtui.families.wechat.tokens import FixedTokenSource
