@@ -34,6 +34,8 @@ async def test_tag_two_accounts_then_remove_all_tags_of_one(tmp_path):
             assert str(screen.query_one("#view-title").render()) == "Users"
             assert [e.kind for e in screen.tag_list.entries.values()][:2] == ["all", "untagged"]
             assert "blacklisted" not in {e.kind for e in screen.tag_list.entries.values()}
+            # No daily quota on IM: the header does not speak of one.
+            assert "quota" not in str(screen.header.render())
             # The family's columns: the account id and its tags; no remark, date or scene.
             header = "".join(segment.text for segment in screen.table.render_line(0))
             assert "account id" in header and "tags" in header

@@ -122,6 +122,9 @@ class MainScreen(ActionsMixin, Screen):
 
     @work(group="quota", exclusive=True)
     async def read_quota(self) -> None:
+        if not self.model.capabilities.quota:  # a family without a daily quota: nothing to say
+            self.header.quota = ""
+            return
         try:
             self._show_quota(await self.model.tagging_quota())
         except Exception:  # the header then says so; the actions report real errors themselves
