@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from wxtui.cli import exit_status
+from wxtui.cli import argtypes, exit_status
 from wxtui.core.config import ConfigError, load_config, new_profile
 from wxtui.core.errors import WxtuiError
 from wxtui.core.outside_text import echo, echo_lines, visible_json, warn
@@ -38,7 +38,8 @@ def register(subparsers) -> None:
                      help="API host, repeat for failover order (default: the family's own hosts)")
     add.add_argument("--secret-command", metavar="CMD",
                      help="a command printing the AppSecret (or secret key), used when the keyring has none")
-    add.add_argument("--concurrency", type=int, default=None, help="calls in flight (default 8)")
+    add.add_argument("--concurrency", type=argtypes.int_arg(1, 1000, "the calls in flight"), default=None,
+                     help="calls in flight (default 8)")
     add.add_argument("--default", action="store_true", help="make it the default account")
     add.add_argument("--replace", action="store_true", help="replace an account of the same name")
     secret = add.add_mutually_exclusive_group()

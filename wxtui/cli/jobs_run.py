@@ -15,14 +15,15 @@ import time
 from pathlib import Path
 
 from wxtui.cli import exit_status
+from wxtui.cli.argtypes import SQLITE_MAX, parse_int, shown
 from wxtui.core.errors import UsageError, WxtuiError
+from wxtui.core.outside_text import echo, outside_text_column, visible, visible_json, warn
 from wxtui.jobs.events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, Followers, TagFollowers,
                                 UnblacklistFollowers, UntagFollowers)
 from wxtui.jobs.locks import JobBusy
 from wxtui.jobs.plans import Plan
 from wxtui.jobs.service import JobService
-from wxtui.core.outside_text import echo, outside_text_column, visible, visible_json, warn
 from wxtui.store.filters import Filter
 
 SHOWN_FAILURES = 50
@@ -118,24 +119,21 @@ def _explicit_ids(args, family) -> tuple[list[str] | None, list[tuple[int, str]]
     if not sources and not filtering:
         raise UsageError(f"which {nouns.members}? give --file PATH, --stdin, --selection NAME, filter flags "
                          "(--with-tag, --untagged, ...) or --everyone")
-    if args.file:
-        path = Path(args.file)
-        try:
-            with path.open(encoding="utf-8-sig", errors="replace") as handle:
-                ids, junk = family.parse_ids(handle)
-        except OSError as exc:
-            raise UsageError(f"cannot read {visible(path)}: {exc.strerror}") from None
-        label = str(path)
-    elif args.stdin:
-        ids, junk = family.parse_ids(sys.stdin)
-        label = "<stdin>"
-    else:
+    if not args.file and not args.stdin:
         return None, []
-    for number, line in junk:
-        shown = line if len(line) <= 60 else line[:57] + "..."
-        warn(f"{visible(label)}:{number}: {family.id_help()}, not sent: {visible(repr(shown))}")
+    from wxtui.core.listfile import ListFileError, read_lines
+
+    try:
+        ids, junk = family.parse_ids(read_lines(args.file if args.file else None))
+    except ListFileError as exc:
+        raise UsageError(str(exc)) from None
+    label = visible(args.file) if args.file else "<stdin>"
+    for number, line in junk[:SHOWN_FAILURES]:
+        warn(f"{label}:{number}: {family.id_help()}, not sent: {shown(line)}")
+    if len(junk) > SHOWN_FAILURES:
+        warn(f"... and {len(junk) - SHOWN_FAILURES:,} more lines that are not {nouns.member_ids}")
     if not ids:
-        raise UsageError(f"no {nouns.member_id} in {visible(label)}")
+        raise UsageError(f"no {nouns.member_id} in {label}")
     return ids, junk
 
 
@@ -228,7 +226,7 @@ def _day(text: str | None) -> int | None:
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%d"))
     except ValueError:
-        raise UsageError(f"not a day (YYYY-MM-DD): {text!r}") from None
+        raise UsageError(f"not a day (YYYY-MM-DD): {shown(text)}") from None
 
 
 def _tag_id(store, text: str) -> int:
@@ -237,10 +235,14 @@ def _tag_id(store, text: str) -> int:
     folded = [t for t, name in names.items() if name.casefold() == text.strip().casefold()]
     if exact or len(folded) == 1:
         return (exact or folded)[0]
-    if text.strip().isdigit() and int(text) in names:
-        return int(text)
+    try:
+        tagid = parse_int(text, low=0, high=SQLITE_MAX)
+    except ValueError:
+        tagid = None
+    if tagid is not None and tagid in names:
+        return tagid
     known = ", ".join(visible(name) for name in sorted(names.values())) or "none: sync the account first"
-    raise UsageError(f"no tag named {visible(repr(text))} in the cache (tags: {known})")
+    raise UsageError(f"no tag named {shown(text)} in the cache (tags: {known})")
 
 
 # -- running with a progress bar ----------------------------------------------------------------

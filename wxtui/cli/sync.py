@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from wxtui.cli import exit_status
+from wxtui.cli import argtypes, exit_status
 from wxtui.cli.argtypes import account_name, positive_int
 from wxtui.core.outside_text import as_text, echo, outside_text_column, visible_lines
 from wxtui.family import DEFAULT_FAMILY, FAMILIES
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
     parser.add_argument("--family", choices=sorted(FAMILIES), default=None,
                         help=f"with --demo: the API family of the demo (default {DEFAULT_FAMILY})")
-    parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--followers", type=argtypes.demo_followers, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")
     parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
                         help="calls in flight at most (default: the account's setting)")
@@ -111,6 +111,8 @@ class _Progress:
         self.progress.__exit__(*exc)
 
     def update(self, event) -> None:
+        if event.phase == "waiting" and event.message:  # told even with --quiet: it may wait long
+            self.progress.console.print(f"{self.label}: {event.message}", markup=False, highlight=False)
         self.progress.update(
             self.task, description=f"{self.label}: {event.phase}", completed=event.done, total=event.total,
             rate=f"{event.rate:,.0f}/s" if event.rate else "", calls=f"{event.calls:,} calls",

@@ -7,19 +7,33 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wxtui.cli import argtypes
+
+# Latencies, delays and clock speeds beyond this are typing mistakes (a day, in ms or s).
+_MAX_AMOUNT = 86_400_000.0
+
 
 def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a probability between 0 and 1") from None
+    if not 0 <= value <= 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a probability between 0 and 1")
     return value
 
 
 def _non_negative(kind):
+    if kind is int:
+        return argtypes.int_arg(0, argtypes.MAX_DEMO_FOLLOWERS, "the count")
+
     def parse(text: str):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a number") from None
+        if not 0 <= value <= _MAX_AMOUNT:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} must be from 0 to {_MAX_AMOUNT:,.0f}")
         return value
 
     return parse

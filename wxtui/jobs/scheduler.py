@@ -25,6 +25,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from .events import (CANCELLED, DONE, FAILED, PAUSED, RUNNING, EventHub, Failure, JobCounters,
@@ -107,7 +108,11 @@ class Scheduler:
         if record is None:
             raise LookupError(f"no job {job_id}")
         if not self.locks.acquire(job_id):
-            raise JobBusy(f"Job {job_id} is running in another wxtui process")
+            from .locks import holders
+
+            who = [h for h in holders(getattr(self.journal.store, "path", None)) if h.endswith(f"job #{job_id}")]
+            raise JobBusy(f"Job {job_id} is running in another wxtui process"
+                          + (f" ({who[0].removesuffix(f' runs job #{job_id}')})" if who else ""))
         self.journal.requeue_in_flight(job_id)
         run = JobRun(job_id, record.title, dict(record.vars), self._counters(job_id),
                      RateMeter(clock=self._clock), self.journal, self.family)
@@ -214,7 +219,10 @@ class Scheduler:
             self._end(run, DONE, "")
 
     def _end(self, run: JobRun, state: str, reason: str, resume_after: float | None = None) -> None:
-        self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
+        try:
+            self.journal.set_state(run.job_id, state, reason=reason, resume_after=resume_after)
+        except Exception:  # a full disk: the job stays "running" in the journal, which resumes it
+            log.exception("job %s: its state %s could not be written", run.job_id, state)
         self._runs.pop(run.job_id, None)
         self.locks.release(run.job_id)
         try:
@@ -291,7 +299,14 @@ class Scheduler:
             raise
         except Exception as exc:  # the journal or the cache could not be written
             log.exception("job %s: journaling call %s failed", run.job_id, call.id)
-            self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
+            from wxtui.store.trouble import BUSY, FULL, translate
+
+            trouble = translate(getattr(self.journal.store, "path", None) or Path("cache"), exc)
+            if trouble is not None and trouble.kind in (FULL, BUSY):
+                # The calls already made are journaled; the job goes on once there is room.
+                self._stop(run.job_id, PAUSED, f"{trouble.what} {trouble.todo}")
+            else:
+                self._stop(run.job_id, FAILED, f"the journal could not be written: {exc}")
         finally:
             self._busy.difference_update(ready.keys)
             run.in_flight -= 1

@@ -60,11 +60,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         profile = _require_profile(args.account)
-        if args.file:
-            with open(args.file, encoding="utf-8") as f:
-                accounts, invalid = read_accounts(f)
-        else:
-            accounts, invalid = read_accounts(sys.stdin)
+        from wxtui.core.listfile import ListFileError, read_lines
+
+        try:
+            accounts, invalid = read_accounts(read_lines(args.file or None))
+        except ListFileError as exc:
+            raise UsageError(str(exc)) from None
         if not accounts:
             raise UsageError("no account ids were given")
         return asyncio.run(_import(profile, accounts))

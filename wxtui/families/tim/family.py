@@ -19,18 +19,6 @@ def account_key(sdkappid: int) -> str:
     return f"tim{sdkappid}"
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
-
-
 class TimFamily(Family):
     key = "tim"
     title = "Tencent Cloud IM app"
@@ -41,10 +29,11 @@ class TimFamily(Family):
 
     @property
     def options(self) -> tuple[ProfileOption, ...]:
+        from wxtui.cli.argtypes import int_arg
         from wxtui.families.tim.limits import DEFAULT_REGION, REGIONS
 
         return (
-            ProfileOption("sdkappid", "the app's SDKAppID", type=_positive_int, metavar="N"),
+            ProfileOption("sdkappid", "the app's SDKAppID", type=int_arg(1, 2**32 - 1, "an SDKAppID"), metavar="N"),
             ProfileOption("identifier", "an app admin account (e.g. administrator)", metavar="ADMIN"),
             ProfileOption("region", f"the data centre (default {DEFAULT_REGION})", choices=tuple(REGIONS),
                           default=DEFAULT_REGION),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wxtui.cli import argtypes
 from wxtui.emulation.commands import (
     _non_negative,
     add_fault_arguments,
@@ -24,9 +25,9 @@ def register(subparsers) -> None:
                     "The admin API is under /_emulator/ (state, stats, faults, clock/advance).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--port", type=argtypes.port, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--followers", type=_non_negative(int), default=100_000, help="demo followers (default: 100000)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the demo data and of the faults (default: 1)")
+    p.add_argument("--seed", type=argtypes.seed, default=1, help="seed of the demo data and of the faults (default: 1)")
     add_fault_arguments(p, latency_ms=30.0, busy="-1", minute_flag="--fault-minute", minute="45011",
                         http_5xx="HTTP 503", clock="token expiry, quota days")
     p.set_defaults(func=run)
