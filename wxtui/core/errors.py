@@ -64,6 +64,11 @@ class ValidationError(WxtuiError, ValueError):
     """Input refused before anything was sent."""
 
 
+class CredentialsUnavailable(WxtuiError):
+    """The account's credentials cannot be had (no secret from any source): no call can be made
+    until the user supplies them."""
+
+
 class UsageError(WxtuiError):
     """Bad input on the command line: said plainly, and nothing is sent."""
 

@@ -109,6 +109,9 @@ class Envelope:
     bad_response: type[BadResponseError] = BadResponseError
     renewal = "token"  # how a renewal of the credential is reported ("token", "usersig")
     renewal_is_retry = False  # whether a renewal counts among the transport's retries
+    # Refused credentials that no call had used successfully, renewed before the credentials are
+    # taken not to work (one that worked and was refused later was rotated: renewed any time).
+    unproven_renewals = 1
 
     async def before_attempt(self) -> None:
         """Wait for the attempt's turn (a client-side rate limit), if the family has one."""
@@ -119,6 +122,13 @@ class Envelope:
 
     async def renew(self, refused) -> None:
         """The credential `refused` was refused: the next `credential()` is a fresh one."""
+
+    def worked(self, credential) -> None:
+        """A call succeeded with this credential."""
+
+    def has_worked(self, credential) -> bool:
+        """Some call succeeded with this credential (so a refusal of it now is a rotation)."""
+        return False
 
     def query(self, params: dict | None, credential) -> tuple[dict | None, SecretStr | None]:
         """The attempt's query and the access token to add to it (a family that signs its
@@ -206,7 +216,8 @@ class ApiTransport:
                         with_token: bool) -> dict:
         envelope = self.envelope
         retries = transport_failures = minute_waits = 0
-        renewed = False
+        refused: list = []  # the credentials refused to this call
+        unproven_refused = 0
         while True:
             await envelope.before_attempt()
             credential = await envelope.credential(with_token)
@@ -231,15 +242,24 @@ class ApiTransport:
                 await self._pause(path, "garbage answer", retries - 1, host)
                 continue
             if ok:
+                if credential is not None:
+                    envelope.worked(credential)
                 return payload
             category = envelope.category(code)
-            if category is Category.TOKEN and credential is not None and not renewed:
-                renewed = True
-                if envelope.renewal_is_retry:
-                    self.stats.retries += 1
-                self._notify(path, envelope.renewal, 0, 0.0, host)
-                await envelope.renew(credential)
-                continue
+            # A refused credential is renewed, once per refused credential: the one renewed may be
+            # refused in turn (the account's tokens were invalidated again meanwhile, by a rotation
+            # or another system) and is renewed too. The same one refused twice, or more than the
+            # family allows that never worked anywhere, mean the credentials do not.
+            if category is Category.TOKEN and credential is not None and credential not in refused:
+                if not envelope.has_worked(credential):
+                    unproven_refused += 1
+                if unproven_refused <= envelope.unproven_renewals:
+                    refused.append(credential)
+                    if envelope.renewal_is_retry:
+                        self.stats.retries += 1
+                    self._notify(path, envelope.renewal, len(refused) - 1, 0.0, host)
+                    await envelope.renew(credential)
+                    continue
             if category is Category.RETRY and retries < self.retry.max_retries:
                 retries += 1
                 await self._pause(path, f"errcode {code}", retries - 1, host)

@@ -6,7 +6,7 @@ resets, a refused credential (or a code the family names job-wide) stops it, a t
 transient error puts the call back for later, anything else fails that call. The retries the
 transport makes while a call runs are reported to the scheduler, throttles apart, so it slows
 down. A family says only what is its own: its job-wide and poisoning codes, when its quota
-resets, and which retries are throttles.
+resets, and which retries are throttles. Without credentials at all, the job stops.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Iterator
 
-from wxtui.core.errors import (ApiError, BadOpenidError, BadResponseError, MinuteLimit, QuotaExceeded,
-                               RetryableError, TokenError, TransportError, ValidationError, redact)
+from wxtui.core.errors import (ApiError, BadOpenidError, BadResponseError, CredentialsUnavailable, MinuteLimit,
+                               QuotaExceeded, RetryableError, TokenError, TransportError, ValidationError,
+                               redact)
 from wxtui.core.transport import RetryEvent, call_observer
 
 from .operations import OperationTable, Outcome, Verdict
@@ -34,6 +35,8 @@ class ApiOperations(OperationTable):
         return False
 
     def classify(self, exc: BaseException) -> Outcome:
+        if isinstance(exc, CredentialsUnavailable):  # no secret: no token, no signature, no call
+            return Outcome(Verdict.STOP, None, str(exc))
         if isinstance(exc, ApiError):
             code, message = exc.errcode, exc.info.message
             if isinstance(exc, BadOpenidError) or code in self.bad_target_codes:

@@ -40,6 +40,14 @@ class Plan:
     estimated_s: float = 0.0
     quota: dict[str, dict] = field(default_factory=dict)  # API path -> daily_limit, remain, needed
     family: str = ""  # the key of the family whose operations run the calls
+    # The changes in the unit the job counts them in as it runs (its calls' targets), and that
+    # unit's name: clear-tags changes tag memberships of `targets` followers.
+    changes: int | None = None  # None: targets
+    unit: str = "followers"
+
+    @property
+    def change_count(self) -> int:
+        return self.targets if self.changes is None else self.changes
 
     @property
     def ok(self) -> bool:
@@ -53,6 +61,7 @@ class Plan:
         """What the journal keeps and `--dry-run --json` prints."""
         return {
             "title": self.title, "kind": self.intent.kind, "targets": self.targets, "noops": self.noops,
+            "changes": self.change_count, "unit": self.unit,
             "calls": len(self.calls), "calls_by_op": self.calls_by_op,
             "estimated_s": round(self.estimated_s, 1), "quota": self.quota,
             "warnings": [w.to_dict() for w in self.warnings], "errors": [e.to_dict() for e in self.errors],
@@ -64,7 +73,10 @@ class Plan:
 
         lines = [self.title]
         by_op = ", ".join(f"{n:,} {op}" for op, n in self.calls_by_op.items()) or "none"
-        lines.append(f"  changes {self.targets:,}; {self.noops:,} already as asked (skipped)")
+        changes = count_of(self.change_count, self.unit)
+        if self.changes is not None:
+            changes += f" of {followers(self.targets)}"
+        lines.append(f"  changes {changes}; {self.noops:,} already as asked (skipped)")
         lines.append(f"  calls: {len(self.calls):,} ({by_op}); about {format_duration(self.estimated_s)}")
         for path, q in self.quota.items():
             if "remain" in q:
@@ -81,3 +93,12 @@ class Plan:
                 if len(note.items) > len(shown):
                     lines.append(f"    ... and {len(note.items) - len(shown):,} more")
         return lines
+
+
+def followers(n: int) -> str:
+    return f"{n:,} follower" + ("" if n == 1 else "s")
+
+
+def count_of(n: int, unit: str) -> str:
+    """'1 tag membership', '2,950 tag memberships': a count in a unit named in the plural."""
+    return f"{n:,} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 
 from wxtui.core.config import Profile, command_argv
-from wxtui.core.errors import WxtuiError, redact
+from wxtui.core.errors import CredentialsUnavailable, WxtuiError, redact
 from wxtui.core.secret_str import SecretStr
 
 from .keyring_store import (KEYRING_TIMEOUT_S, PROBE_TIMEOUT_S, SERVICE, KeyringUnavailable, check_secret,
@@ -32,7 +32,7 @@ log = logging.getLogger("wxtui.core.secrets")
 SECRET_COMMAND_TIMEOUT_S = 30.0
 
 
-class SecretUnavailable(WxtuiError):
+class SecretUnavailable(CredentialsUnavailable):
     """No source gave the AppSecret of an account."""
 
     def __init__(self, profile: Profile, attempts: list[tuple[str, str]]):

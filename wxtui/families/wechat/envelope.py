@@ -10,6 +10,10 @@ class WeChatEnvelope(Envelope):
     transport_error = TransportError
     bad_response = BadResponseError
     renewal = "token"
+    # Tokens refused to one call that no call had used successfully: more than this, and the
+    # credentials are taken not to work (a token that worked and was later refused was rotated,
+    # which may happen any number of times).
+    unproven_renewals = 3
 
     def __init__(self) -> None:
         self.tokens = None  # the client's TokenManager; None for token-less calls
@@ -19,6 +23,12 @@ class WeChatEnvelope(Envelope):
 
     async def renew(self, refused) -> None:
         await self.tokens.invalidate(refused)
+
+    def worked(self, credential) -> None:
+        self.tokens.worked(credential)
+
+    def has_worked(self, credential) -> bool:
+        return self.tokens.has_worked(credential)
 
     def outcome(self, payload: dict, path: str) -> tuple[bool, int, str]:
         errcode = payload.get("errcode", 0) if isinstance(payload, dict) else 0

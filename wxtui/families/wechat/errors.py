@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from wxtui.core import errors as core
-from wxtui.core.errors import Category, ErrorInfo, ValidationError, WxtuiError, redact, rid_of
+from wxtui.core.errors import (Category, CredentialsUnavailable, ErrorInfo, ValidationError, WxtuiError,
+                               redact, rid_of)
 
-__all__ = ["ApiError", "BadOpenidError", "BadResponseError", "Category", "ERRORS", "ErrorInfo", "MinuteLimit",
+__all__ = ["ApiError", "BadOpenidError", "BadResponseError", "Category", "CredentialsUnavailable", "ERRORS", "ErrorInfo", "MinuteLimit",
            "QuotaExceeded", "RetryableError", "TokenError", "TransportError", "ValidationError", "WxtuiError",
            "api_error", "describe", "redact", "rid_of"]
 

@@ -191,6 +191,13 @@ class WeChatOperations(ApiOperations):
     job_wide_codes = JOB_WIDE_ERRCODES
     bad_target_codes = BAD_TARGET_ERRCODES
 
+    async def preflight(self, client) -> None:
+        # The token the first call needs: without an AppSecret, or with one WeChat refuses
+        # (40001, 40125, 40013...), no call can go.
+        tokens = getattr(client, "tokens", None)
+        if tokens is not None:
+            await tokens.get()
+
     def quota_resets_at(self) -> float:
         return next_china_midnight(self._clock())
 

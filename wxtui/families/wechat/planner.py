@@ -18,19 +18,15 @@ from typing import Any, Iterable
 
 from wxtui.families.wechat import limits
 from wxtui.families.wechat.client import check_remark, check_tag_name, is_valid_openid
-from wxtui.families.wechat.errors import BadOpenidError, ValidationError, WxtuiError
+from wxtui.families.wechat.errors import BadOpenidError, CredentialsUnavailable, ValidationError, WxtuiError
 
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
                       RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
 from wxtui.jobs.operations import CallSpec
-from wxtui.jobs.plans import Plan, PlanNote
+from wxtui.jobs.plans import Plan, PlanNote, count_of, followers  # noqa: F401 (count_of: the plans' words)
 from wxtui.families.wechat.operations import FAMILY, WeChatOperations
 
 DEFAULT_SECONDS_PER_CALL = 0.15  # until calls have been timed: WeChat from mainland China
-
-
-def followers(n: int) -> str:
-    return f"{n:,} follower" + ("" if n == 1 else "s")
 
 
 class Planner:
@@ -189,7 +185,10 @@ class Planner:
         for tagid in sorted(by_tag):
             calls.extend(self.ops.chunk("untag", {"tagid": tagid}, by_tag[tagid]))
         title = f"clear all tags of {followers(changed)}"
-        return Plan(intent, title, calls, changed, noops, warnings, [])
+        # One change is one follower's tag taken off (what each untag call counts as it runs).
+        memberships = sum(len(members) for members in by_tag.values())
+        return Plan(intent, title, calls, changed, noops, warnings, [], changes=memberships,
+                    unit="tag memberships")
 
     async def _ask_tags(self, openids: list[str]) -> tuple[dict[str, list[int]], list[str]]:
         """Tag ids from WeChat (user/info/batchget, 100 a call, which also refreshes the cache);
@@ -226,7 +225,7 @@ class Planner:
         warnings: list[PlanNote] = []
         name = self._check_tag(intent.tagid, errors, modifiable=True)
         if errors:
-            return Plan(intent, f'delete tag "{name}"', [], 0, 0, warnings, errors)
+            return Plan(intent, f'delete tag "{name}"', [], 0, 0, warnings, errors, unit="tags")
         members = await self._members(intent.tagid)
         excess = len(members) - limits.TAG_DELETE_MAX_FOLLOWERS
         calls: list[CallSpec] = []
@@ -240,7 +239,7 @@ class Planner:
             title += f", draining {excess:,} first"
         # The followers it still has go with the call: an undo tags them again.
         calls.append(CallSpec("delete_tag", {"tagid": intent.tagid, "name": name, "members": members}, phase=1))
-        return Plan(intent, title, calls, 1, 0, warnings, errors)
+        return Plan(intent, title, calls, 1, 0, warnings, errors, unit="tags")
 
     async def _members(self, tagid: int) -> list[str]:
         """The tag's followers: from WeChat when a client is at hand (the cache may be behind)."""
@@ -261,7 +260,8 @@ class Planner:
         try:
             name = check_tag_name(intent.name)
         except ValidationError as exc:
-            return Plan(intent, f'create tag "{intent.name}"', [], 0, 0, [], [PlanNote("tag_name", str(exc))])
+            return Plan(intent, f'create tag "{intent.name}"', [], 0, 0, [], [PlanNote("tag_name", str(exc))],
+                        unit="tags")
         names = self._tag_names()
         if name in names.values():
             errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
@@ -270,7 +270,7 @@ class Planner:
             errors.append(PlanNote("too_many_tags", f"The account already has {limits.MAX_TAGS_PER_ACCOUNT} "
                                    "tags: delete one first"))
         calls = [CallSpec("create_tag", {"name": name})]
-        return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors)
+        return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors, unit="tags")
 
     async def _rename_tag(self, intent: RenameTag) -> Plan:
         errors: list[PlanNote] = []
@@ -282,13 +282,13 @@ class Planner:
             name = intent.name
         title = f'rename tag "{old}" to "{name}"'
         if errors:
-            return Plan(intent, title, [], 0, 0, [], errors)
+            return Plan(intent, title, [], 0, 0, [], errors, unit="tags")
         if old == name:
-            return Plan(intent, title, [], 0, 1, [], [])
+            return Plan(intent, title, [], 0, 1, [], [], unit="tags")
         if name in self._tag_names().values():
             errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
         calls = [CallSpec("rename_tag", {"tagid": intent.tagid, "name": name, "previous": old})]
-        return Plan(intent, title, calls, 1, 0, [], errors)
+        return Plan(intent, title, calls, 1, 0, [], errors, unit="tags")
 
     async def _set_remark(self, intent: SetRemark) -> Plan:
         errors: list[PlanNote] = []
@@ -320,8 +320,11 @@ class Planner:
         for path, n in needed.items():
             try:
                 q = await self.client.get_quota(path)
+            except CredentialsUnavailable:  # the job says what was tried and what to do, once
+                plan.quota[path] = {"needed": n, "error": "no AppSecret is available"}
+                continue
             except WxtuiError as exc:
-                plan.quota[path] = {"needed": n, "error": str(exc)}
+                plan.quota[path] = {"needed": n, "error": str(exc).split("\n", 1)[0]}
                 continue
             plan.quota[path] = {"daily_limit": q.daily_limit, "remain": q.remain, "needed": n}
             if q.remain < n:
