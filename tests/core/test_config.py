@@ -185,3 +185,22 @@ def test_a_profile_of_another_api_family_is_kept_and_does_not_break_the_others()
     again = tomllib.loads(path.read_text("utf-8"))
     assert again["accounts"]["im"] == {"kind": "line", "sdkappid": 1400000000, "identifier": "admin",
                                        "region": "sgp"}
+
+
+def test_the_apps_keymap_round_trips_beside_the_accounts(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('default_account = "acme"\n\n[keymap]\ntag = "ctrl+t"\n\n'
+                    '[accounts.acme]\nappid = "wx0123456789abcdef"\n\n[accounts.acme.keymap]\nsync = "S"\n')
+    config = load_config(path)
+    assert config.keymap == {"tag": "ctrl+t"} and "keymap" not in config.extra
+    assert config.accounts["acme"].keymap == {"sync": "S"}  # that account's own, on top while it is open
+    save_config(config)
+    saved = tomllib.loads(path.read_text())
+    assert saved["keymap"] == {"tag": "ctrl+t"} and saved["accounts"]["acme"]["keymap"] == {"sync": "S"}
+
+
+def test_a_keymap_that_is_not_names_to_keys_is_refused_with_the_file_named(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[keymap]\ntag = 3\n")
+    with pytest.raises(ConfigError, match=r"\[keymap\] must map action names to keys"):
+        load_config(path)

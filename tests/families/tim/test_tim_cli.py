@@ -117,3 +117,25 @@ def test_jobs_undo_of_clear_tags_puts_back_each_accounts_tags(emu, tmp_path, cap
     assert cli.main(["jobs", "undo", "1", "--yes"]) == EXIT_OK
     assert {a: sorted(emu.state.tags_of(a)) for a in accounts} == before
     assert {a: sorted(t) for a, t in cache_tags(emu, accounts).items()} == before
+
+
+def test_wxtui_sync_takes_an_im_account_and_reads_its_tags(emu, tmp_path, capsys):
+    accounts = emu.state.accounts()[:50]
+    listed = tmp_path / "accounts.txt"
+    listed.write_text("\n".join(accounts) + "\n")
+    assert cli.main(["tim-import", "--file", str(listed)]) == EXIT_OK
+    emu.state.tag_accounts(accounts[:4], "synced-later")
+    capsys.readouterr()
+    assert cli.main(["sync", "--quiet"]) == EXIT_OK
+    assert "tags of 50 accounts read" in capsys.readouterr().out
+    assert [a for a, tags in cache_tags(emu, accounts).items() if "synced-later" in tags] == accounts[:4]
+
+
+def test_wxtui_doctor_on_an_im_account_checks_the_app_not_wechat(emu, monkeypatch, capsys):
+    monkeypatch.setenv(f"WXTUI_SECRET_{tim_appid(emu.sdkappid).upper()}", emu.secret_key)
+    emu.state.import_accounts([emu.identifier])
+    status = cli.main(["doctor", "im", "--timeout", "5"])
+    out = capsys.readouterr().out
+    assert status == EXIT_OK, out
+    assert f"Tencent Cloud IM {emu.sdkappid}" in out and f"admin {emu.identifier} is imported" in out
+    assert "stable_token" not in out and "weixin" not in out
