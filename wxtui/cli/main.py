@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="wxtui",
         **exit_status.with_exit_status(
-            description="Administer a WeChat Official Account's followers, tags and blacklist."),
+            description="Administer the followers, tags and blacklist of a WeChat Official Account, "
+                        "or the user tags of a Tencent Cloud IM app."),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

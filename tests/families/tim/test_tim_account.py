@@ -69,3 +69,13 @@ async def test_check_tim_account_says_whether_the_credentials_work():
     async with TimClient(emu.sdkappid, emu.identifier, wrong, transport=emu.transport(), rate_limit=None) as client:
         ok, message = await check_tim_account(client)
     assert not ok and "secret key" in message and wrong not in message
+
+
+def test_account_add_refuses_an_option_of_another_family_and_changes_nothing(capsys):
+    argv = ["account", "add", "im", "--kind", "tim", "--sdkappid", "1400000001", "--identifier", "admin",
+            "--token-source", "classic", "--no-secret"]
+    assert cli.main(argv) == 2
+    assert "--token-source is an option of wechat accounts, not of tim ones" in capsys.readouterr().err
+    assert load_config().accounts == {}
+    assert cli.main(["account", "add", "wx", "--appid", "wx0123456789abcdef", "--region", "seoul", "--no-secret"]) == 2
+    assert "--region is an option of tim accounts" in capsys.readouterr().err
