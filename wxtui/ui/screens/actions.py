@@ -97,7 +97,7 @@ class ActionsMixin:
     def action_untag(self) -> None:
         self._tag_flow(untag=True)
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def _tag_flow(self, untag: bool) -> None:
         target = await self._target()
         if target is None:
@@ -120,19 +120,19 @@ class ActionsMixin:
             self.load_tags()
         await self._confirm_and_start(Intent("untag" if untag else "tag", target, tagid, choice.name))
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_clear_tags(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("clear_tags", target))
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_blacklist(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("blacklist", target))
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_unblacklist(self) -> None:
         target = await self._target()
         if target is not None:
@@ -143,7 +143,7 @@ class ActionsMixin:
     def _names(self) -> list[str]:
         return [e.name for e in self.tag_list.tag_entries]
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_new_tag(self) -> None:
         most, size = self.model.family.max_tags, self.model.family.max_tag_bytes
         if most is not None and len(self.tag_list.tag_entries) >= most:
@@ -174,7 +174,7 @@ class ActionsMixin:
             return None
         return entry
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_rename_tag(self) -> None:
         entry = self._editable_tag("rename")
         if entry is None:
@@ -193,7 +193,7 @@ class ActionsMixin:
         self.notify(f"Renamed {entry.name!r} to {name!r}")
         self.reload()
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_delete_tag(self) -> None:
         entry = self._editable_tag("delete")
         if entry is not None:
@@ -207,7 +207,7 @@ class ActionsMixin:
             return
         self._sync()
 
-    @work(group="sync")
+    @work(group="sync", exit_on_error=False)
     async def _sync(self) -> None:
         header = self.header
         header.sync_progress = "syncing…"
@@ -245,7 +245,7 @@ class ActionsMixin:
 
     # -- import / export ----------------------------------------------------------------------
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_export(self) -> None:
         what = f"the {self.selected:,} selected followers" if self.selected else "the followers in view"
         default = self.model.default_export_path()
@@ -261,7 +261,7 @@ class ActionsMixin:
             return
         self.notify(f"Exported {count:,} followers to {path}")
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_import_openids(self) -> None:
         path = await self.app.push_screen_wait(TextPromptScreen(
             "Import openids into the selection (one per line, or a CSV with an openid column)",
@@ -327,7 +327,7 @@ class ActionsMixin:
         self.model.cancel(event.job_id)
         self.notify(f"Cancelling {event.title}; press R to resume it later")
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_resume_job(self) -> None:
         event = self._highlighted_job()
         if event is None:
@@ -340,7 +340,7 @@ class ActionsMixin:
         except Exception as exc:
             self._fail("Could not resume the job", exc)
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_job_details(self) -> None:
         from wxtui.ui.screens.job_detail import JobDetailScreen
 
@@ -356,7 +356,7 @@ class ActionsMixin:
         elif choice == "cancel":
             self.model.cancel(event.job_id)
 
-    @work(group="action", exclusive=True)
+    @work(group="action", exclusive=True, exit_on_error=False)
     async def action_undo(self) -> None:
         await self._undo(None)
 

@@ -16,7 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
+from textual.worker import Worker, WorkerState
 
+from wxtui.core.errors import redact
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
 from wxtui.ui import format as fmt, keys
@@ -67,6 +69,15 @@ class MainScreen(ActionsMixin, Screen):
     # Actions a family may lack, and the capability each needs (wxtui.family.Capabilities).
     NEEDS = {"blacklist": "blacklist", "unblacklist": "blacklist", "rename_tag": "rename_tag",
              "delete_tag": "delete_tag"}
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A worker of this screen that failed (a cache it could not read or write, an answer it
+        did not expect) is told, and the app goes on: its workers do not exit on error."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(redact(str(error)) or type(error).__name__, title="Something went wrong",
+                        severity="error", timeout=15)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The bindings of what the account's family cannot do are hidden, and do nothing."""
@@ -120,7 +131,7 @@ class MainScreen(ActionsMixin, Screen):
         self.show_recent_jobs()
         self.read_quota()
 
-    @work(group="quota", exclusive=True)
+    @work(group="quota", exclusive=True, exit_on_error=False)
     async def read_quota(self) -> None:
         if not self.model.capabilities.quota:  # a family without a daily quota: nothing to say
             self.header.quota = ""
@@ -133,7 +144,7 @@ class MainScreen(ActionsMixin, Screen):
     def on_unmount(self) -> None:
         self._unsubscribe()
 
-    @work(group="jobs")
+    @work(group="jobs", exit_on_error=False)
     async def show_recent_jobs(self) -> None:
         recent = await asyncio.to_thread(self.model.recent_jobs)
         interrupted = await asyncio.to_thread(self.model.interrupted_jobs)
@@ -149,7 +160,7 @@ class MainScreen(ActionsMixin, Screen):
             self.notify(f"{n} job{'s were' if n != 1 else ' was'} interrupted when wxtui last stopped. "
                         "Press j, then R to resume.", title="Interrupted jobs", timeout=15)
 
-    @work(group="view", exclusive=True)
+    @work(group="view", exclusive=True, exit_on_error=False)
     async def _first_load(self) -> None:
         """The first frame: a screenful of rows and the tag counts, side by side; only then the
         complete id list (which would slow them down)."""
@@ -170,7 +181,7 @@ class MainScreen(ActionsMixin, Screen):
 
     # -- tags ---------------------------------------------------------------------------------
 
-    @work(group="tags", exclusive=True)
+    @work(group="tags", exclusive=True, exit_on_error=False)
     async def load_tags(self) -> None:
         self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
         self.table.refresh_rows()  # tag names in the rows may have changed
@@ -223,7 +234,7 @@ class MainScreen(ActionsMixin, Screen):
         self._view = view = self.model.view(flt)
         self._run_view(view, keep_cursor)
 
-    @work(group="view", exclusive=True)
+    @work(group="view", exclusive=True, exit_on_error=False)
     async def _run_view(self, view: View, keep_cursor: bool) -> None:
         try:
             if view.filter != self.shown_filter:
@@ -256,7 +267,7 @@ class MainScreen(ActionsMixin, Screen):
 
     # -- selection ----------------------------------------------------------------------------
 
-    @work(group="count", exclusive=True)
+    @work(group="count", exclusive=True, exit_on_error=False)
     async def count_selection(self) -> None:
         self.selected = await asyncio.to_thread(self.model.selection_count)
         self._show_counts()
