@@ -144,6 +144,17 @@ class Family:
         a wxtui.core.syncing.SyncResult."""
         raise NotImplementedError
 
+    async def read_member_card(self, client: Any, store: Any, journal: Any, member_id: str):
+        """One member's card (wxtui.core.member_card.FollowerCard): the cache's row, the tags the
+        service says the member carries now (the cache corrected when it differs), the jobs that
+        touched it; NotAFollower when nobody goes by that id."""
+        raise NotImplementedError
+
+    def open_kept_demo(self, members: int, seed: int, *, fresh: bool = False):
+        """The app's demo as it was left (emulator state and cache kept between launches), or
+        None when the family keeps no demo: its demo is then built anew at every launch."""
+        return None
+
     def parse_ids(self, lines: Iterable[str]) -> tuple[list[str], list[tuple[int, str]]]:
         """Member ids from lines (blank lines and # comments skipped); the lines that are not
         ids, numbered from 1."""

@@ -23,7 +23,9 @@ DEFAULT_MAX_SESSIONS = 2
 def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="open the app on the built-in emulator (no account needed)",
-        description="Open the app on an in-process WeChat emulator with demo followers.")
+        description="Open the app on an in-process WeChat emulator with demo followers. The demo "
+                    "is kept between launches in the data folder (see wxtui doctor), so a job "
+                    "left running resumes; --fresh starts it over.")
     demo.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
                       help="how many demo followers (default 100,000)")
     demo.add_argument("--slow", action="store_true",
@@ -31,6 +33,9 @@ def register(subparsers) -> None:
     demo.add_argument("--seed", type=argtypes.seed, default=1, help="the demo data's seed (default 1)")
     demo.add_argument("--family", choices=sorted(FAMILIES), default=None,
                       help=f"the API family of the demo (default {DEFAULT_FAMILY})")
+    demo.add_argument("--fresh", action="store_true",
+                      help="start the demo over (it is otherwise kept between launches: its "
+                           "followers, tags, blacklist and jobs; each --followers and --seed is a demo of its own)")
     _display_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -100,7 +105,7 @@ def _run(app, args) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from wxtui.ui.app import WxtuiApp
 
-    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, family=args.family)
+    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, family=args.family, fresh=args.fresh)
     return _run(WxtuiApp(opener, demo_opener=opener), args)
 
 

@@ -2,8 +2,9 @@
 
 `open_session()` is the single way in: a configured account by name, the default account, or a
 demo (an in-process emulator of a family's API) when asked for, never as a fallback. The account's family (wxtui.family) opens the
-client; this module only resolves which account and which family. A demo's cache is rebuilt at
-every launch because the emulator's state lives only in memory.
+client; this module only resolves which account and which family. The headless commands' demo
+(`--demo`) is rebuilt at every launch, its cache with it; the app's demo is kept between launches
+where the family can keep it (Family.open_kept_demo).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class Session:
     emulator: Any = None  # the in-process emulator, in demo mode
     profile: Any = None  # the account profile, for a configured account
     family: Any = field(kw_only=True)  # wxtui.family.Family: what the account's API is and can do
+    # What the app is told beside the session: "notice" (a line to show once, e.g. a demo set
+    # aside), "after_first_sync" (called once the first sync has filled the cache).
+    extras: dict = field(default_factory=dict, kw_only=True)
 
     @property
     def is_demo(self) -> bool:
@@ -135,15 +139,41 @@ def account_opener(name: str | None):
     return opener
 
 
-def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, family: str | None = None):
-    """An opener for a demo: the emulator is built in a thread, so the app's first frame is not held."""
+def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, family: str | None = None,
+                fresh: bool = False):
+    """An opener for a demo, loaded or built in a thread so the app's first frame is not held.
+
+    A family that keeps its demo between launches (Family.open_kept_demo) hands back the demo
+    as it was left, saved again when it closes; `fresh` starts it over, on the first opening
+    only (switching back to the demo later finds it as it was). With `slow`, the first sync of
+    a new demo fills the cache at full speed, then the calls slow down."""
+    starts = {"fresh": fresh}
 
     @contextlib.asynccontextmanager
     async def opener():
         import asyncio
 
-        emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow, family=family)
-        async with open_session(emulator=emulator) as session:
-            yield session
+        from wxtui.family import DEFAULT_FAMILY
+        from wxtui.family import family as family_named
+
+        kept = await asyncio.to_thread(family_named(family or DEFAULT_FAMILY).open_kept_demo,
+                                       followers, seed, fresh=starts["fresh"])
+        starts["fresh"] = False
+        if kept is None:
+            emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow, family=family)
+            async with open_session(emulator=emulator) as session:
+                yield session
+            return
+        try:
+            async with open_session(emulator=kept.emulator, store_path=kept.cache_path) as session:
+                session.extras["notice"] = kept.notice
+                if slow:
+                    if session.store.last_synced_at() is None:
+                        session.extras["after_first_sync"] = lambda: slow_faults(kept.emulator)
+                    else:
+                        slow_faults(kept.emulator)
+                yield session
+        finally:
+            await asyncio.to_thread(kept.close)
 
     return opener

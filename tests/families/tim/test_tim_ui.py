@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from ui_fixtures import confirm, last_notification, openid_at, select_rows
-from ui_fixtures import app_for, ready, settle, wait_for_screen
+from ui_fixtures import app_for, ready, settle, tim_session, wait_for_screen
 from wxtui.families.tim.cache import cached_tags_of
 from wxtui.families.tim.emulator import TimEmulator
 from wxtui.core.session import open_session
@@ -13,15 +13,6 @@ from wxtui.families.tim.sync import import_accounts
 from wxtui.ui.screens.prompts import TagPickerScreen
 
 SIZE = (100, 30)
-
-
-@contextlib.asynccontextmanager
-async def tim_session(tmp_path, accounts: int = 30):
-    emu = TimEmulator.demo(accounts=accounts, seed=4)
-    async with open_session(emulator=emu, store_path=tmp_path / "tim.sqlite") as session:
-        result = await import_accounts(session.client, session.store, emu.state.accounts())
-        assert len(result.imported) == accounts
-        yield session
 
 
 async def test_tag_two_accounts_then_remove_all_tags_of_one(tmp_path):
@@ -119,8 +110,8 @@ async def test_importing_a_file_of_im_account_ids_selects_the_known_ones(tmp_pat
         try:
             result = model.import_openids(listing)
             assert (result.added, result.unknown, result.invalid) == (2, 1, 0)
-            assert result.message() == ("Added 2 users to the selection; 1 account ids are not in the cache "
-                                        "(not users, or sync first)")
+            assert result.message() == ("Added 2 users to the selection; 1 account id is not in the cache "
+                                        "(not users, or sync first): line 4")
             ids = session.store.follower_ids(known)
             assert all(model.selection.contains(i) for i in ids.values())
             assert model.selection.count() == 2

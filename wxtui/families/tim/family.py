@@ -129,6 +129,11 @@ class TimFamily(Family):
         return SyncResult(FAILED if failed else DONE, len(accounts), tags=tags, calls=client.stats.calls,
                           elapsed_s=time.monotonic() - started, message=message)
 
+    async def read_member_card(self, client, store, journal, member_id: str):
+        from wxtui.families.tim.member_card import read_account_card
+
+        return await read_account_card(client, store, journal, member_id)
+
     def parse_ids(self, lines: Iterable[str]):
         from wxtui.families.tim.client import check_account
         from wxtui.core.errors import ValidationError

@@ -16,7 +16,7 @@ from wxtui.families.tim.actions import plan_tim
 from wxtui.families.tim.cache import cached_tag_ids
 from wxtui.families.tim.client import check_tag
 from wxtui.families.tim.operations import FAMILY
-from wxtui.jobs.intents import ClearTags, CreateTag, TagFollowers, UntagFollowers
+from wxtui.jobs.intents import ClearTags, CreateTag, CreateTagAndTag, TagFollowers, UntagFollowers
 from wxtui.jobs.plans import Plan, PlanNote
 
 VERBS = {TagFollowers: "tag", UntagFollowers: "untag", ClearTags: "clear-tags"}
@@ -43,6 +43,8 @@ class TimPlanner:
     async def plan(self, intent, *, check_quota: bool = True) -> Plan:
         if isinstance(intent, CreateTag):
             return await asyncio.to_thread(self._create_tag, intent)
+        if isinstance(intent, CreateTagAndTag):  # a tag is free text: tagging is what makes it
+            return await asyncio.to_thread(self._create_and_tag, intent)
         verb = VERBS.get(type(intent))
         if verb is None:
             plan = Plan(intent, intent.verb, [], family=FAMILY)
@@ -66,6 +68,16 @@ class TimPlanner:
         plan = plan_tim(self.store, verb, accounts, tags)
         plan.intent = intent  # the engine's intent is what the journal keeps
         return plan
+
+    def _create_and_tag(self, intent: CreateTagAndTag) -> Plan:
+        try:
+            check_tag(intent.name)
+        except Exception as exc:
+            plan = Plan(intent, f'tag "{intent.name}"', [], family=FAMILY)
+            plan.errors.append(PlanNote("tag_name", str(exc)))
+            return plan
+        (tagid,) = cached_tag_ids(self.store, [intent.name]).values()
+        return self._tagging(TagFollowers(tagid, intent.followers), "tag")
 
     def _create_tag(self, intent: CreateTag) -> Plan:
         """A tag is free text: the cache numbers it now, the service learns it when it is added."""

@@ -111,6 +111,16 @@ class WeChatFamily(Family):
 
         return await Sync(client, store, on_event=on_event).run()
 
+    async def read_member_card(self, client, store, journal, member_id: str):
+        from wxtui.families.wechat.member_card import read_follower
+
+        return await read_follower(client, store, journal, member_id)
+
+    def open_kept_demo(self, members: int, seed: int, *, fresh: bool = False):
+        from wxtui.families.wechat.kept_demo import open_kept_demo
+
+        return open_kept_demo(members, seed, fresh=fresh)
+
     def parse_ids(self, lines: Iterable[str]):
         from wxtui.families.wechat.planner import openid_lines
 

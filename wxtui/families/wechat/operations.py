@@ -13,7 +13,7 @@ from wxtui.core.transport import RetryEvent
 from wxtui.families.wechat import limits
 from wxtui.families.wechat.models import Tag
 from wxtui.jobs.api_operations import ApiOperations
-from wxtui.jobs.operations import CallSpec, Operation, UndoContext
+from wxtui.jobs.operations import CallSpec, Operation, UndoContext, resolve_vars
 
 FAMILY = "wechat"
 CHINA_UTC_OFFSET_S = 8 * 3600
@@ -77,7 +77,8 @@ async def _set_remark(client, params: dict, targets: list[str]) -> None:
 # -- inverse ----------------------------------------------------------------------------------
 
 def _inverse_tag(params: dict, targets: list[str], output: dict, ctx: UndoContext) -> list[CallSpec]:
-    return [CallSpec("untag", {"tagid": params["tagid"]}, tuple(targets))]
+    # A tag the job created itself is named by a job variable: the undo needs its id.
+    return [CallSpec("untag", {"tagid": resolve_vars(params, ctx.vars)["tagid"]}, tuple(targets))]
 
 
 def _inverse_untag(params: dict, targets: list[str], output: dict, ctx: UndoContext) -> list[CallSpec]:
