@@ -5,7 +5,14 @@ SQLite's planner, without statistics, joins and then sorts: "tag X by subscribe 
 600k rows (seconds). So the plan is chosen here, from sizes the cache knows exactly (per-tag
 counts, untagged, blacklist): the query is driven either by a walk of an index that is already
 in the requested order (stopping after n rows for the first screen), or by the smallest set of
-candidates, collected and sorted. Whatever drives, every condition of the filter is applied.
+candidates, collected and sorted. Whatever drives, every condition of the filter is applied,
+and every statement names its index (INDEXED BY, CROSS JOIN), so SQLite's own choice cannot
+change with the size of the cache or with statistics.
+
+A walk that stops early is only chosen on a share of matches the cache knows, never on a guess:
+how many remarks a text matches is unknown until it runs, and a walk of every follower that
+expected many and finds none reads every row (25 s at 3M). A text search is driven by the
+remarks' own index instead, whose worst case is one scan of that narrow index.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from .filters import Filter, FollowerRow, Sort, SortKey
-from .textsearch import text_candidates, text_condition
+from .textsearch import openid_range, remark_match, text_condition
 
 # Costs in µs per row, measured on a 1M-follower cache (bench/view_bench.py; ±30%): only
 # their ratios steer the choice. Reading an index that covers what is asked is cheap; reaching
@@ -28,10 +35,13 @@ TABLE_ROW = 0.1
 REMARK_ROW = 0.08
 PROBE = 0.4
 SORT_ROW = 0.6
-# A cautious guess at the share of remarks a search matches, before it runs: a walk that
-# expects many matches and finds none reads every follower (2 s at 1M), the scan of the
-# remarks is bounded (~25 ms at 300k remarks), so the guess leans towards the scan.
-TEXT_MATCH_SHARE = 0.01
+# A guess at the share of followers a search matches, before it runs. It only weighs the cost
+# of what comes after the search's own scan; no walk stops early on it.
+TEXT_MATCH_SHARE = 0.003
+# An openid prefix matching up to this many followers is collected and sorted beside the
+# remarks' walk; a shorter prefix matches so many (every openid of an account starts with the
+# same few characters) that the walk in order of every follower finds a screenful at once.
+OPENID_ARM_CAP = 5000
 FETCH = 8192
 
 
@@ -73,6 +83,10 @@ class _Source:
     f_cost: float = ROW_LOOKUP  # more per candidate when a condition or the order reads f
     estimate: float | None = None  # matches among the candidates, when not size
     sorts: dict[SortKey, str] = field(default_factory=dict)  # ORDER BY on d alone, no row read
+    sure: float | None = None  # matches known for certain, when estimate is a guess
+    # A union of candidate sets on followers f, each (FROM, WHERE, params), instead of from_sql.
+    arms: list[tuple[str, str, list]] = field(default_factory=list)
+    extra: float = 0.0  # a fixed cost on top of the per-row ones
 
 
 def _conditions(flt: Filter) -> list[_Condition]:
@@ -212,7 +226,9 @@ class View:
     def _plan_inputs(self):
         conn = self.store.reader()
         conds = _conditions(self.filter)
+        self._text_sure = 0
         sources = self._sources(conn, conds)
+        self._sure_estimate = self._estimate(sources, conds, sure=True)
         return conn, conds, sources, self._estimate(sources, conds)
 
     def _sources(self, conn, conds: list[_Condition]) -> list[_Source]:
@@ -266,22 +282,54 @@ class View:
                                    "f.id", frozenset({"blacklisted"}), True, per_row=INDEX_ROW + ROW_LOOKUP,
                                    f_cost=0.0))
         if flt.text:
-            sql, params = text_candidates(flt.text)
-            remarks = one("SELECT count(*) FROM followers INDEXED BY followers_by_remark WHERE remark != ''")
-            # Its cost is known (a scan of the compact index of non-empty remarks); how many
-            # match is not, until it runs.
-            sources.append(_Source("text", remarks, f"({sql}) d", "", params, "d.id", frozenset({"text"}),
-                                   False, per_row=REMARK_ROW, estimate=remarks * TEXT_MATCH_SHARE,
-                                   sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.id {d}"}))
+            sources.append(self._text_source(conn, flt.text, n_all))
         return sources
 
-    @staticmethod
-    def _estimate(sources: list[_Source], conds: list[_Condition]) -> float:
-        """Expected matches, taking conditions as independent."""
+    def _text_source(self, conn, text: str, n_all: int) -> _Source:
+        """The followers whose remark contains text or whose openid starts with it: a walk of
+        the remarks' index in subscribe-time order (its cost is at most one scan of that
+        index, whatever matches), merged with the openids of the prefix, if any."""
+        remark_where, remark_params = remark_match(text)
+        remarks = ("followers f INDEXED BY followers_remark_by_time", remark_where, remark_params)
+        prefix = openid_range(text)
+        openids = 0
+        if prefix is not None:
+            openids = self._fetch(conn, "SELECT count(*) FROM (SELECT 1 FROM followers INDEXED BY "
+                                  "followers_by_openid WHERE openid >= ? AND openid < ? LIMIT ?)",
+                                  [*prefix, OPENID_ARM_CAP])[0][0]
+        # Openids are random beyond the account's prefix, so the prefix's share of followers is
+        # the same all along the subscribe-time order, and a walk in that order may count on it;
+        # in openid order they are all in one place, and only the range itself finds them.
+        self._text_sure = openids if self.sort.key is not SortKey.OPENID else 0
+        if self.sort.key is SortKey.OPENID:
+            extra = openids * INDEX_ROW  # the range, walked in order beside the remarks
+        elif openids >= OPENID_ARM_CAP:
+            extra = n_all * (ROW_LOOKUP + SORT_ROW)  # a range this wide is not collected
+        else:
+            extra = openids * (ROW_LOOKUP + SORT_ROW)
+        # The size is an upper bound of the remarks (what they are is not worth a count per
+        # keystroke): the scan's cost, not the matches, is what is known.
+        common = dict(name="text", size=n_all, id_col="f.id", covers=frozenset({"text"}), has_f=True,
+                      per_row=REMARK_ROW, estimate=max(n_all * TEXT_MATCH_SHARE, openids), sure=openids,
+                      extra=extra)
+        if openids:
+            return _Source(from_sql="", where="", params=[], arms=[
+                remarks, ("followers f INDEXED BY followers_by_openid", "f.openid >= ? AND f.openid < ?",
+                          list(prefix))], **common)
+        return _Source(from_sql=remarks[0], where=remark_where, params=remark_params,
+                       walks={SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}")]},
+                       **common)
+
+    def _estimate(self, sources: list[_Source], conds: list[_Condition], sure: bool = False) -> float:
+        """Expected matches, taking conditions as independent; with sure, a search's matches
+        are only those known for certain (a walk must not bet on a guess)."""
         n_all = max(sources[0].size, 1)
         estimate = float(n_all)
         for s in sources[2:]:
-            estimate *= min((s.size if s.estimate is None else s.estimate) / n_all, 1.0)
+            matches = s.size if s.estimate is None else s.estimate
+            if sure and s.name == "text":
+                matches = self._text_sure
+            estimate *= min(matches / n_all, 1.0)
         for c in conds:
             if c.name in ("not_tags", "scenes", "not_blacklisted"):
                 estimate *= 0.5
@@ -297,11 +345,14 @@ class View:
 
     def _scan_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
         yielded = s.size if s.estimate is None else s.estimate
-        return s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
+        return s.extra + s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
 
     def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float) -> float:
         if self.sort.key in s.walks:
-            share = max(estimate, 1.0) / max(s.size, 1)
+            if s.sure is not None:
+                # The search's own walk: costed at its worst, one scan of the remarks' index.
+                return self._scan_cost(s, conds, False)
+            share = max(self._sure_estimate if self.filter.text else estimate, 1.0) / max(s.size, 1)
             return min(s.size, n / share) * (s.per_row + self._row_cost(s, conds, False))
         return self._all_cost(s, conds, estimate)
 
@@ -316,6 +367,9 @@ class View:
     def _select(self, s: _Source, conds: list[_Condition], what: str, need_f: bool,
                 segment: _Segment | None = None) -> tuple[str, list]:
         rest = [c for c in conds if c.name not in s.covers]
+        if s.arms:
+            union, params = self._union(s, rest, ("f.id AS id",))
+            return f"SELECT {what.format(id='id')} FROM ({union})", params
         join_f = not s.has_f and (need_f or any(c.needs_f for c in rest))
         id_expr = "f.id" if (s.has_f or join_f) else s.id_col
         from_sql = s.from_sql.format(hint=f" INDEXED BY {segment.hint}" if segment and segment.hint else "")
@@ -328,7 +382,37 @@ class View:
             sql += " WHERE " + " AND ".join(where)
         return sql, s.params + [p for c in rest for p in c.params]
 
+    def _union(self, s: _Source, rest: list[_Condition], columns: tuple[str, ...]) -> tuple[str, list]:
+        """The arms of s as one UNION, every condition of the filter applied in each arm."""
+        selects, params = [], []
+        for from_sql, where, arm_params in s.arms:
+            wheres = [where] + [c.sql.format(id="f.id") for c in rest]
+            selects.append(f"SELECT {', '.join(columns)} FROM {from_sql} WHERE {' AND '.join(wheres)}")
+            params += arm_params + [p for c in rest for p in c.params]
+        return " UNION ".join(selects), params
+
+    def _ordered_union_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+        rest = [c for c in conds if c.name not in s.covers]
+        d = "DESC" if self.sort.descending else "ASC"
+        tail = f" LIMIT {limit}" if limit is not None else ""
+        if self.sort.key is SortKey.REMARK:
+            union, params = self._union(s, rest, ("f.id AS id", "f.remark AS remark",
+                                                  "f.subscribe_time AS subscribe_time"))
+            sql = f"SELECT f.id FROM ({union}) f ORDER BY {_order_by(self.sort)}{tail}"
+        else:
+            # Ordered by its result columns, the UNION is a merge of its arms, each read in
+            # that order (the remarks' walk stops as soon as the first rows are out).
+            key = "subscribe_time" if self.sort.key is SortKey.SUBSCRIBE_TIME else "openid"
+            union, params = self._union(s, rest, ("f.id AS id", f"f.{key} AS {key}"))
+            order = f"{key} {d}, id {d}" if key == "subscribe_time" else f"{key} {d}"
+            sql = f"{union} ORDER BY {order}{tail}"
+        out = array("q")
+        self._fetch_into(conn, sql, params, out)
+        return out
+
     def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+        if s.arms:
+            return self._ordered_union_ids(conn, s, conds, limit)
         d = "DESC" if self.sort.descending else "ASC"
         walk = s.walks.get(self.sort.key)
         own_sort = s.sorts.get(self.sort.key)
