@@ -87,6 +87,7 @@ class _Source:
     # A union of candidate sets on followers f, each (FROM, WHERE, params), instead of from_sql.
     arms: list[tuple[str, str, list]] = field(default_factory=list)
     extra: float = 0.0  # a fixed cost on top of the per-row ones
+    hint: str = ""  # its index, named when no walk names one (SQLite's choice could change)
 
 
 def _conditions(flt: Filter) -> list[_Condition]:
@@ -233,7 +234,7 @@ class View:
 
     def _sources(self, conn, conds: list[_Condition]) -> list[_Source]:
         flt = self.filter
-        one = lambda sql, params=(): self._fetch(conn, sql, list(params))[0][0]  # noqa: E731
+        one = lambda sql, params=(): self._size(conn, sql, list(params))  # noqa: E731
         n_all = one("SELECT count(*) FROM followers")
         sources = [
             # Walk an index in the order asked for (stops early for the first rows).
@@ -242,7 +243,7 @@ class View:
             _Source("table", n_all, "followers f NOT INDEXED", "", [], "f.id", frozenset(), True,
                     per_row=TABLE_ROW, f_cost=0.0),
         ]
-        counts = dict(self._fetch(conn, "SELECT id, count FROM tags", []))
+        counts = self._tag_sizes(conn)
         dates = [c for c in conds if c.name in ("from", "to")]
         date_sql = "".join(" AND " + c.sql.replace("f.", "d.") for c in dates)
         date_params = [p for c in dates for p in c.params]
@@ -250,7 +251,8 @@ class View:
             for t in sorted(flt.tags):
                 covers = {f"tag:{t}" if flt.match_all_tags else "tags", "from", "to"}
                 sources.append(_Source(
-                    f"tag {t}", counts.get(t, n_all), "memberships d", "d.tagid = ?" + date_sql,
+                    f"tag {t}", counts.get(t, n_all), "memberships d INDEXED BY memberships_by_tag",
+                    "d.tagid = ?" + date_sql,
                     [t, *date_params], "d.follower", frozenset(covers), False,
                     {SortKey.SUBSCRIBE_TIME: [_Segment("d.subscribe_time {d}, d.follower {d}")]},
                 ))
@@ -259,7 +261,7 @@ class View:
                 "any tag", sum(counts.get(t, n_all) for t in flt.tags),
                 # A follower's subscribe_time is the same in each of its memberships, so the pair
                 # is distinct per follower and the order needs no follower row.
-                "(SELECT DISTINCT follower, subscribe_time FROM memberships "
+                "(SELECT DISTINCT follower, subscribe_time FROM memberships INDEXED BY memberships_by_tag "
                 f"WHERE tagid IN ({_marks(flt.tags)})) d",
                 "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, per_row=INDEX_ROW + SORT_ROW,
                 sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.follower {d}"},
@@ -269,13 +271,15 @@ class View:
             size = one(f"SELECT count(*) FROM followers f INDEXED BY followers_by_subscribe_time WHERE {where}",
                        date_params)
             sources.append(_Source("followed", size, "followers f{hint}", where, date_params, "f.id",
-                                   frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]}))
+                                   frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]},
+                                   hint="followers_by_subscribe_time"))
         if flt.untagged:
             size = one("SELECT count(*) FROM followers WHERE tag_count = 0")
             sources.append(_Source("untagged", size, "followers f{hint}", "f.tag_count = 0", [], "f.id",
                                    frozenset({"untagged"}), True,
                                    {SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}",
-                                                                      hint="followers_untagged")]}))
+                                                                      hint="followers_untagged")]},
+                                   hint="followers_untagged"))
         if flt.blacklisted:
             sources.append(_Source("blacklist", one("SELECT count(*) FROM blacklist"),
                                    "blacklist d CROSS JOIN followers f ON f.openid = d.openid", "", [],
@@ -284,6 +288,14 @@ class View:
         if flt.text:
             sources.append(self._text_source(conn, flt.text, n_all))
         return sources
+
+    # The sizes a plan is chosen from: all of them pass here (a test scales them up to see that
+    # the plans of a bigger cache keep their shape).
+    def _size(self, conn, sql: str, params: list) -> int:
+        return self._fetch(conn, sql, params)[0][0]
+
+    def _tag_sizes(self, conn) -> dict[int, int]:
+        return dict(self._fetch(conn, "SELECT id, count FROM tags", []))
 
     def _text_source(self, conn, text: str, n_all: int) -> _Source:
         """The followers whose remark contains text or whose openid starts with it: a walk of
@@ -294,9 +306,9 @@ class View:
         prefix = openid_range(text)
         openids = 0
         if prefix is not None:
-            openids = self._fetch(conn, "SELECT count(*) FROM (SELECT 1 FROM followers INDEXED BY "
-                                  "followers_by_openid WHERE openid >= ? AND openid < ? LIMIT ?)",
-                                  [*prefix, OPENID_ARM_CAP])[0][0]
+            openids = min(OPENID_ARM_CAP, self._size(
+                conn, "SELECT count(*) FROM (SELECT 1 FROM followers INDEXED BY followers_by_openid "
+                "WHERE openid >= ? AND openid < ? LIMIT ?)", [*prefix, OPENID_ARM_CAP]))
         # Openids are random beyond the account's prefix, so the prefix's share of followers is
         # the same all along the subscribe-time order, and a walk in that order may count on it;
         # in openid order they are all in one place, and only the range itself finds them.
@@ -372,7 +384,8 @@ class View:
             return f"SELECT {what.format(id='id')} FROM ({union})", params
         join_f = not s.has_f and (need_f or any(c.needs_f for c in rest))
         id_expr = "f.id" if (s.has_f or join_f) else s.id_col
-        from_sql = s.from_sql.format(hint=f" INDEXED BY {segment.hint}" if segment and segment.hint else "")
+        hint = segment.hint if segment and segment.hint else s.hint
+        from_sql = s.from_sql.format(hint=f" INDEXED BY {hint}" if hint else "")
         if join_f:
             from_sql += f" CROSS JOIN followers f ON f.id = {s.id_col}"
         where = [w for w in (s.where, segment.where if segment else "") if w]
