@@ -88,6 +88,7 @@ class _Source:
     arms: list[tuple[str, str, list]] = field(default_factory=list)
     extra: float = 0.0  # a fixed cost on top of the per-row ones
     hint: str = ""  # its index, named when no walk names one (SQLite's choice could change)
+    arm_columns: dict[str, str] = field(default_factory=dict)  # what the arms give without f
 
 
 def _conditions(flt: Filter) -> list[_Condition]:
@@ -258,13 +259,17 @@ class View:
                 ))
         elif flt.tags:
             sources.append(_Source(
-                "any tag", sum(counts.get(t, n_all) for t in flt.tags),
-                # A follower's subscribe_time is the same in each of its memberships, so the pair
-                # is distinct per follower and the order needs no follower row.
-                "(SELECT DISTINCT follower, subscribe_time FROM memberships INDEXED BY memberships_by_tag "
-                f"WHERE tagid IN ({_marks(flt.tags)})) d",
-                "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, per_row=INDEX_ROW + SORT_ROW,
-                sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.follower {d}"},
+                "any tag", sum(counts.get(t, n_all) for t in flt.tags), "", "", [], "d.follower",
+                frozenset({"tags", "from", "to"}), False,
+                # Each tag's memberships are in subscribe-time order in the index and a follower's
+                # subscribe_time is the same in each of its memberships: a UNION ordered by
+                # (subscribe_time, follower) merges the tags' walks, no follower row read, no
+                # sort, and the first rows come at once (DISTINCT and ORDER BY sorted them all:
+                # 0.4 s at 1M, 5.7 s at 3M).
+                walks={SortKey.SUBSCRIBE_TIME: [_Segment("")]},
+                arms=[("memberships d INDEXED BY memberships_by_tag", "d.tagid = ?" + date_sql, [t, *date_params])
+                      for t in sorted(flt.tags)],
+                arm_columns={"subscribe_time": "d.subscribe_time"},
             ))
         if dates:
             where = " AND ".join(c.sql for c in dates)
@@ -380,8 +385,9 @@ class View:
                 segment: _Segment | None = None) -> tuple[str, list]:
         rest = [c for c in conds if c.name not in s.covers]
         if s.arms:
-            union, params = self._union(s, rest, ("f.id AS id",))
-            return f"SELECT {what.format(id='id')} FROM ({union})", params
+            # Ordered, the UNION is a merge of the arms' walks instead of a temporary b-tree.
+            union, params = self._union(s, rest, ("id", "subscribe_time"))
+            return f"SELECT {what.format(id='id')} FROM ({union} ORDER BY subscribe_time, id)", params
         join_f = not s.has_f and (need_f or any(c.needs_f for c in rest))
         id_expr = "f.id" if (s.has_f or join_f) else s.id_col
         hint = segment.hint if segment and segment.hint else s.hint
@@ -395,12 +401,18 @@ class View:
             sql += " WHERE " + " AND ".join(where)
         return sql, s.params + [p for c in rest for p in c.params]
 
-    def _union(self, s: _Source, rest: list[_Condition], columns: tuple[str, ...]) -> tuple[str, list]:
-        """The arms of s as one UNION, every condition of the filter applied in each arm."""
+    def _union(self, s: _Source, rest: list[_Condition], names: tuple[str, ...]) -> tuple[str, list]:
+        """The arms of s as one UNION of these columns (id first), every condition of the
+        filter applied in each arm, ordered when it can be a merge of ordered arms."""
+        join_f = not s.has_f and (any(c.needs_f for c in rest) or any(n not in s.arm_columns for n in names[1:]))
+        id_expr = "f.id" if s.has_f or join_f else s.id_col
+        columns = ", ".join([f"{id_expr} AS id"] + [f"{s.arm_columns.get(n, 'f.' + n)} AS {n}" for n in names[1:]])
         selects, params = [], []
         for from_sql, where, arm_params in s.arms:
-            wheres = [where] + [c.sql.format(id="f.id") for c in rest]
-            selects.append(f"SELECT {', '.join(columns)} FROM {from_sql} WHERE {' AND '.join(wheres)}")
+            if join_f:
+                from_sql += f" CROSS JOIN followers f ON f.id = {s.id_col}"
+            wheres = [where] + [c.sql.format(id=id_expr) for c in rest]
+            selects.append(f"SELECT {columns} FROM {from_sql} WHERE {' AND '.join(wheres)}")
             params += arm_params + [p for c in rest for p in c.params]
         return " UNION ".join(selects), params
 
@@ -409,14 +421,13 @@ class View:
         d = "DESC" if self.sort.descending else "ASC"
         tail = f" LIMIT {limit}" if limit is not None else ""
         if self.sort.key is SortKey.REMARK:
-            union, params = self._union(s, rest, ("f.id AS id", "f.remark AS remark",
-                                                  "f.subscribe_time AS subscribe_time"))
+            union, params = self._union(s, rest, ("id", "remark", "subscribe_time"))
             sql = f"SELECT f.id FROM ({union}) f ORDER BY {_order_by(self.sort)}{tail}"
         else:
             # Ordered by its result columns, the UNION is a merge of its arms, each read in
             # that order (the remarks' walk stops as soon as the first rows are out).
             key = "subscribe_time" if self.sort.key is SortKey.SUBSCRIBE_TIME else "openid"
-            union, params = self._union(s, rest, ("f.id AS id", f"f.{key} AS {key}"))
+            union, params = self._union(s, rest, ("id", key))
             order = f"{key} {d}, id {d}" if key == "subscribe_time" else f"{key} {d}"
             sql = f"{union} ORDER BY {order}{tail}"
         out = array("q")
