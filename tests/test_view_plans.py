@@ -67,6 +67,9 @@ def plan(store: Store, flt: Filter, sort: Sort, followers: int | None, monkeypat
         for method in ("first_ids", "row_ids", "count"):
             ran.clear()
             getattr(store.view(flt, sort), method)()
+            if not ran:  # a count of tags alone, from their bitmaps
+                shapes.append((method, "tag bitmaps", []))
+                continue
             sql, params = ran[-1]
             steps = [r[3] for r in store.reader().execute("EXPLAIN QUERY PLAN " + sql, params)]
             shapes.append((method, sql, steps))

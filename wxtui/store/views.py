@@ -23,6 +23,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from .filters import Filter, FollowerRow, Sort, SortKey
+from .tagsets import tag_count
 from .textsearch import openid_range, remark_match, text_condition
 
 # Costs in µs per row, measured on a 1M-follower cache (bench/view_bench.py; ±30%): only
@@ -181,6 +182,9 @@ class View:
         """The exact number of matching followers (remembered once known)."""
         if self._count is None and self.filter.is_empty:
             self._count = self._fetch(self.store.reader(), "SELECT count(*) FROM followers", [])[0][0]
+        if self._count is None:
+            self._count = self._guarded(self.store.reader(), lambda: tag_count(self.store, self.store.reader(),
+                                                                               self.filter))
         if self._count is None:
             conn, conds, sources, _ = self._plan_inputs()
             source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
