@@ -131,3 +131,34 @@ def test_sqlite_statistics_do_not_change_a_plan(tmp_path, monkeypatch):
         store.close()
     assert [k for k in before if analyzed[k] != before[k]] == []
     assert [k for k in before if skewed[k] != before[k]] == []
+
+
+def ran_statements(store: Store, flt: Filter, monkeypatch, followers: int = 3_000_000) -> tuple[list, list[str]]:
+    """first_ids of the filter (sizes scaled up) and every statement it ran after planning."""
+    scale = followers / store.follower_count()
+    size, tag_sizes = View._size, View._tag_sizes
+    ran: list[str] = []
+    fetch_into = View._fetch_into
+    with monkeypatch.context() as m:
+        m.setattr(View, "_size", lambda self, conn, sql, params: round(size(self, conn, sql, params) * scale))
+        m.setattr(View, "_tag_sizes", lambda self, conn: {t: round(n * scale) for t, n in tag_sizes(self, conn).items()})
+        m.setattr(View, "_fetch_into", lambda self, conn, sql, params, out: ran.append(sql) or
+                  fetch_into(self, conn, sql, params, out))
+        ids = list(store.view(flt).first_ids(5))
+    return ids, ran
+
+
+def test_a_walk_bet_on_a_guess_gives_way_to_the_bounded_plan(store, monkeypatch):
+    """A scene's share is a guess: the walk in order is tried within a budget of steps, and a
+    scene nobody has ends in the scan of the table (bounded), not a walk of every follower."""
+    monkeypatch.setattr("wxtui.store.views.WALK_BUDGET_STEPS", 300)
+    reference = {r.id for r in store.rows_by_ids(list(store.view().row_ids()))
+                 if r is not None and r.scene == "ADD_SCENE_PAID"}
+    ids, ran = ran_statements(store, Filter(scenes={"ADD_SCENE_PAID"}), monkeypatch)
+    assert len(ran) == 1 and "followers_by_subscribe_time" in ran[0]  # found at once, no fallback
+    assert len(ids) == 5 and set(ids) <= reference
+    assert ids == list(store.view(Filter(scenes={"ADD_SCENE_PAID"})).row_ids())[:5]
+
+    ids, ran = ran_statements(store, Filter(scenes={"ADD_SCENE_OTHERS"}), monkeypatch)
+    assert ids == []
+    assert len(ran) == 2 and "followers_by_subscribe_time" in ran[0] and "NOT INDEXED" in ran[1]

@@ -44,10 +44,19 @@ TEXT_MATCH_SHARE = 0.003
 # same few characters) that the walk in order of every follower finds a screenful at once.
 OPENID_ARM_CAP = 5000
 FETCH = 8192
+# A walk chosen on a guessed share of matches (a scene, "not these tags") runs under this budget
+# of SQLite VM steps (~20k followers walked, tens of ms); past it, the plan that is bounded
+# whatever matches takes over (a scene that nobody has walked every follower: 11 s at 1M).
+WALK_BUDGET_STEPS = 200_000
+_STEPS_PER_CHECK = 1000
 
 
 class QueryCancelled(Exception):
     """View.cancel() interrupted a query that was running in another thread."""
+
+
+class _OverBudget(Exception):
+    """A walk bet on a guessed share of matches did not find its rows within its budget."""
 
 
 @dataclass
@@ -155,6 +164,7 @@ class View:
         self._count: int | None = None
         self._running: sqlite3.Connection | None = None
         self._cancelled = threading.Event()
+        self._budget: int | None = None  # VM steps left to the query under way, if limited
 
     def __repr__(self) -> str:
         return f"View({self.filter.describe()} · {self.sort.describe()})"
@@ -163,8 +173,14 @@ class View:
 
     def first_ids(self, n: int = 100) -> array:
         conn, conds, sources, estimate = self._plan_inputs()
-        source = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
-        return self._ordered_ids(conn, source, conds, limit=n)
+        bet = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
+        safe = min(sources, key=lambda s: self._first_cost(s, conds, n, self._sure_estimate))
+        if bet is not safe:
+            try:
+                return self._ordered_ids(conn, bet, conds, limit=n, budget=WALK_BUDGET_STEPS)
+            except _OverBudget:
+                pass
+        return self._ordered_ids(conn, safe, conds, limit=n)
 
     def first_rows(self, n: int = 100) -> list[FollowerRow]:
         """The first n rows in order, at once (the screen the user sees first)."""
@@ -233,6 +249,7 @@ class View:
         conn = self.store.reader()
         conds = _conditions(self.filter)
         self._text_sure = 0
+        self._sure_shares: dict[str, float] = {}
         sources = self._sources(conn, conds)
         self._sure_estimate = self._estimate(sources, conds, sure=True)
         return conn, conds, sources, self._estimate(sources, conds)
@@ -296,6 +313,12 @@ class View:
                                    f_cost=0.0))
         if flt.text:
             sources.append(self._text_source(conn, flt.text, n_all))
+        # What the guessed shares are at least: nobody may have the scene; those without these
+        # tags are at least everyone less their members, the unblacklisted everyone less the list.
+        if flt.not_tags:
+            self._sure_shares["not_tags"] = max(0, n_all - sum(counts.get(t, 0) for t in flt.not_tags)) / max(n_all, 1)
+        if flt.blacklisted is False:
+            self._sure_shares["not_blacklisted"] = max(0, n_all - one("SELECT count(*) FROM blacklist")) / max(n_all, 1)
         return sources
 
     # The sizes a plan is chosen from: all of them pass here (a test scales them up to see that
@@ -353,7 +376,7 @@ class View:
             estimate *= min(matches / n_all, 1.0)
         for c in conds:
             if c.name in ("not_tags", "scenes", "not_blacklisted"):
-                estimate *= 0.5
+                estimate *= self._sure_shares.get(c.name, 0.0) if sure else 0.5
         return estimate
 
     def _row_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
@@ -438,7 +461,15 @@ class View:
         self._fetch_into(conn, sql, params, out)
         return out
 
-    def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+    def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None,
+                     budget: int | None = None) -> array:
+        self._budget = budget
+        try:
+            return self._ordered_source_ids(conn, s, conds, limit)
+        finally:
+            self._budget = None
+
+    def _ordered_source_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
         if s.arms:
             return self._ordered_union_ids(conn, s, conds, limit)
         d = "DESC" if self.sort.descending else "ASC"
@@ -470,11 +501,23 @@ class View:
         if self._cancelled.is_set():
             raise QueryCancelled(repr(self))
         self._running = conn
+        checks = [0]
+        budget = self._budget
+        if budget is not None:
+            def over_budget() -> int:
+                checks[0] += 1
+                return checks[0] * _STEPS_PER_CHECK > budget
+            conn.set_progress_handler(over_budget, _STEPS_PER_CHECK)
         try:
             return run()
         except sqlite3.OperationalError as exc:
             if "interrupt" in str(exc):
+                if budget is not None and checks[0] * _STEPS_PER_CHECK > budget and not self._cancelled.is_set():
+                    raise _OverBudget() from None
                 raise QueryCancelled(repr(self)) from None
             raise
         finally:
+            if budget is not None:
+                conn.set_progress_handler(None, 0)
+                self._budget = budget - checks[0] * _STEPS_PER_CHECK
             self._running = None
