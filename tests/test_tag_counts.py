@@ -112,3 +112,21 @@ def test_a_count_does_not_wait_for_a_writer(store):
     finally:
         done.set()
         writer.join()
+
+
+def current_bitmaps(store: Store) -> set[int]:
+    return {r[0] for r in store.conn.execute(
+        "SELECT k.tagid FROM tag_members k JOIN tags t ON t.id = k.tagid WHERE k.version = t.members_version")}
+
+
+def test_a_job_keeps_the_bitmaps_current(store):
+    """Tagging and untagging update the kept bitmap with the write: no rebuild while a job runs."""
+    model = crafted_model()
+    load(store, model)
+    assert_counts_right(store)
+    assert current_bitmaps(store) >= {100, 101}
+    some = list(model.followers)[:50]
+    store.apply_tagged(100, some)
+    store.apply_untagged(101, some[10:30])
+    assert current_bitmaps(store) >= {100, 101}
+    assert_counts_right(store)

@@ -8,7 +8,8 @@ AND / OR / NOT of them in well under a millisecond at any size; the bitmaps of a
 needed and kept in the cache file beside the tag (tag_members), with the tag's members_version:
 every write that changes a tag's members updates its count, and a trigger bumps the version
 with it (schema m004), so a stale bitmap is never used; its size is also checked against the
-tag's count. Only counts use them: the first rows never wait for a bitmap.
+tag's count. A job's tagging and untagging update a kept bitmap in the same transaction, so
+counts stay instant while jobs run. Only counts use them: the first rows never wait for a bitmap.
 """
 
 from __future__ import annotations
@@ -86,3 +87,28 @@ def _keep(store, tagid: int, version: int, members: BitMap) -> None:
         pass  # another process holds the file's write lock
     finally:
         store._lock.release()
+
+
+def kept_version(conn: sqlite3.Connection, tagid: int) -> int | None:
+    """The tag's members_version when its kept bitmap is current, else None (inside the
+    writer's transaction, before a write that changes the tag's members)."""
+    row = conn.execute("SELECT t.members_version FROM tags t JOIN tag_members k ON k.tagid = t.id "
+                       "WHERE t.id = ? AND k.version = t.members_version", (tagid,)).fetchone()
+    return row[0] if row else None
+
+
+def follow_write(conn: sqlite3.Connection, tagid: int, ids, added: bool, version: int | None) -> None:
+    """After the write that gave (added) or took these ids the tag, in the same transaction:
+    bring the kept bitmap, current at `version` before it, to the tag's new version."""
+    if version is None:
+        return
+    (members_blob,) = conn.execute("SELECT members FROM tag_members WHERE tagid = ?", (tagid,)).fetchone()
+    members = BitMap.deserialize(members_blob)
+    try:
+        change = BitMap(array("I", ids))
+    except OverflowError:
+        conn.execute("DELETE FROM tag_members WHERE tagid = ?", (tagid,))
+        return
+    members = members | change if added else members - change
+    conn.execute("UPDATE tag_members SET version = (SELECT members_version FROM tags WHERE id = ?), members = ? "
+                 "WHERE tagid = ?", (tagid, members.serialize(), tagid))
