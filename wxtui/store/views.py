@@ -300,7 +300,7 @@ class View:
                                    frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]},
                                    hint="followers_by_subscribe_time"))
         if flt.untagged:
-            size = one("SELECT count(*) FROM followers WHERE tag_count = 0")
+            size = one("SELECT count(*) FROM followers INDEXED BY followers_untagged WHERE tag_count = 0")
             sources.append(_Source("untagged", size, "followers f{hint}", "f.tag_count = 0", [], "f.id",
                                    frozenset({"untagged"}), True,
                                    {SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}",
