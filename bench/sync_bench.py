@@ -1,6 +1,7 @@
 """A full sync of a demo account served by the emulator in another process, over loopback HTTP.
 
     python bench/sync_bench.py --followers 1000000 --latency-ms 30 [--concurrency 8]
+        [--transport aiohttp --transport httpcore ...]
 
 The emulator runs in its own process (uvicorn on 127.0.0.1), so the figures of this process
 are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
@@ -15,6 +16,13 @@ are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
   emulator_cpu_s              CPU time of the emulator's process (it shares the machine's cores)
   client_only_*               the same figures for the bare client (batchget calls, nothing
                               stored) on the same emulator, measured first: the machine's floor
+
+With more than one --transport, each is measured in a process of its own (so that its peak RSS
+is its own) against the same emulator, one after the other, and the figures are printed by
+transport. The transports: `default` (what the API clients choose: wxtui.net's aiohttp, or
+httpx's own under a proxy), `aiohttp` (wxtui.net's, on httpx-aiohttp), `httpcore` (httpx's
+own), `pyreqwest` (pyreqwest's httpx transport, for comparison: not a dependency, install it
+first).
 """
 
 from __future__ import annotations
@@ -44,14 +52,39 @@ def serve(followers: int, latency_ms: float, seed: int) -> None:
     run_server(emu, sock)
 
 
-async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: int) -> dict:
+TRANSPORTS = ("default", "httpcore", "aiohttp", "pyreqwest")
+
+
+def make_transport(name: str, concurrency: int):
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    if name == "default":
+        return None  # the API transport's own choice
+    if name == "httpcore":
+        return httpx.AsyncHTTPTransport(limits=limits)
+    if name == "aiohttp":
+        from wxtui.net import ApiHttpTransport
+
+        return ApiHttpTransport(limits=limits)
+    if name == "pyreqwest":
+        from pyreqwest.client import ClientBuilder
+        from pyreqwest.compatibility.httpx import HttpxTransport
+
+        return HttpxTransport(ClientBuilder().max_connections(concurrency).build())
+    raise SystemExit(f"unknown transport {name!r}")
+
+
+async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: int,
+                   transport: str = "default") -> dict:
     from wxtui.store import Store
     from wxtui.sync import Sync
     from wxtui.wechat.client import WeChatClient
 
     store = Store.open(cache)
     try:
-        async with WeChatClient.with_secret(appid, secret, hosts=[url], max_in_flight=concurrency) as client:
+        async with WeChatClient.with_secret(appid, secret, hosts=[url], max_in_flight=concurrency,
+                                            transport=make_transport(transport, concurrency)) as client:
             baseline = await client_baseline(client, concurrency)
             phases: dict[str, float] = {}  # phase -> when it began (perf_counter)
 
@@ -97,34 +130,16 @@ def _cpu_of(pid: int) -> float | None:
     return round(times.user + times.system, 1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--followers", type=int, default=100_000)
-    parser.add_argument("--latency-ms", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve:
-        serve(args.followers, args.latency_ms, args.seed)
-        return 0
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--followers", str(args.followers),
-         "--latency-ms", str(args.latency_ms), "--seed", str(args.seed)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        endpoint = json.loads(child.stdout.readline())
-        with tempfile.TemporaryDirectory() as tmp:
-            cache = Path(tmp) / "bench.sqlite"
-            got = asyncio.run(run_sync(endpoint["url"], endpoint["appid"], endpoint["secret"], cache,
-                                       args.concurrency))
-            db_bytes = sum(p.stat().st_size for p in Path(tmp).iterdir())
-        server_cpu = _cpu_of(child.pid)
-    finally:
-        child.terminate()
-        child.wait()
+def measure(endpoint: dict, args) -> dict:
+    """One sync (and the bare client before it) in this process, with args.transport[0]."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "bench.sqlite"
+        got = asyncio.run(run_sync(endpoint["url"], endpoint["appid"], endpoint["secret"], cache,
+                                   args.concurrency, args.transport[0]))
+        db_bytes = sum(p.stat().st_size for p in Path(tmp).iterdir())
     bound = got["calls"] * args.latency_ms / 1000 / args.concurrency
-    result = {
+    return {
+        "transport": args.transport[0],
         "followers": got["followers"],
         "latency_ms": args.latency_ms,
         "concurrency": args.concurrency,
@@ -136,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         "phase_s": got["phase_s"],  # wall time of each phase: tags, followers, blacklist, finishing
         "db_mb": round(db_bytes / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "emulator_cpu_s": server_cpu,  # the other process, building its demo account included
         # The client alone (batchget, nothing stored): its wall over its own bound, and its CPU
         # per follower; the sync cannot do better than these on this machine.
         "client_only_wall_over_bound": round(
@@ -144,7 +158,51 @@ def main(argv: list[str] | None = None) -> int:
         if args.latency_ms else None,
         "client_only_cpu_us_per_follower": round(got["baseline_cpu_s"] / (got["baseline_calls"] * 100) * 1e6, 2),
     }
-    print(json.dumps(result, indent=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=100_000)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--transport", action="append", choices=TRANSPORTS,
+                        help="the HTTP transport under httpx (repeat to compare; default: default)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--against", help=argparse.SUPPRESS)  # a measuring child: the emulator's endpoint
+    args = parser.parse_args(argv)
+    args.transport = args.transport or ["default"]
+    if args.serve:
+        serve(args.followers, args.latency_ms, args.seed)
+        return 0
+    if args.against:
+        print(json.dumps(measure(json.loads(args.against), args)))
+        return 0
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--followers", str(args.followers),
+         "--latency-ms", str(args.latency_ms), "--seed", str(args.seed)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = json.loads(child.stdout.readline())
+        if len(args.transport) == 1:
+            results = [measure(endpoint, args)]
+        else:
+            results = []
+            for name in args.transport:
+                run = subprocess.run(
+                    [sys.executable, __file__, "--against", json.dumps(endpoint), "--transport", name,
+                     "--latency-ms", str(args.latency_ms), "--concurrency", str(args.concurrency)],
+                    stdout=subprocess.PIPE, text=True, check=True)
+                results.append(json.loads(run.stdout))
+                print(f"measured {name}", file=sys.stderr, flush=True)
+        server_cpu = _cpu_of(child.pid)
+    finally:
+        child.terminate()
+        child.wait()
+    for result in results:
+        # The other process, building its demo account included (and serving every transport).
+        result["emulator_cpu_s"] = server_cpu
+    print(json.dumps(results[0] if len(results) == 1 else results, indent=1))
     return 0
 
 

@@ -36,7 +36,7 @@ def test_add_from_a_script_stores_the_secret_in_the_keyring_only(memory_keyring,
     code, out, err = run_cli(monkeypatch, capsys, "account", "add", "acme", "--appid", APPID,
                              "--secret-stdin", "--concurrency", "4", stdin=SECRET + "\n")
     assert code == 0, err
-    assert "AppSecret stored in the keyring" in out
+    assert "Saved: the AppSecret, in the keyring" in out
     assert memory_keyring.entries == {("wxtui", APPID): SECRET}
     config_text = paths.config_file().read_text("utf-8")
     assert SECRET not in config_text and SECRET not in out + err
@@ -223,7 +223,8 @@ def test_headless_server_flow_with_the_fail_backend(served_emu, emu, private_hom
     added = wxtui("account", "add", "acme", "--appid", appid, "--host", served_emu, "--secret-stdin",
                   env=env, stdin=secret + "\n")
     assert added.returncode == 1  # saved, but the secret could not be stored: say so in the status
-    assert "saved in" in added.stdout and "NOT stored" in added.stderr
+    assert "Saved: account acme" in added.stdout and "NOT stored" in added.stderr
+    assert "Not saved: the AppSecret" in added.stderr and "--no-secret" in added.stderr
     assert "Traceback" not in added.stderr and secret not in added.stdout + added.stderr
 
     failed = wxtui("account", "test", env=env)

@@ -162,7 +162,8 @@ def test_a_single_host_key_and_a_dangling_default_are_understood(tmp_path):
     config = load_config(path)
     assert config.account("acme").hosts == ["https://hk.api.weixin.qq.com"]
     assert any("'gone'" in w for w in config.warnings)
-    assert config.default_account().name == "acme"  # the only one
+    with pytest.raises(ConfigError, match="default_account 'gone' names no account; configured: acme"):
+        config.default_account()  # not the only one: acting on another account would be a guess
     save_config(config)
     assert mode_of(path) == 0o600
 

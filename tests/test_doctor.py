@@ -154,3 +154,19 @@ def test_doctor_against_a_loopback_emulator_by_name(served_emu, emu, memory_keyr
     assert code == 0, out
     assert f"{served_emu} reachable" in out and "secret      from keyring" in out
     assert "Account other" not in out
+
+
+def test_network_section_names_the_transport_and_a_proxy_without_its_password(monkeypatch):
+    from wxtui.doctor import check_machine
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    [network] = [s for s in check_machine(None, keyring_timeout=0.1) if s.title == "Network"]
+    assert [(c.status, c.label) for c in network.checks] == [(OK, "http")]
+    assert network.checks[0].detail.startswith("aiohttp ") and "no proxy" in network.checks[0].detail
+    monkeypatch.setenv("HTTPS_PROXY", "http://bob:hunter2@proxy.example:3128")
+    [network] = [s for s in check_machine(None, keyring_timeout=0.1) if s.title == "Network"]
+    detail = network.checks[0].detail
+    assert detail == "httpx's own, through a proxy (https via proxy.example:3128)"
+    assert "hunter2" not in detail and "bob" not in detail

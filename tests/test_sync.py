@@ -161,8 +161,12 @@ def _command(argv: list[str]):
     return args.func(args)
 
 
-def test_the_command_syncs_the_demo_when_no_account_is_configured(capsys):
-    assert _command(["sync", "--followers", "2000", "--quiet"]) == 0
+def test_the_command_refuses_without_an_account_and_syncs_the_demo_only_when_asked(capsys):
+    assert _command(["sync", "--followers", "2000", "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "wxtui account add NAME --appid" in captured.err and "--demo" in captured.err
+    assert captured.out == ""
+    assert _command(["sync", "--demo", "--followers", "2000", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Synced Acme Coffee (demo): 2,000 followers") and "gone" in out
 

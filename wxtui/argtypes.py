@@ -14,3 +14,11 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0")
     return value
+
+
+def account_name(text: str) -> str:
+    """An account's name as given to --account: an empty one is a mistake, not the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs an account's name (see: wxtui account list); "
+                                         "leave --account out for the default account")
+    return text

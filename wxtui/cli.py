@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from wxtui import exit_status
 
 # Modules that add subcommands, in the order they appear in --help.
 COMMAND_MODULES = (
@@ -27,7 +30,8 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wxtui",
-        description="Administer a WeChat Official Account's followers, tags and blacklist.",
+        **exit_status.with_exit_status(
+            description="Administer a WeChat Official Account's followers, tags and blacklist."),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -93,7 +97,28 @@ def main(argv: list[str] | None = None) -> int:
         func = cmd_default
     configure_logging()
     try:
-        return int(func(args) or 0)
+        status = int(func(args) or 0)
+        sys.stdout.flush()  # output to a pipe is buffered: a reader gone early shows here
+        return status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exit_status.INTERRUPTED
+    except BrokenPipeError:
+        # The reader stopped reading (`wxtui jobs | head -1`): stop quietly, as other tools do.
+        _discard_closed_output()
+        return exit_status.OUTPUT_CLOSED
+
+
+def _discard_closed_output() -> None:
+    """Point stdout and stderr at /dev/null, so the interpreter's last flush of what is still
+    buffered for the closed pipe neither prints a traceback nor changes the exit status."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # not a real file (a test's capture): nothing will flush into a pipe
+    os.close(devnull)

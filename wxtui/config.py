@@ -108,10 +108,9 @@ class Profile:
         if self.kind == "tim":
             return self._validate_tim(where)
         check_appid(self.appid, where)
+        check_hosts(self.hosts, where)
         if not self.hosts:
             raise ConfigError(f"{where}: at least one API host is needed")
-        for host in self.hosts:
-            check_host(host, where)
         if self.token_source not in TOKEN_SOURCES:
             raise ConfigError(f"{where}: token_source {self.token_source!r} is not one of "
                               f"{', '.join(TOKEN_SOURCES)}")
@@ -153,8 +152,7 @@ class Profile:
             raise ConfigError(f"{where}: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
         if self.secret_command is not None:
             command_argv(self.secret_command, f"{where}: secret_command")
-        for host in self.hosts or ():
-            check_host(host, where)
+        check_hosts(self.hosts or [], where)
         return self
 
     @property
@@ -239,9 +237,21 @@ def check_appid(appid: str, where: str = "account") -> str:
     return appid
 
 
+def check_hosts(hosts: Any, where: str) -> list[str]:
+    if not isinstance(hosts, list):
+        raise ConfigError(f"{where}: hosts must be a list of URLs, e.g. "
+                          f"[\"https://api.weixin.qq.com\"], not {hosts!r}")
+    for host in hosts:
+        check_host(host, where)
+    return hosts
+
+
 def check_host(url: str, where: str, *, what: str = "host") -> str:
     from urllib.parse import urlsplit
 
+    if isinstance(url, str) and any(c.isspace() for c in url):
+        raise ConfigError(f"{where}: {what} {url!r} holds a space or a line break; write the URL "
+                          "alone, e.g. \"https://api.weixin.qq.com\"")
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"{where}: {what} {url!r} is not an http(s) URL")
@@ -295,16 +305,28 @@ class Config:
                               "version of wxtui does not handle")
         known = ", ".join(sorted(self.accounts))
         if name is None:
-            raise ConfigError(f"No default account is set; name one of: {known}")
+            raise ConfigError(f"No default account is set; name one of: {known} "
+                              "(--account NAME, or once for all: wxtui account default NAME)")
         raise ConfigError(f"No account named {name!r}; configured: {known}")
 
     def default_account(self) -> Profile | None:
-        """The default profile; the only one when there is exactly one."""
+        """The default profile; the only one when there is exactly one and none is named.
+
+        A default_account naming no configured account is a ConfigError that names the accounts:
+        acting on another account than the one the file names would be a guess.
+        """
+        if self.default_name is None:
+            return next(iter(self.accounts.values())) if len(self.accounts) == 1 else None
         if self.default_name in self.accounts:
             return self.accounts[self.default_name]
-        if len(self.accounts) == 1:
-            return next(iter(self.accounts.values()))
-        return None
+        where = f"{self.path}: " if self.path else ""
+        if self.default_name in self.foreign:
+            raise ConfigError(f"{where}default_account {self.default_name!r} is of kind "
+                              f"{self.foreign[self.default_name].get('kind')!r}, which this version "
+                              "does not handle; choose another: wxtui account default NAME")
+        known = ", ".join(sorted(self.accounts)) or "none yet (wxtui account add NAME --appid wx...)"
+        raise ConfigError(f"{where}default_account {self.default_name!r} names no account; configured: "
+                          f"{known}. Choose one: wxtui account default NAME (or give --account NAME)")
 
     def add(self, profile: Profile, *, replace_existing: bool = False, make_default: bool = False) -> None:
         profile.validate()
@@ -384,7 +406,8 @@ def _config_from(data: dict[str, Any], path: Path) -> Config:
     if default is not None and not isinstance(default, str):
         raise ConfigError(f"{path}: default_account must be an account name")
     if default is not None and default not in config.accounts:
-        config.warnings.append(f"default_account {default!r} names no configured account")
+        config.warnings.append(f"default_account {default!r} names no configured account "
+                               "(choose one: wxtui account default NAME)")
     config.default_name = default
     config.extra = {k: v for k, v in data.items() if k not in ("accounts", "default_account")}
     return config

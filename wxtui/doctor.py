@@ -4,7 +4,8 @@ It reports the keyring backend, where the config, the caches and the logs are (a
 and for each account checked: where its secret comes from, whether each API host answers, whether
 a token can be fetched from here (40164: this machine's IP is not on the whitelist, and which IP
 to add), whether the account may use the user-management calls (48001: not verified), and the
-quota left on the main calls. The exit status is 0 when nothing failed, 1 otherwise.
+quota left on the main calls. The exit status is 0 when nothing failed, 1 otherwise, 2 when there
+is no account to check (or the one named is not there).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wxtui import paths
+from wxtui import exit_status, paths
 from wxtui.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
+from wxtui.outside_text import echo, visible, warn
 from wxtui.wechat.errors import ApiError, WxtuiError
 
 OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
@@ -70,11 +72,11 @@ class Report:
     def render(self) -> str:
         lines = []
         for section in self.sections:
-            lines.append(section.title)
+            lines.append(visible(section.title))
             for c in section.checks:
-                lines.append(f"  {c.status:<5} {c.label:<11} {c.detail}")
+                lines.append(f"  {c.status:<5} {c.label:<11} {visible(c.detail)}")
                 if c.hint:
-                    lines.extend(f"  {'':<5} {'':<11} {line}" for line in c.hint.splitlines())
+                    lines.extend(f"  {'':<5} {'':<11} {visible(line)}" for line in c.hint.splitlines())
         problems = len(self.failures)
         lines.append("Everything is fine." if not problems else
                      f"{problems} problem{'s' if problems > 1 else ''} found.")
@@ -142,7 +144,7 @@ def check_machine(config: Config | None, config_error: str = "", *, keyring_time
         for appid in sorted({p.appid for p in config.accounts.values()}):
             _file_check(files, "cache", paths.cache_db(appid), private=True)
     _dir_check(files, "logs", paths.log_dir())
-    from wxtui.http11 import describe_transport
+    from wxtui.net import describe_transport
 
     network = Section("Network")
     network.add(OK, "http", describe_transport())
@@ -162,9 +164,13 @@ def _explain(section: Section, label: str, exc: BaseException) -> None:
 async def _reach(host: str, transport, timeout: float) -> tuple[bool, str]:
     import httpx
 
+    from wxtui.net import default_transport
+
     started = time.perf_counter()
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False) as http:
+        # Through the transport the API clients use, so that what works here works for them.
+        async with httpx.AsyncClient(transport=transport if transport is not None else default_transport(),
+                                     timeout=timeout, follow_redirects=False) as http:
             # An API call without a token answers errcode 41001 at no cost, through the same
             # front end as every other call.
             response = await http.get(host + "/cgi-bin/tags/get")
@@ -289,7 +295,10 @@ async def run_doctor(profiles: list[Profile] | None = None, *, config: Config | 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "doctor", help="check the keyring, the files, the hosts, the whitelist and the quotas",
-        description="Exit status 0 when every check passes, 1 when one fails.")
+        **exit_status.with_exit_status(
+            description="Check the machine (keyring, files, network) and accounts (secret, hosts, "
+                        "IP whitelist, verification, quotas). Exit status 0 when every check passes, "
+                        "1 when one fails, 2 when there is no account to check."))
     parser.add_argument("names", nargs="*", metavar="ACCOUNT", help="accounts to check (default: the default one)")
     parser.add_argument("--all", action="store_true", help="check every account")
     parser.add_argument("--demo", action="store_true", help="check the built-in demo account (an in-process emulator)")
@@ -323,19 +332,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 profiles = list(config.accounts.values())
             elif args.names:
                 profiles = [config.require(name) for name in args.names]
-            elif config.accounts:
+            elif config.accounts or config.default_name is not None:
                 profiles = [config.require()]
-            else:
+            if not profiles:
                 notes.append("No account is configured: wxtui account add NAME --appid wx... "
                              "(or check the demo: wxtui doctor --demo)")
         except ConfigError as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
-            return 2
+            warn(exc)
+            return exit_status.NOT_DONE
     interactive = sys.stdin is not None and sys.stdin.isatty()
     report = asyncio.run(run_doctor(profiles, config=config, config_error=config_error, transport=transport,
                                     secrets_by_appid=secrets_by_appid, timeout=args.timeout,
                                     allow_prompt=interactive))
-    print(report.render())
+    for line in report.render().splitlines():
+        echo(line)
     for note in notes:
-        print(note)
-    return 0 if report.ok else 1
+        echo(note)
+    if not report.ok:
+        return exit_status.FAILED
+    return exit_status.NOT_DONE if notes else exit_status.OK

@@ -1,8 +1,8 @@
 """One open account: its client and its cache, ready for the app and the headless commands.
 
 `open_session()` is the single way in: a configured account by name, the default account, or the
-built-in demo (an in-process emulator). The demo's cache is rebuilt at every launch because the
-emulator's state lives only in memory.
+built-in demo when asked for (an in-process emulator), never as a fallback. The demo's cache is
+rebuilt at every launch because the emulator's state lives only in memory.
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ class Session:
 
 
 class NoAccountError(Exception):
-    """No account is configured and the caller did not ask for the demo."""
+    """No usable account: none is configured, or the one asked for (or the default) is not
+    there; str() says which and how to add or choose one. The demo is never a fallback."""
+
+
+ADD_ACCOUNT_HINT = ("No account is configured yet. Add one: wxtui account add NAME --appid wx... "
+                    "(the AppSecret goes to the keyring), or act on the built-in demo with --demo")
 
 
 def slow_faults(emulator) -> None:
@@ -91,22 +96,17 @@ async def open_session(
     from wxtui.wechat.client import WeChatClient
 
     if emulator is None and not demo:
-        profile = _configured_profile(account)
-        if profile is None:
-            if account:
-                raise NoAccountError(f"No account named {account!r} (see: wxtui account list)")
-            demo = True
-        else:
-            from wxtui.accounts import build_client
+        from wxtui.accounts import build_client
 
-            client = build_client(profile, **({"max_in_flight": max_in_flight} if max_in_flight else {}))
-            store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
-            try:
-                yield Session(profile.name, profile.appid, client, store, profile=profile)
-            finally:
-                await client.aclose()
-                store.close()
-            return
+        profile = configured_profile(account)
+        client = build_client(profile, **({"max_in_flight": max_in_flight} if max_in_flight else {}))
+        store = _open_store(store_path or paths.cache_db(profile.appid), fresh=False)
+        try:
+            yield Session(profile.name, profile.appid, client, store, profile=profile)
+        finally:
+            await client.aclose()
+            store.close()
+        return
     if emulator is None:
         emulator = build_demo(followers, seed=seed, slow=slow)
     acct = emulator.account
@@ -120,13 +120,15 @@ async def open_session(
         store.close()
 
 
-def _configured_profile(name: str | None):
-    """The named profile, the default one, or None when nothing is configured."""
+def configured_profile(name: str | None, config=None):
+    """The named profile, or the default one; NoAccountError when there is none."""
+    from wxtui.config import ConfigError, load_config
+
     try:
-        from wxtui.config import load_config
-    except ImportError:
-        return None
-    config = load_config()
-    if name:
-        return config.account(name)
-    return config.default_account()
+        config = config if config is not None else load_config()
+        if not config.accounts and config.default_name is None:
+            raise NoAccountError(ADD_ACCOUNT_HINT if name is None else
+                                 f"No account named {name!r}: {ADD_ACCOUNT_HINT[0].lower()}{ADD_ACCOUNT_HINT[1:]}")
+        return config.require(name)
+    except ConfigError as exc:
+        raise NoAccountError(str(exc)) from None

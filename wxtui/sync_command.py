@@ -1,31 +1,34 @@
 """`wxtui sync`: pull an account into its cache from the command line, with a progress bar.
 
-Exit status: 0 done, 1 failed, 2 no usable account, 75 paused by the daily quota (run it again
-later: it resumes), 130 interrupted (it resumes too).
+Exit status (wxtui.exit_status): 0 done, 1 failed, 2 no usable account, 3 paused by the daily
+quota (run it again later: it resumes), 130 interrupted (it resumes too).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
-from wxtui.argtypes import positive_int
+from wxtui import exit_status
+from wxtui.argtypes import account_name, positive_int
+from wxtui.outside_text import as_text, echo, outside_text_column, visible_lines
 
-EXIT_FAILED = 1
-EXIT_NO_ACCOUNT = 2
-EXIT_PAUSED = 75  # EX_TEMPFAIL: try again later
-EXIT_INTERRUPTED = 130
+EXIT_FAILED = exit_status.FAILED
+EXIT_NO_ACCOUNT = exit_status.NOT_DONE
+EXIT_PAUSED = exit_status.RESUMABLE  # the same status as a job the quota paused
+EXIT_INTERRUPTED = exit_status.INTERRUPTED
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "sync", help="pull followers, tags and the blacklist into the local cache",
-        description="Pull an account's followers, tags and blacklist into its local cache. An "
-                    "interrupted or quota-paused sync resumes where it stopped. Without --account, "
-                    "the default account; the built-in demo when none is configured.")
+        **exit_status.with_exit_status(
+            description="Pull an account's followers, tags and blacklist into its local cache. An "
+                        "interrupted or quota-paused sync resumes where it stopped. Without --account, "
+                        "the default account; the built-in demo only with --demo."))
     who = parser.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
+    who.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account's name (see: wxtui account list)")
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
     parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")
@@ -38,7 +41,7 @@ def register(subparsers) -> None:
 def cmd_sync(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     try:
         return asyncio.run(_sync(args, err))
     except KeyboardInterrupt:
@@ -47,16 +50,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace, err) -> int:
+    from rich.text import Text
+
+    from wxtui.jobs.cli_run import UsageError, headless_profile
     from wxtui.session import DEMO_FOLLOWERS, NoAccountError, open_session
     from wxtui.sync import DONE, PAUSED, Sync
     from wxtui.wechat.errors import WxtuiError
 
     try:
-        opening = open_session(args.account, demo=args.demo, followers=args.followers or DEMO_FOLLOWERS,
-                               max_in_flight=args.concurrency)
+        profile = headless_profile(args)
+        opening = open_session(None if profile is None else profile.name, demo=args.demo,
+                               followers=args.followers or DEMO_FOLLOWERS, max_in_flight=args.concurrency)
         session = await opening.__aenter__()
-    except (NoAccountError, WxtuiError, ValueError, OSError) as exc:
-        err.print(f"[bold red]Cannot open the account:[/] {exc}", markup=True, highlight=False)
+    except (UsageError, NoAccountError, WxtuiError, ValueError, OSError) as exc:
+        err.print(Text.assemble(("Cannot open the account:", "bold red"), " ", visible_lines(exc)))
         return EXIT_NO_ACCOUNT
     try:
         label = f"{session.label} ({'demo' if session.is_demo else session.short_appid})"
@@ -65,10 +72,10 @@ async def _sync(args: argparse.Namespace, err) -> int:
     finally:
         await opening.__aexit__(None, None, None)
     if result.status == DONE:
-        print(f"Synced {label}: {result.message}; {result.added:,} new, {result.removed:,} gone; "
-              f"{result.calls:,} calls in {result.elapsed_s:.1f} s.")
+        echo(f"Synced {label}: {result.message}; {result.added:,} new, {result.removed:,} gone; "
+             f"{result.calls:,} calls in {result.elapsed_s:.1f} s.")
         return 0
-    err.print(result.message, highlight=False, markup=False)
+    err.print(as_text(result.message))
     return EXIT_PAUSED if result.status == PAUSED else EXIT_FAILED
 
 
@@ -79,9 +86,11 @@ class _Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.enabled = enabled
+        # The description holds the account's name: outside text, never markup.
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>9}"), TextColumn("{task.fields[calls]:>12}"), TimeRemainingColumn(),
+            outside_text_column(), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>9}", markup=False), TextColumn("{task.fields[calls]:>12}", markup=False),
+            TimeRemainingColumn(),
             console=console, transient=False, disable=not enabled,
         )
         self.label = label

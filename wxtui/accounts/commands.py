@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 
+from wxtui import exit_status
 from wxtui.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
+from wxtui.outside_text import echo, echo_lines, visible_json, warn
 from wxtui.wechat.errors import WxtuiError
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "account", help="add, list, remove and test accounts",
-        description="Account profiles live in the config file; AppSecrets live in the OS keyring.")
+        **exit_status.with_exit_status(
+            description="Account profiles live in the config file; AppSecrets live in the OS keyring."))
     sub = parser.add_subparsers(dest="account_command", metavar="ACTION", required=True)
 
     add = sub.add_parser("add", help="add an account (or replace one with --replace)",
-                         description="Add an account. The AppSecret is asked for when stdin is a "
-                                     "terminal, or read from stdin with --secret-stdin, and stored in "
-                                     "the OS keyring. On a server without a keyring, give a "
-                                     "--secret-command or set WXTUI_SECRET_<APPID> instead.")
+                         **exit_status.with_exit_status(
+                             description="Add an account. The AppSecret is asked for when stdin is a "
+                                         "terminal, or read from stdin with --secret-stdin, and stored in "
+                                         "the OS keyring. On a server without a keyring, give a "
+                                         "--secret-command or set WXTUI_SECRET_<APPID> instead, and add "
+                                         "the account with --no-secret. When the keyring refuses the "
+                                         "AppSecret, the account is saved without it and the exit "
+                                         "status is 1."))
     add.add_argument("name", help="a short name for the account, e.g. acme")
     add.add_argument("--appid", help="the AppID (wx followed by 16 characters)")
     add.add_argument("--kind", choices=KINDS, default="wechat",
@@ -67,19 +73,16 @@ def register(subparsers) -> None:
     default.add_argument("name")
     default.set_defaults(func=cmd_default)
 
-    test = sub.add_parser("test", help="make a real call (tags/get) and explain what goes wrong")
+    test = sub.add_parser("test", help="make a real call (tags/get) and explain what goes wrong",
+                          **exit_status.with_exit_status())
     test.add_argument("name", nargs="?", help="the account (default: the default account)")
     test.set_defaults(func=cmd_test)
-
-
-def _err(message: str) -> None:
-    print(f"wxtui: {message}", file=sys.stderr)
 
 
 def _load():
     config = load_config()
     for warning in config.warnings:
-        _err(f"warning: {warning}")
+        warn(f"warning: {warning}")
     return config
 
 
@@ -116,7 +119,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if args.name in config.accounts and not args.replace:
             raise ConfigError(f"An account named {args.name!r} exists already (replace it with --replace)")
     except (ConfigError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
     secret = None
     keyring_failed = ""
@@ -124,7 +127,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if args.secret_stdin:
             secret = sys.stdin.readline()
             if not secret.strip():
-                _err("--secret-stdin: nothing was read from stdin; nothing was changed")
+                warn("--secret-stdin: nothing was read from stdin; nothing was changed")
                 return 2
         elif _stdin_is_terminal() and not profile.secret_command:
             status = secrets.probe_keyring()
@@ -136,18 +139,22 @@ def cmd_add(args: argparse.Namespace) -> int:
         outcome = add_account(config, profile, secret=secret, replace_existing=args.replace,
                               make_default=args.default)
     except (ConfigError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
-    print(f"Account {profile.name} ({profile.appid}) saved in {outcome.config_path}")
+    echo(f"Saved: account {profile.name} ({profile.appid}) in {outcome.config_path}")
     if outcome.secret_stored:
-        print(f"AppSecret stored in the keyring ({outcome.keyring_backend})")
+        echo(f"Saved: the AppSecret, in the keyring ({outcome.keyring_backend})")
     for message in outcome.messages:
-        _err(message)
+        warn(message)
+    if secret is not None and profile.needs_secret and not outcome.secret_stored:
+        warn(f"Not saved: the AppSecret. The account {profile.name} is saved without it and cannot "
+             "fetch a token until the AppSecret comes from one of the ways above. (To add an account "
+             "without its AppSecret on purpose, use --no-secret.)")
     if keyring_failed:
-        _err(f"The AppSecret was not asked for: the keyring cannot be used: {keyring_failed}\n"
+        warn(f"The AppSecret was not asked for: the keyring cannot be used: {keyring_failed}\n"
              f"{secrets.secret_choices(profile)}")
     elif profile.needs_secret and secret is None and not args.no_secret and not profile.secret_command:
-        _err("No AppSecret was given (stdin is not a terminal). Store it with "
+        warn("No AppSecret was given (stdin is not a terminal). Store it with "
              f"`wxtui account add {profile.name} --appid {profile.appid} --secret-stdin --replace`, "
              f"or see `wxtui account test {profile.name}` for the other ways")
     status = 0 if (outcome.secret_stored or secret is None and not keyring_failed) else 1
@@ -174,11 +181,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         config = _load()
     except ConfigError as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
     status = secrets.probe_keyring() if config.accounts else None
     rows = []
-    default = config.default_account()
+    try:
+        default = config.default_account()
+    except ConfigError:
+        default = None  # the warning above says default_account names no account
     for profile in config.accounts.values():
         rows.append({
             "name": profile.name, "default": profile is default, "kind": profile.kind,
@@ -187,20 +197,20 @@ def cmd_list(args: argparse.Namespace) -> int:
             "secret": _secret_where(profile, status),
         })
     if args.json:
-        print(json.dumps({"config": str(config.path), "accounts": rows}, ensure_ascii=False, indent=2))
+        print(visible_json({"config": str(config.path), "accounts": rows}, indent=2))
         return 0
     if not rows:
-        print("No accounts yet. Add one: wxtui account add NAME --appid wx...  (or try: wxtui demo)")
+        echo("No accounts yet. Add one: wxtui account add NAME --appid wx...  (or try: wxtui demo)")
         return 0
-    print(f"Accounts in {config.path}:")
+    echo(f"Accounts in {config.path}:")
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         mark = "*" if r["default"] else " "
-        print(f"{mark} {r['name']:<{width}}  {r['appid']}  {r['token_source']:<10}  secret: {r['secret']}")
+        echo(f"{mark} {r['name']:<{width}}  {r['appid']}  {r['token_source'] or '':<10}  secret: {r['secret']}")
     if status is not None and not status.usable:
-        _err(f"the keyring cannot be used: {status.problem}")
+        warn(f"the keyring cannot be used: {status.problem}")
     elif status is not None and status.warning:
-        _err(f"warning: the keyring {status.warning}")
+        warn(f"warning: the keyring {status.warning}")
     return 0
 
 
@@ -229,11 +239,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
         config = _load()
         outcome = remove_account(config, args.name, delete_secret=not args.keep_secret)
     except (ConfigError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
-    print(f"Account {args.name} removed" + (" with its keyring entry" if outcome.secret_deleted else ""))
+    echo(f"Account {args.name} removed" + (" with its keyring entry" if outcome.secret_deleted else ""))
     for message in outcome.messages:
-        print(message)
+        echo_lines(message)
     return 0
 
 
@@ -243,9 +253,9 @@ def cmd_default(args: argparse.Namespace) -> int:
         config.set_default(args.name)
         config.save()
     except (ConfigError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
-    print(f"{args.name} is now the default account")
+    echo(f"{args.name} is now the default account")
     return 0
 
 
@@ -253,7 +263,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     try:
         profile = _load().require(args.name)
     except ConfigError as exc:
-        _err(str(exc))
+        warn(str(exc))
         return 2
     return _run_test(profile)
 
@@ -267,9 +277,9 @@ def _run_tim_test(profile, secret: str, source: str) -> int:
 
     ok, message = asyncio.run(check())
     if ok:
-        print(f"OK: {message} (secret key from {source})")
+        echo(f"OK: {message} (secret key from {source})")
         return 0
-    _err(message)
+    warn(message)
     return 1
 
 
@@ -282,17 +292,17 @@ def _run_test(profile) -> int:
         try:  # before any call: the one moment a prompt may use the terminal
             resolved = secrets.resolve_secret(profile, allow_prompt=True)
         except secrets.SecretUnavailable as exc:
-            _err(str(exc))
+            warn(str(exc))
             return 1
         kwargs = {"secret": resolved.value, "secret_source": resolved.source}
     if profile.kind == "tim":
         return _run_tim_test(profile, kwargs["secret"].reveal(), kwargs["secret_source"])
     result = asyncio.run(run_account_test(profile, **kwargs))
     if result.ok:
-        print(f"OK: {result.message} (token: {result.token_source}"
-              + (f"; AppSecret from {result.secret_source}" if result.secret_source else "") + ")")
+        echo(f"OK: {result.message} (token: {result.token_source}"
+             + (f"; AppSecret from {result.secret_source}" if result.secret_source else "") + ")")
         return 0
-    _err(result.message)
+    warn(result.message)
     if result.hint:
-        _err(result.hint)
+        warn(result.hint)
     return 1

@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import calendar
 import contextlib
-import json
 import signal
 import sys
 import time
 from pathlib import Path
 
+from wxtui.outside_text import echo, outside_text_column, visible, visible_json, warn
 from wxtui.store.filters import Filter
 from wxtui.wechat.errors import WxtuiError
 
@@ -30,26 +30,37 @@ class UsageError(Exception):
     """Bad input on the command line: said plainly, nothing sent."""
 
 
-def _err(message: str) -> None:
-    print(f"wxtui: {message}", file=sys.stderr)
-
-
 # -- opening the account ------------------------------------------------------------------------
 
+def headless_profile(args: argparse.Namespace):
+    """The profile a command acts on (None for --demo), after the config's warnings (a credential
+    written in a profile, say) are shown; UsageError saying how to add one when there is none.
+    The demo is never a fallback: it is used only when asked for."""
+    from wxtui.config import ConfigError, load_config
+    from wxtui.session import NoAccountError, configured_profile
+
+    if getattr(args, "demo", False):
+        return None
+    try:
+        config = load_config()
+        for warning in config.warnings:
+            warn(f"warning: {warning}")
+        return configured_profile(getattr(args, "account", None), config)
+    except (NoAccountError, ConfigError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 @contextlib.asynccontextmanager
-async def _account(args: argparse.Namespace):
+async def _account(args: argparse.Namespace, profile):
     from wxtui.session import NoAccountError, open_session
 
-    demo = getattr(args, "demo", False)
+    demo = profile is None
     async with contextlib.AsyncExitStack() as stack:
-        from wxtui.tim.cli_actions import tim_profile
-
-        tim = None if demo else tim_profile(getattr(args, "account", None))
-        if tim is not None:  # a Tencent Cloud IM account: its jobs run on its own family
+        if profile is not None and profile.kind == "tim":  # its jobs run on their own family
             from wxtui.jobs.tim_ops import TimOperations
             from wxtui.tim.session import open_tim_session
 
-            session = await stack.enter_async_context(open_tim_session(tim))
+            session = await stack.enter_async_context(open_tim_session(profile))
             jobs = JobService(session.client, session.store, operations=TimOperations(),
                               concurrency=getattr(args, "concurrency", None))
             stack.push_async_callback(jobs.aclose)
@@ -57,16 +68,14 @@ async def _account(args: argparse.Namespace):
             return
         try:
             session = await stack.enter_async_context(open_session(
-                getattr(args, "account", None), demo=demo, followers=getattr(args, "demo_followers", 10_000),
+                None if demo else profile.name, demo=demo, followers=getattr(args, "demo_followers", 10_000),
                 max_in_flight=getattr(args, "concurrency", None)))
         except (NoAccountError, WxtuiError) as exc:
             raise UsageError(str(exc)) from None
         if session.is_demo:
             from wxtui.sync import Sync
 
-            if not demo:
-                _err("no account is configured: acting on the built-in demo (see: wxtui account add)")
-            print(f"Syncing the demo account ({session.label})...", file=sys.stderr)
+            echo(f"Syncing the demo account ({session.label})...", err=True)
             await Sync(session.client, session.store).run()
         jobs = JobService(session.client, session.store, concurrency=getattr(args, "concurrency", None))
         stack.push_async_callback(jobs.aclose)
@@ -77,16 +86,15 @@ async def _account(args: argparse.Namespace):
 
 def run_action(args: argparse.Namespace) -> int:
     try:
-        if not getattr(args, "demo", False):
-            from wxtui.tim.cli_actions import run_tim_listed, tim_profile
+        profile = headless_profile(args)
+        if profile is not None and profile.kind == "tim":  # Tencent Cloud IM: its own ids and plans
+            from wxtui.tim.cli_actions import run_tim_listed
 
-            profile = tim_profile(getattr(args, "account", None))
-            if profile is not None:  # a Tencent Cloud IM account: its own ids and plans
-                return run_tim_listed(args, profile)
+            return run_tim_listed(args, profile)
         openids, junk = _explicit_openids(args)
-        return asyncio.run(_action(args, openids, junk))
+        return asyncio.run(_action(args, profile, openids, junk))
     except (UsageError, WxtuiError) as exc:  # bad input, or WeChat refused while planning
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -115,7 +123,8 @@ def _explicit_openids(args) -> tuple[list[str] | None, list[tuple[int, str]]]:
         return None, []
     for number, line in junk:
         shown = line if len(line) <= 60 else line[:57] + "..."
-        _err(f"{label}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: {shown!r}")
+        warn(f"{visible(label)}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: "
+             f"{visible(repr(shown))}")
     if not openids:
         raise UsageError(f"no openid in {label}")
     return openids, junk
@@ -126,8 +135,8 @@ def _filter_given(args) -> bool:
                 or args.text or args.scene or args.followed_from or args.followed_to)
 
 
-async def _action(args, openids: list[str] | None, junk: list) -> int:
-    async with _account(args) as jobs:
+async def _action(args, profile, openids: list[str] | None, junk: list) -> int:
+    async with _account(args, profile) as jobs:
         store = jobs.store
         followers = _followers(args, store, openids)
         verb = args.verb
@@ -140,25 +149,26 @@ async def _action(args, openids: list[str] | None, junk: list) -> int:
         plan = await jobs.plan(intent)
         status = await _confirm_and_run(jobs, plan, args)
     if status == EXIT_OK and junk:
-        _err(f"{len(junk):,} line(s) were not openids and were not sent (listed above)")
+        warn(f"{len(junk):,} line(s) were not openids and were not sent (listed above)")
         return EXIT_FAILED
     return status
 
 
 async def _confirm_and_run(jobs: JobService, plan: Plan, args) -> int:
     if getattr(args, "json", False) and args.dry_run:
-        print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
+        print(visible_json(plan.summary(), indent=2))
     else:
-        print("\n".join(plan.describe()))
+        for line in plan.describe():
+            echo(line)
     if not plan.ok:
         return EXIT_NOT_SENT
     if getattr(args, "dry_run", False):
         return EXIT_OK
     if not plan.calls:
-        print("Nothing to send.")
+        echo("Nothing to send.")
         return EXIT_OK
     if not args.yes and not _confirmed(f"Send {len(plan.calls):,} calls?"):
-        print("Not sent.")
+        echo("Not sent.")
         return EXIT_NOT_SENT
     job_id = jobs.submit(plan)
     return _report(jobs, await _run_with_progress(jobs, job_id))
@@ -172,7 +182,7 @@ def _confirmed(question: str) -> bool:
             tty.flush()
             return tty.readline().strip().lower() in ("y", "yes")
     except OSError:
-        _err("no terminal to confirm on: add --yes to send")
+        warn("no terminal to confirm on: add --yes to send")
         return False
 
 
@@ -180,6 +190,13 @@ def _followers(args, store, openids: list[str] | None) -> Followers:
     if openids is not None:
         return Followers.of(openids)
     if args.selection:
+        from wxtui.store.selections import Selection
+
+        saved = Selection.names(store)
+        if args.selection not in saved:
+            known = ", ".join(visible(name) for name in saved) or "none"
+            raise UsageError(f"no selection named {visible(repr(args.selection))} in the cache "
+                             f"(saved: {known}; selections are saved in the app)")
         return Followers(selection=args.selection)
     if args.everyone:
         return Followers(filter=Filter())
@@ -208,8 +225,8 @@ def _tag_id(store, text: str) -> int:
         return (exact or folded)[0]
     if text.strip().isdigit() and int(text) in names:
         return int(text)
-    known = ", ".join(sorted(names.values())) or "none: sync the account first"
-    raise UsageError(f"no tag named {text!r} in the cache (tags: {known})")
+    known = ", ".join(visible(name) for name in sorted(names.values())) or "none: sync the account first"
+    raise UsageError(f"no tag named {visible(repr(text))} in the cache (tags: {known})")
 
 
 # -- running with a progress bar ----------------------------------------------------------------
@@ -218,7 +235,7 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, markup=False, highlight=False)
     loop = asyncio.get_running_loop()
 
     def interrupt() -> None:
@@ -229,8 +246,10 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, interrupt)
     record = jobs.job(job_id)
-    with Progress(TextColumn("[bold]#{task.fields[job]}[/] {task.description}"), BarColumn(),
-                  TaskProgressColumn(), TextColumn("{task.fields[info]}"), console=console) as progress:
+    # The description is the job's title, which holds tag names: outside text, never markup.
+    with Progress(TextColumn("#{task.fields[job]}", style="bold", markup=False), outside_text_column(),
+                  BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[info]}", markup=False),
+                  console=console) as progress:
         task = progress.add_task(record.title, total=None, job=job_id, info="")
 
         def show(event: JobEvent) -> None:
@@ -254,37 +273,42 @@ def _report(jobs: JobService, event: JobEvent) -> int:
                f"{event.retries:,} retries")
     if event.failures_count:
         failures = jobs.journal.failures(event.job_id)
-        print(f"{len(failures):,} could not be changed:")
+        echo(f"{len(failures):,} could not be changed:")
         for f in failures:
-            print(f"  {f.target or '-'}  {f.errcode if f.errcode is not None else '-'}  {f.message}")
+            echo(_failure_line(f, "  "))
     if event.state == DONE:
-        print(f"Job {job} done: {summary}.")
+        echo(f"Job {job} done: {summary}.")
         return EXIT_FAILED if event.failures_count else EXIT_OK
     if event.state in (PAUSED, CANCELLED):
         when = ""
         if event.resume_after:
             when = " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(event.resume_after + 8 * 3600)) + " China time"
-        print(f"Job {job} {event.state}: {event.message}. {summary}.")
-        print(f"Resume it{when}: wxtui jobs resume {event.job_id}")
+        echo(f"Job {job} {event.state}: {event.message}. {summary}.")
+        echo(f"Resume it{when}: wxtui jobs resume {event.job_id}")
         return EXIT_RESUMABLE
-    print(f"Job {job} stopped: {event.message}. {summary}.")
-    print(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
+    echo(f"Job {job} stopped: {event.message}. {summary}.")
+    echo(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
     return EXIT_FAILED
+
+
+def _failure_line(failure, indent: str) -> str:
+    errcode = failure.errcode if failure.errcode is not None else "-"
+    return f"{indent}{failure.target or '-'}  {errcode}  {failure.message}"
 
 
 # -- wxtui jobs -----------------------------------------------------------------------------------
 
 def run_jobs(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_jobs(args))
+        return asyncio.run(_jobs(args, headless_profile(args)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
-async def _jobs(args) -> int:
+async def _jobs(args, profile) -> int:
     command = args.jobs_command or "list"
-    async with _account(args) as jobs:
+    async with _account(args, profile) as jobs:
         if command == "list":
             return _list(jobs, args.limit)
         record = jobs.job(args.job_id)
@@ -294,7 +318,7 @@ async def _jobs(args) -> int:
             return _show(jobs, args.job_id, args.all)
         if command == "resume":
             if record.state == DONE:
-                print(f"Job #{record.id} is done; nothing to resume.")
+                echo(f"Job #{record.id} is done; nothing to resume.")
                 return EXIT_OK
             try:
                 return _report(jobs, await _run_with_progress(jobs, record.id))
@@ -308,54 +332,55 @@ async def _jobs(args) -> int:
 def _list(jobs: JobService, limit: int) -> int:
     records = jobs.jobs(limit)
     if not records:
-        print("No jobs yet.")
+        echo("No jobs yet.")
         return EXIT_OK
-    print(f"{'ID':>5}  {'STATE':<9}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
+    echo(f"{'ID':>5}  {'STATE':<9}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
     for record in records:
         status = jobs.status(record.id)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
         calls = f"{status.calls_done + status.calls_failed:,}/{status.calls_total:,}"
-        print(f"{record.id:>5}  {record.state:<9}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  {record.title}")
+        echo(f"{record.id:>5}  {record.state:<9}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  "
+             f"{record.title}")
     return EXIT_OK
 
 
 def _show(jobs: JobService, job_id: int, show_all: bool) -> int:
     record = jobs.job(job_id)
     status = jobs.status(job_id)
-    print(f"Job #{record.id}: {record.title}")
-    print(f"  state: {record.state}" + (f" ({record.reason})" if record.reason else ""))
+    echo(f"Job #{record.id}: {record.title}")
+    echo(f"  state: {record.state}" + (f" ({record.reason})" if record.reason else ""))
     if record.undo_of:
-        print(f"  undoes job #{record.undo_of}")
-    print(f"  {status.progress_text()}")
+        echo(f"  undoes job #{record.undo_of}")
+    echo(f"  {status.progress_text()}")
     plan = record.plan
     if plan:
         ops = ", ".join(f"{n:,} {op}" for op, n in plan.get("calls_by_op", {}).items())
-        print(f"  plan: {plan.get('targets', 0):,} changes ({ops}); {plan.get('noops', 0):,} skipped as already "
+        echo(f"  plan: {plan.get('targets', 0):,} changes ({ops}); {plan.get('noops', 0):,} skipped as already "
               f"done; estimated {format_duration(plan.get('estimated_s', 0))}")
     for label, when in (("created", record.created_at), ("started", record.started_at),
                         ("finished", record.finished_at)):
         if when:
-            print(f"  {label}: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}")
+            echo(f"  {label}: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}")
     failures = jobs.journal.failures(job_id, None if show_all else SHOWN_FAILURES)
     if failures:
-        print(f"  failures ({status.failures_count:,}):")
+        echo(f"  failures ({status.failures_count:,}):")
         for f in failures:
-            print(f"    {f.target or '-'}  {f.errcode if f.errcode is not None else '-'}  {f.message}")
+            echo(_failure_line(f, "    "))
         if len(failures) < status.failures_count:
-            print(f"    ... and {status.failures_count - len(failures):,} more (--all)")
+            echo(f"    ... and {status.failures_count - len(failures):,} more (--all)")
     return EXIT_FAILED if status.failures_count else EXIT_OK
 
 
 async def _cancel(jobs: JobService, job_id: int) -> int:
     if not jobs.cancel(job_id):
-        print(f"Job #{job_id} is done; nothing to cancel.")
+        echo(f"Job #{job_id} is done; nothing to cancel.")
         return EXIT_OK
     # Another process may be running it: it reads the request within a second.
     for _ in range(100):
         state = jobs.job(job_id).state
         if state != "running":
-            print(f"Job #{job_id} {state}; resume it with: wxtui jobs resume {job_id}")
+            echo(f"Job #{job_id} {state}; resume it with: wxtui jobs resume {job_id}")
             return EXIT_OK
         await asyncio.sleep(0.1)
-    print(f"Job #{job_id} was asked to stop but still runs; it stops after its calls in flight.")
+    echo(f"Job #{job_id} was asked to stop but still runs; it stops after its calls in flight.")
     return EXIT_FAILED

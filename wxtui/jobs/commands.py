@@ -4,7 +4,8 @@
 The followers come from --file (one openid per line), --stdin, a named selection, or filter
 flags over the cache. Every action shows its plan first (the dry run) and asks before sending
 (--yes skips the question). Exit status: 0 all done; 1 something failed (listed); 2 nothing was
-sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable).
+sent (bad input, a plan with errors, declined); 3 paused or cancelled (resumable). The table of
+every command's exit status is wxtui.exit_status.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui import exit_status
+from wxtui.argtypes import account_name, positive_int
 
-EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = (
+    exit_status.OK, exit_status.FAILED, exit_status.NOT_DONE, exit_status.RESUMABLE)
 
 ACTIONS = {
     "tag": "put a tag on followers",
@@ -24,17 +27,13 @@ ACTIONS = {
     "unblacklist": "take followers off the blacklist",
 }
 
-EPILOG = ("Exit status: 0 all done; 1 something failed (listed by openid); 2 nothing was sent (bad "
-          "input, a plan with errors, or declined); 3 paused (a quota ran out) or cancelled: "
-          "resume it with `wxtui jobs resume ID`.")
-
 
 def register(subparsers) -> None:
     for verb, summary in ACTIONS.items():
         p = subparsers.add_parser(
-            verb, help=summary, epilog=EPILOG,
-            description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, quota, "
-                        "what would fail) is shown before anything is sent.")
+            verb, help=summary, **exit_status.with_exit_status(
+                description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, "
+                            "quota, what would fail) is shown before anything is sent."))
         if verb in ("tag", "untag"):
             p.add_argument("--tag", required=True, metavar="NAME", help="the tag, by name (or id)")
         _followers_options(p)
@@ -42,18 +41,19 @@ def register(subparsers) -> None:
         p.set_defaults(func=_cmd_action, verb=verb)
 
     jobs = subparsers.add_parser("jobs", help="list bulk-action jobs; show, resume, undo or cancel one",
-                                 description="The account's bulk-action jobs, from its journal.",
-                                 epilog=EPILOG)
+                                 **exit_status.with_exit_status(
+                                     description="The account's bulk-action jobs, from its journal."))
     _account_options(jobs)
     jobs.set_defaults(func=_cmd_jobs, jobs_command="list", limit=20)
     sub = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND")
-    listing = sub.add_parser("list", help="the latest jobs (the default)")
+    listing = sub.add_parser("list", help="the latest jobs (the default)", **exit_status.with_exit_status())
     listing.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
     for name, text in (("show", "a job's progress, plan and failures"),
                        ("resume", "go on with a paused, cancelled, failed or interrupted job"),
                        ("undo", "run the inverse of a job: what it changed goes back"),
                        ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
-        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EPILOG)
+        p = sub.add_parser(name, help=text,
+                           **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
         p.add_argument("job_id", type=int, metavar="ID")
         if name in ("resume", "undo"):
             _run_options(p, with_account=False, dry_run=name == "undo")
@@ -67,7 +67,7 @@ def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) ->
     # Accepted before or after the subcommand; SUPPRESS keeps a subparser from resetting them.
     default = argparse.SUPPRESS if suppress else None
     who = parser.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME", default=default,
+    who.add_argument("--account", metavar="NAME", default=default, type=account_name,
                      help="the account (default: the default account)")
     who.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
                      help="act on the built-in demo emulator (its state lives only in this command)")

@@ -29,6 +29,11 @@ class Selection:
             (sid,) = store.conn.execute("SELECT id FROM selections WHERE name = ?", (name,)).fetchone()
         return cls(store, sid, name)
 
+    @staticmethod
+    def names(store) -> list[str]:
+        """The names of the selections saved in this cache."""
+        return [name for (name,) in store.conn.execute("SELECT name FROM selections ORDER BY name")]
+
     def __repr__(self) -> str:
         return f"Selection({self.name!r})"
 

@@ -7,7 +7,10 @@ import argparse
 import asyncio
 import sys
 
+from wxtui import exit_status
+from wxtui.argtypes import account_name
 from wxtui.jobs.commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK
+from wxtui.outside_text import echo, visible, warn
 from wxtui.wechat.errors import WxtuiError
 
 
@@ -15,22 +18,22 @@ class UsageError(Exception):
     """Bad input on the command line: said, and nothing is sent."""
 
 
-def _err(message: str) -> None:
-    print(f"wxtui: {message}", file=sys.stderr)
-
-
 def register(subparsers) -> None:
     imp = subparsers.add_parser(
         "tim-import", help="Tencent Cloud IM: import accounts (their ids) into the cache",
-        description="Check accounts with account_check and cache those that exist, with their tags. "
-                    "Tencent Cloud IM cannot list an app's accounts: they come from you.")
-    imp.add_argument("--account", metavar="NAME", help="the account (of kind tim; default: the default one)")
+        **exit_status.with_exit_status(
+            description="Check accounts with account_check and cache those that exist, with their "
+                        "tags. Tencent Cloud IM cannot list an app's accounts: they come from you."))
+    imp.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account (of kind tim; default: the default one)")
     src = imp.add_mutually_exclusive_group(required=True)
     src.add_argument("--file", metavar="PATH", help="account ids, one per line (# comments ignored)")
     src.add_argument("--stdin", action="store_true", help="account ids on standard input")
     imp.set_defaults(func=cmd_import)
-    sync = subparsers.add_parser("tim-sync", help="Tencent Cloud IM: read the tags of every cached account")
-    sync.add_argument("--account", metavar="NAME", help="the account (of kind tim; default: the default one)")
+    sync = subparsers.add_parser("tim-sync", help="Tencent Cloud IM: read the tags of every cached account",
+                                 **exit_status.with_exit_status())
+    sync.add_argument("--account", metavar="NAME", type=account_name,
+                      help="the account (of kind tim; default: the default one)")
     sync.set_defaults(func=cmd_sync)
 
 
@@ -39,14 +42,20 @@ def tim_profile(name: str | None):
     from wxtui.config import load_config
 
     config = load_config()
-    profile = config.account(name) if name else config.default_account()
+    profile = config.account(name) if name is not None else config.default_account()
     return profile if profile is not None and profile.kind == "tim" else None
 
 
 def _require_profile(name: str | None):
-    profile = tim_profile(name)
-    if profile is None:
-        raise UsageError(f"{name or 'the default account'} is not a Tencent Cloud IM account "
+    from wxtui.jobs.cli_run import UsageError as CommandUsageError, headless_profile
+
+    try:
+        profile = headless_profile(argparse.Namespace(account=name, demo=False))
+    except CommandUsageError as exc:
+        raise UsageError(f"{exc}; a Tencent Cloud IM account is added with: wxtui account add NAME "
+                         "--kind tim --sdkappid N --identifier ADMIN") from None
+    if profile.kind != "tim":
+        raise UsageError(f"{profile.name} is not a Tencent Cloud IM account "
                          "(wxtui account add NAME --kind tim --sdkappid N --identifier ADMIN)")
     return profile
 
@@ -71,7 +80,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("no account ids were given")
         return asyncio.run(_import(profile, accounts))
     except (OSError, UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -82,13 +91,13 @@ async def _import(profile, accounts, **session_kwargs) -> int:
     async with open_tim_session(profile, **session_kwargs) as session:
         result = await import_accounts(session.client, session.store, accounts,
                                        progress=_progress("account_check"))
-    print(f"{len(result.imported):,} accounts imported into the cache")
+    echo(f"{len(result.imported):,} accounts imported into the cache")
     for label, items in (("not in the app (70107)", result.not_imported),
                          ("could not be checked", [f"{a}: {m}" for a, m in result.unchecked.items()])):
         if items:
-            print(f"{len(items):,} {label}:")
+            echo(f"{len(items):,} {label}:")
             for item in items[:50]:
-                print(f"  {item}")
+                echo(f"  {item}")
     return EXIT_FAILED if result.not_imported or result.unchecked else EXIT_OK
 
 
@@ -96,7 +105,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_sync(_require_profile(args.account)))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -107,9 +116,9 @@ async def _sync(profile, **session_kwargs) -> int:
     async with open_tim_session(profile, **session_kwargs) as session:
         accounts = known_accounts(session.store)
         failed = await learn_tags(session.client, session.store, accounts, progress=_progress("im_get_tag"))
-    print(f"tags of {len(accounts) - len(failed):,} accounts read")
+    echo(f"tags of {len(accounts) - len(failed):,} accounts read")
     for account, message in list(failed.items())[:50]:
-        print(f"  {message}")
+        echo(f"  {message}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -119,7 +128,7 @@ def run_tim_action(args: argparse.Namespace, profile, accounts: list[str] | None
     try:
         return asyncio.run(_action(args, profile, accounts, **session_kwargs))
     except (UsageError, WxtuiError) as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
 
 
@@ -173,9 +182,9 @@ def run_tim_listed(args: argparse.Namespace, profile, **session_kwargs) -> int:
         if accounts is not None and not accounts:
             raise UsageError("no account id was given")
     except OSError as exc:
-        _err(f"cannot read {args.file}: {exc.strerror}")
+        warn(f"cannot read {visible(args.file)}: {exc.strerror}")
         return EXIT_NOT_SENT
     except UsageError as exc:
-        _err(str(exc))
+        warn(exc)
         return EXIT_NOT_SENT
     return run_tim_action(args, profile, accounts, **session_kwargs)

@@ -20,7 +20,7 @@ from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
-from wxtui.ui import keys
+from wxtui.ui import format as fmt, keys
 
 Opener = Callable[[], AsyncContextManager]
 
@@ -47,6 +47,14 @@ class WxtuiApp(App):
         self.session = None
         self.model = None
         self._stack = contextlib.AsyncExitStack()
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every notification as plain text: its message often holds a tag name or an errmsg,
+        which must neither read as markup nor reach the terminal as control characters."""
+        kwargs = {} if timeout is None else {"timeout": timeout}
+        super().notify(fmt.visible_lines(message), title=fmt.visible(title), severity=severity,
+                       markup=False, **kwargs)
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():

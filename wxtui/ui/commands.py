@@ -11,7 +11,8 @@ import contextlib
 import shlex
 import sys
 
-from wxtui.argtypes import positive_int
+from wxtui.argtypes import account_name, positive_int
+from wxtui.outside_text import warn
 
 DEFAULT_SERVE_PORT = 8000
 DEFAULT_MAX_SESSIONS = 2
@@ -31,7 +32,8 @@ def register(subparsers) -> None:
 
     app = subparsers.add_parser("app", help="open the app on a configured account",
                                 description="Open the app on a configured account (default: the default one).")
-    app.add_argument("--account", metavar="NAME", help="the account's name (see: wxtui account list)")
+    app.add_argument("--account", metavar="NAME", type=account_name,
+                     help="the account's name (see: wxtui account list)")
     _display_options(app)
     app.set_defaults(func=cmd_app)
 
@@ -44,7 +46,7 @@ def register(subparsers) -> None:
     serve.add_argument("--port", type=port_number, default=DEFAULT_SERVE_PORT,
                        help=f"the port on 127.0.0.1 (default {DEFAULT_SERVE_PORT}; 0: any free port)")
     who = serve.add_mutually_exclusive_group()
-    who.add_argument("--account", metavar="NAME")
+    who.add_argument("--account", metavar="NAME", type=account_name)
     who.add_argument("--demo", action="store_true", help="serve the demo")
     serve.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
                        help="with --demo: how many demo followers (default 100,000)")
@@ -123,13 +125,13 @@ def _prepare_account(name: str | None):
     try:
         profile = load_config().require(name)
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return None, 2
     if profile.needs_secret:
         try:
             secrets.resolve_secret(profile, allow_prompt=True)
         except secrets.SecretUnavailable as exc:
-            print(f"wxtui: {exc}", file=sys.stderr)
+            warn(exc)
             return None, 1
     return profile, 0
 
@@ -152,9 +154,9 @@ def cmd_default(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
-        print(f"wxtui: {exc}", file=sys.stderr)
+        warn(exc)
         return 2
-    if config.default_account() is None and not config.accounts:
+    if not config.accounts:
         status = secrets.probe_keyring()
         note = "" if status.usable else (
             f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "

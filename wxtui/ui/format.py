@@ -1,16 +1,31 @@
-"""Plain text formatting shared by the widgets: counts, ages, dates, cells. No Textual here."""
+"""Plain text formatting shared by the widgets: counts, ages, dates, cells. No Textual here.
+
+Text from outside (tag names, remarks, openids, errmsgs, titles that hold them) reaches a widget
+through `fit` or `literal`: control characters shown as escapes (wxtui.outside_text), and as a
+rich Text, never as a markup string (a tag named "[/]x" is not a closing tag).
+"""
 
 from __future__ import annotations
 
 import time
 
 from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+
+from wxtui.outside_text import visible, visible_lines  # noqa: F401 (the widgets' way to them)
 
 ELLIPSIS = "…"
 
 
+def literal(text: object, style: str = "") -> Text:
+    """Outside text for a Label, a Static or a table cell: shown as written, controls escaped."""
+    return Text(visible(text), style=style)
+
+
 def fit(text: str, width: int) -> str:
-    """text padded or cut to exactly `width` terminal cells (CJK counts 2), marking a cut with …."""
+    """text padded or cut to exactly `width` terminal cells (CJK counts 2), marking a cut with …;
+    control characters are shown as escapes first."""
+    text = visible(text)
     if width <= 0:
         return ""
     if cell_len(text) <= width:

@@ -17,7 +17,7 @@ from typing import Callable
 import httpx
 
 from wxtui import wire
-from wxtui.http11 import default_transport
+from wxtui.net import default_transport
 from wxtui.wechat import limits
 from wxtui.wechat.errors import (
     BadResponseError,
@@ -129,11 +129,13 @@ class ApiTransport:
         self._slots = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
         self.stats = CallStats()
+        pool = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._http = httpx.AsyncClient(
-            # The lean keep-alive transport unless a proxy is configured (see wxtui.http11).
-            transport=transport if transport is not None else default_transport(),
+            # aiohttp's transport unless a proxy is configured (see wxtui.net). Neither resends
+            # a request: every retry is this class's, logged and counted.
+            transport=transport if transport is not None else default_transport(pool),
             timeout=httpx.Timeout(retry.timeout_s),
-            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
+            limits=pool,
             headers={"User-Agent": "wxtui"},
             follow_redirects=False,
         )

@@ -8,6 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from wxtui.ui.format import literal
 from wxtui.ui.summary import ActionSummary
 
 
@@ -26,13 +27,13 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical(id="dialog", classes="dialog -destructive" if s.destructive else "dialog"):
-            yield Label(s.title, classes="dialog-title")
+            yield Label(literal(s.title), classes="dialog-title")
             for name, value in s.lines():
                 with Horizontal(classes="fact"):
                     yield Label(name, classes="fact-name")
-                    yield Label(value, classes="fact-value")
+                    yield Label(literal(value), classes="fact-value")
             if s.warning:
-                yield Static(s.warning, classes="warning")
+                yield Static(literal(s.warning), classes="warning")
             with Horizontal(classes="buttons"):
                 yield Button(s.verb, id="confirm", variant="error" if s.destructive else "primary")
                 yield Button("Cancel", id="cancel")

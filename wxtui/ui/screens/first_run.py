@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from wxtui.ui import format as fmt
+
 INTRO = (
     "wxtui manages a WeChat Official Account's followers, tags and blacklist. "
     "No account is configured yet."
@@ -81,7 +83,7 @@ class FirstRunScreen(Screen):
             outcome = await asyncio.to_thread(add_account, config, profile, secret=secret or None,
                                               make_default=True)
         except (ConfigError, WxtuiError, ValueError) as exc:
-            error.update(redact(str(exc)))
+            error.update(fmt.literal(redact(str(exc))))  # it may quote what was typed
             return
         self.query_one("#secret", Input).value = ""
         for message in outcome.messages:

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label
 
 from wxtui.jobs.events import DONE, RESUMABLE_STATES, RUNNING, Failure, JobEvent
+from wxtui.ui.format import literal
 from wxtui.ui.summary import failure_text
 
 MAX_SHOWN = 1000  # a DataTable is fine for this many; the CSV export covers the rest
@@ -41,10 +42,10 @@ class JobDetailScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         e = self.event
         with Vertical(classes="dialog detail"):
-            yield Label(f"{e.title} — {e.state}", classes="dialog-title")
+            yield Label(literal(f"{e.title} — {e.state}"), classes="dialog-title")
             yield Label(job_facts(e), classes="meter")
             if e.message:
-                yield Label(e.message, classes="note")
+                yield Label(literal(e.message), classes="note")
             shown = len(self.failures)
             if e.failures_count:
                 more = f" (first {shown:,} shown)" if e.failures_count > shown else ""
@@ -66,8 +67,8 @@ class JobDetailScreen(ModalScreen[str | None]):
             table = self.query_one(DataTable)
             table.add_columns("openid", "errcode", "what happened")
             for f in self.failures[:MAX_SHOWN]:
-                table.add_row(f.target, "" if f.errcode is None else str(f.errcode),
-                              failure_text(f.message, f.errcode))
+                table.add_row(literal(f.target), "" if f.errcode is None else str(f.errcode),
+                              literal(failure_text(f.message, f.errcode)))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

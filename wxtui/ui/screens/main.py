@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input, Label
 
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
-from wxtui.ui import keys
+from wxtui.ui import format as fmt, keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
@@ -175,7 +175,7 @@ class MainScreen(ActionsMixin, Screen):
         title = "Blacklist" if event.entry.kind == "blacklisted" else f"{members.capitalize()} · {event.entry.name}"
         if event.entry.kind == "all":
             title = members.capitalize()
-        self.query_one("#view-title", Label).update(title)
+        self.query_one("#view-title", Label).update(fmt.literal(title))
         self.table.empty_text = ("Nobody is blacklisted" if event.entry.kind == "blacklisted"
                                  else f"No {members} here")
         self.set_class(event.entry.kind == "blacklisted", "-blacklist")

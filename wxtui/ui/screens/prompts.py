@@ -61,7 +61,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(fmt.literal(self.title_text), classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             with Horizontal(classes="prompt-status"):
                 yield Label("", id="prompt-error", classes="error")
@@ -79,9 +79,9 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def _validate(self, text: str) -> bool:
         error = self.check(text)
-        self.query_one("#prompt-error", Label).update(error)
+        self.query_one("#prompt-error", Label).update(fmt.literal(error))  # it may quote the text
         if self.meter:
-            self.query_one("#prompt-meter", Label).update(self.meter(text))
+            self.query_one("#prompt-meter", Label).update(fmt.literal(self.meter(text)))
         self.query_one("#ok", Button).disabled = bool(error)
         return not error
 
@@ -128,7 +128,7 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(fmt.literal(self.title_text), classes="dialog-title")
             yield Input(placeholder="type to search" + (" or name a new tag" if self.allow_create else ""),
                         id="picker-input")
             yield OptionList(id="picker-options")
@@ -156,12 +156,12 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             if error:
                 note = error
             else:
-                items.append(Option(Text.assemble(("+ create ", "bold"), query), id="create"))
+                items.append(Option(Text.assemble(("+ create ", "bold"), fmt.visible(query)), id="create"))
                 note = tag_name_meter(query)
         options.set_options(items)
         if items:
             options.highlighted = 0
-        self.query_one("#picker-note", Label).update(note)
+        self.query_one("#picker-note", Label).update(fmt.literal(note))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

@@ -41,7 +41,7 @@ class AccountHeader(Widget):
         text.append(" wxtui", style="bold")
         if self.account:
             text.append(" · ")
-            text.append(self.account, style="bold")
+            text.append(fmt.visible(self.account), style="bold")
         if self.appid:
             text.append(f" ({fmt.short_appid(self.appid)})")
         text.append(" · ")

@@ -39,7 +39,7 @@ def job_line(event: JobEvent, title_width: int = 24, width: int | None = None) -
     text.append(f"  {event.retries:,} retries" if event.retries != 1 else "  1 retry")
     text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
     if event.message and event.state != RUNNING:
-        text.append(f"  {event.message}", style="italic")
+        text.append(f"  {fmt.visible(event.message)}", style="italic")
     if width:
         text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
     return text
