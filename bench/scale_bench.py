@@ -60,12 +60,17 @@ def ensure_cache(path: Path, followers: int, seed: int) -> float | None:
     return round(build_cache(path, followers, seed), 1)
 
 
+class BenchFailed(Exception):
+    pass
+
+
 def run_json(args: list[str]) -> dict:
     """Run a bench in its own process; its last line of output is its JSON."""
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=HERE.parent)
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
-        raise SystemExit(f"{args[0]} failed ({result.returncode})")
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchFailed(f"{Path(args[0]).name} failed: {last}")
     text = result.stdout.strip()
     try:
         return json.loads(text)
@@ -91,8 +96,12 @@ def measure_size(path: Path, followers: int, seed: int, ui: bool) -> dict:
         "filters": filters,
     }
     if ui:
-        app = run_json([str(HERE / "ui_bench.py"), "--followers", str(followers), "--cache", str(path),
-                        "--seed", str(seed)])
+        try:
+            app = run_json([str(HERE / "ui_bench.py"), "--followers", str(followers), "--cache", str(path),
+                            "--seed", str(seed)])
+        except BenchFailed as exc:  # e.g. a keystroke that took longer than ui_bench waits (60 s)
+            out["ui_error"] = str(exc)
+            return out
         for key in ("first_frame_s", "filter_ms_median", "filter_ms_p90", "filter_full_ms_median",
                     "page_down_ms", "select_all_ms", "select_all_matching", "peak_rss_mb"):
             out[key] = app.get(key)
@@ -130,17 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     for followers in sizes:
         path = cache_path(args.cache_dir.expanduser(), followers, args.seed)
         build_s = ensure_cache(path, followers, args.seed)
-        measured = measure_size(path, followers, args.seed, ui=not args.skip_ui)
+        try:
+            measured = measure_size(path, followers, args.seed, ui=not args.skip_ui)
+        except BenchFailed as exc:
+            measured = {"error": str(exc)}
         measured["build_s"] = build_s
         measured["cache_mb"] = round(sum(os.path.getsize(p) for p in path.parent.glob(path.name + "*")) / 2**20, 1)
         result["sizes"][followers] = measured
     result["growth"] = growth(result["sizes"])
     if args.sync:
-        result["sync"] = {
-            n: run_json([str(HERE / "sync_bench.py"), "--followers", str(n), "--latency-ms", "30",
-                         "--concurrency", "8", "--seed", str(args.seed)])
-            for n in sorted({1_000_000, max(sizes)})
-        }
+        result["sync"] = {}
+        for n in sorted({1_000_000, max(sizes)}):
+            try:
+                result["sync"][n] = run_json([str(HERE / "sync_bench.py"), "--followers", str(n), "--latency-ms",
+                                              "30", "--concurrency", "8", "--seed", str(args.seed)])
+            except BenchFailed as exc:
+                result["sync"][n] = {"error": str(exc)}
     result["bench_s"] = round(time.perf_counter() - started, 1)
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
     print()
