@@ -9,10 +9,11 @@ candidates, collected and sorted. Whatever drives, every condition of the filter
 and every statement names its index (INDEXED BY, CROSS JOIN), so SQLite's own choice cannot
 change with the size of the cache or with statistics.
 
-A walk that stops early is only chosen on a share of matches the cache knows, never on a guess:
-how many remarks a text matches is unknown until it runs, and a walk of every follower that
-expected many and finds none reads every row (25 s at 3M). A text search is driven by the
-remarks' own index instead, whose worst case is one scan of that narrow index.
+A walk that stops early is only trusted on a share of matches the cache knows: how many remarks
+a text matches, or how many followers came by a scene, is unknown until it runs, and a walk of
+every follower that expected many and finds none reads every row (25 s at 3M). Such a walk is
+tried under a budget of steps, then the plan bounded whatever matches answers. A text search in
+the default order is driven by the remarks' own index, whose worst case is one scan of it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ TEXT_MATCH_SHARE = 0.003
 # same few characters) that the walk in order of every follower finds a screenful at once.
 OPENID_ARM_CAP = 5000
 FETCH = 8192
-# A walk chosen on a guessed share of matches (a scene, "not these tags") runs under this budget
-# of SQLite VM steps (~20k followers walked, tens of ms); past it, the plan that is bounded
-# whatever matches takes over (a scene that nobody has walked every follower: 11 s at 1M).
-WALK_BUDGET_STEPS = 200_000
+# A walk chosen on a guessed share of matches (a text in openid order, a scene, "not these
+# tags") runs under this budget of SQLite VM steps (~20k followers walked, tens of ms); past it,
+# the plan that is bounded whatever matches takes over (a scene nobody has walked every
+# follower: 11 s at 1M on a loaded machine).
+WALK_BUDGET_STEPS = 80_000
 _STEPS_PER_CHECK = 1000
 
 
@@ -174,7 +176,7 @@ class View:
     def first_ids(self, n: int = 100) -> array:
         conn, conds, sources, estimate = self._plan_inputs()
         bet = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
-        safe = min(sources, key=lambda s: self._first_cost(s, conds, n, self._sure_estimate))
+        safe = min(sources, key=lambda s: self._first_cost(s, conds, n, self._sure_estimate, sure=True))
         if bet is not safe:
             try:
                 return self._ordered_ids(conn, bet, conds, limit=n, budget=WALK_BUDGET_STEPS)
@@ -391,12 +393,15 @@ class View:
         yielded = s.size if s.estimate is None else s.estimate
         return s.extra + s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
 
-    def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float) -> float:
+    def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float,
+                    sure: bool = False) -> float:
+        """The cost of the first n rows; with sure, of those a walk is certain to find: a walk
+        that counts on a guessed share is costed as reading all it may have to read."""
         if self.sort.key in s.walks:
-            if s.sure is not None:
-                # The search's own walk: costed at its worst, one scan of the remarks' index.
+            if sure and s.sure is not None:
+                # The search's own walk: at its worst, one scan of the remarks' index.
                 return self._scan_cost(s, conds, False)
-            share = max(self._sure_estimate if self.filter.text else estimate, 1.0) / max(s.size, 1)
+            share = max(estimate, 1.0) / max(s.size, 1)
             return min(s.size, n / share) * (s.per_row + self._row_cost(s, conds, False))
         return self._all_cost(s, conds, estimate)
 
@@ -500,9 +505,11 @@ class View:
     def _guarded(self, conn, run):
         if self._cancelled.is_set():
             raise QueryCancelled(repr(self))
-        self._running = conn
         checks = [0]
         budget = self._budget
+        if budget is not None and budget <= 0:
+            raise _OverBudget()
+        self._running = conn
         if budget is not None:
             def over_budget() -> int:
                 checks[0] += 1
