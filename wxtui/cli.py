@@ -27,8 +27,21 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with what it echoes of the command line made safe for the terminal."""
+
+    def error(self, message: str):
+        from wxtui.argtypes import escape_control
+
+        text = escape_control(message)
+        if len(text) > 500:
+            text = text[:499] + "…"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {text}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wxtui",
         **exit_status.with_exit_status(
             description="Administer a WeChat Official Account's followers, tags and blacklist."),
@@ -63,6 +76,9 @@ def configure_logging() -> None:
             if record.name.startswith(("httpx", "httpcore")) and record.levelno < logging.WARNING:
                 return False  # one line per request would drown the file
             record.msg, record.args = redact(record.getMessage()), None
+            if record.exc_info:  # a traceback's text holds whatever the exception said
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
             return True
 
     try:
@@ -107,6 +123,47 @@ def main(argv: list[str] | None = None) -> int:
         # The reader stopped reading (`wxtui jobs | head -1`): stop quietly, as other tools do.
         _discard_closed_output()
         return exit_status.OUTPUT_CLOSED
+    except Exception as exc:
+        return _last_resort(exc)
+
+
+def _last_resort(exc: Exception) -> int:
+    """What no command caught: said in one paragraph, the details in the log, exit 1.
+
+    The cache's troubles (damaged, busy, unwritable, full) have their own message; anything
+    else is a fault of wxtui, and the log file has the traceback for a report."""
+    import logging
+    import sqlite3
+
+    from wxtui.store.trouble import CacheTrouble
+
+    if not isinstance(exc, CacheTrouble) and isinstance(exc, (sqlite3.Error, OSError)):
+        # A page found damaged (or the disk full) in the middle of a command: the cache opened
+        # last is the one that was being read.
+        from wxtui.store import Store
+        from wxtui.store.trouble import translate
+
+        if Store.last_opened is not None:
+            exc = translate(Store.last_opened, exc) or exc
+    if isinstance(exc, CacheTrouble):
+        logging.getLogger("wxtui").info("cache trouble: %s", exc)
+        print(f"wxtui: {exc}", file=sys.stderr)
+        return exit_status.FAILED
+    from wxtui import paths
+    from wxtui.argtypes import escape_control
+    from wxtui.wechat.errors import redact
+
+    logging.getLogger("wxtui").error("unexpected error", exc_info=exc)
+    if any(getattr(h, "wxtui_log", False) for h in logging.getLogger().handlers):
+        where = (f"The details are in {paths.log_dir() / 'wxtui.log'}; please include them if you "
+                 "report it.")
+    else:  # the log folder could not be written either
+        where = (f"No log could be written ({paths.log_dir()} is not writable): run it again with a "
+                 "writable WXTUI_HOME to keep the details.")
+    detail = escape_control(redact(str(exc)))[:300]
+    print(f"wxtui: something went wrong that wxtui did not expect ({type(exc).__name__}"
+          f"{': ' + detail if detail else ''}). Nothing more was done. {where}", file=sys.stderr)
+    return exit_status.FAILED
 
 
 def _discard_closed_output() -> None:

@@ -363,6 +363,29 @@ class Config:
         return save_config(self, path)
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def _read_config_bytes(path: Path) -> bytes:
+    """The file's bytes; a FIFO, a device or a huge file is refused instead of read (one would
+    block, another fill memory)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path} is not a regular file; move it away (nothing was changed)")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is {st.st_size:,} bytes, too large for a config; move it away "
+                              "(nothing was changed)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_CONFIG_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def load_config(path: Path | None = None) -> Config:
     """The config at `path` (default: the platform's config file); empty if there is none yet.
 
@@ -370,7 +393,7 @@ def load_config(path: Path | None = None) -> Config:
     """
     path = Path(path) if path is not None else paths.config_file()
     try:
-        raw = path.read_bytes()
+        raw = _read_config_bytes(path)
     except FileNotFoundError:
         return Config(path=path)
     except OSError as exc:
@@ -428,7 +451,17 @@ def save_config(config: Config, path: Path | None = None) -> Path:
                 f"Store the AppSecret in the keyring (wxtui account add {profile.name} --appid "
                 f"{profile.appid} --secret-stdin --replace), delete that line, then try again")
     text = tomli_w.dumps(config.to_toml())
-    atomic_write_private(path, text.encode("utf-8"))
+    try:
+        atomic_write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        if exc.errno == 28:  # ENOSPC
+            raise ConfigError(f"Cannot write the config: the disk holding {path.parent} is full. Nothing "
+                              "was changed. Free some space and try again.") from None
+        home = os.environ.get("WXTUI_HOME")
+        raise ConfigError(
+            f"Cannot write the config in the folder {path.parent} ({exc.strerror or exc}). Nothing was "
+            f"changed. Make that folder writable by you{f' (WXTUI_HOME is {home})' if home else ''}, "
+            "or set WXTUI_HOME to a writable folder.") from None
     config.path = path
     return path
 

@@ -6,6 +6,9 @@ a token can be fetched from here (40164: this machine's IP is not on the whiteli
 to add), whether the account may use the user-management calls (48001: not verified), and the
 quota left on the main calls. The exit status is 0 when nothing failed, 1 otherwise, 2 when there
 is no account to check (or the one named is not there).
+
+`wxtui doctor --repair` moves a damaged cache file aside (with a timestamp, never deleted) and
+puts a new one in its place holding the job journal recovered from it (see wxtui.store.repair).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wxtui import exit_status, paths
+from wxtui.argtypes import seconds
 from wxtui.config import CLASSIC_WARNING, Config, ConfigError, Profile, load_config
 from wxtui.outside_text import echo, visible, warn
 from wxtui.wechat.errors import ApiError, WxtuiError
@@ -110,6 +114,42 @@ def _file_check(section: Section, label: str, path: Path, *, private: bool) -> N
         section.add(OK, label, detail)
 
 
+def _cache_check(section: Section, path: Path) -> None:
+    from wxtui.store.repair import diagnose
+
+    found = diagnose(path)
+    if found is None:
+        _file_check(section, "cache", path, private=True)
+    else:
+        section.add(FAIL, "cache", f"{path}: {found.what}",
+                    "run `wxtui doctor --repair`" if found.repairable or found.path != path else found.todo)
+
+
+def cache_files() -> list[Path]:
+    """Every account cache on this machine (a name taken by a folder or a link counts too)."""
+    folder = paths.data_dir() / "accounts"
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.endswith(".sqlite"))
+    except OSError:
+        return []
+
+
+def run_repair() -> int:
+    from wxtui.store.repair import repair
+
+    caches = cache_files()
+    if not caches:
+        print(f"No account cache in {paths.data_dir() / 'accounts'}: nothing to repair.")
+        return 0
+    status = 0
+    for path in caches:
+        report = repair(path)
+        print("\n".join(report.lines()))
+        if not report.repaired and report.problem != "nothing to repair":
+            status = 1
+    return status
+
+
 def _dir_check(section: Section, label: str, path: Path) -> None:
     if not path.is_dir():
         section.add(INFO, label, f"{path} (not created yet)")
@@ -142,7 +182,7 @@ def check_machine(config: Config | None, config_error: str = "", *, keyring_time
             files.add(WARN, "config", warning)
     if config is not None:
         for appid in sorted({p.appid for p in config.accounts.values()}):
-            _file_check(files, "cache", paths.cache_db(appid), private=True)
+            _cache_check(files, paths.cache_db(appid))
     _dir_check(files, "logs", paths.log_dir())
     from wxtui.net import describe_transport
 
@@ -302,11 +342,16 @@ def register(subparsers) -> None:
     parser.add_argument("names", nargs="*", metavar="ACCOUNT", help="accounts to check (default: the default one)")
     parser.add_argument("--all", action="store_true", help="check every account")
     parser.add_argument("--demo", action="store_true", help="check the built-in demo account (an in-process emulator)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network call (default 10)")
+    parser.add_argument("--repair", action="store_true",
+                        help="move a damaged account cache aside (kept, with a timestamp), recover its job "
+                             "journal into a new one; then run wxtui sync")
+    parser.add_argument("--timeout", type=seconds, default=10.0, help="seconds per network call (default 10)")
     parser.set_defaults(func=cmd_doctor)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    if args.repair:
+        return run_repair()
     config: Config | None = None
     config_error = ""
     try:

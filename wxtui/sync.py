@@ -10,6 +10,10 @@ sync (cancelled, killed, out of quota) resumes from the last written page. The p
 shadow tables and is swapped in at the end (see wxtui.store.passes): followers who have gone
 disappear then, and the views show the last complete pass until then.
 
+One process syncs an account at a time (a lock beside the cache, see wxtui.jobs.locks): a
+second sync of the same account (the app and `wxtui sync`, or two commands) says which
+process holds it and waits for it to end, then brings the cache up to date itself.
+
 A 45009 (daily quota) stops the sync with its state saved: status "paused", and a message
 saying when it can go on. Cancelling (Sync.cancel() or cancelling the task) also keeps the
 state. The command `wxtui sync` lives in sync_command.py.
@@ -41,7 +45,10 @@ HEDGE_FACTOR = 10
 HEDGE_MIN_S = 1.0
 _USUAL_OF = 50  # the usual time: the median of this many recent calls
 
+LOCK_POLL_S = 0.25
+
 # Phases, in order.
+WAITING = "waiting"
 TAGS, FOLLOWERS, BLACKLIST, FINISHING, DONE = "tags", "followers", "blacklist", "finishing", "done"
 PAUSED, CANCELLED, FAILED = "paused", "cancelled", "failed"
 
@@ -105,8 +112,40 @@ class Sync:
     # ---- the run ---------------------------------------------------------------------------
 
     async def run(self) -> SyncResult:
+        from wxtui.jobs.locks import SyncLock
+
         self._started = self.clock()
         self._calls0 = self.client.stats.calls
+        lock = SyncLock(getattr(self.store, "path", None))
+        try:
+            if not await self._wait_for(lock):
+                return self._stopped(CANCELLED, "Sync cancelled while it waited for the other sync.")
+            return await self._run()
+        finally:
+            lock.release()
+
+    async def _wait_for(self, lock) -> bool:
+        """Take the account's sync lock, waiting while another process syncs; False if
+        cancelled meanwhile."""
+        from wxtui.jobs.locks import holders
+
+        told = None
+        while not lock.acquire():
+            who = [h for h in holders(self.store.path) if "syncs it" in h]
+            message = (f"waiting: {who[0]}" if who else "waiting for another sync of this account") + \
+                " (this sync starts when it ends)"
+            if message != told:
+                log.info("sync of %s: %s", self.store.path, message)
+                self._emit(WAITING, force=True, message=message)
+                told = message
+            try:
+                await asyncio.wait_for(self._cancel.wait(), LOCK_POLL_S)
+                return False
+            except asyncio.TimeoutError:
+                pass
+        return True
+
+    async def _run(self) -> SyncResult:
         store = self.store
         phase = TAGS
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from wxtui import exit_status
+from wxtui import argtypes, exit_status
 from wxtui.argtypes import account_name, positive_int
 from wxtui.outside_text import as_text, echo, outside_text_column, visible_lines
 
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     who.add_argument("--account", metavar="NAME", type=account_name,
                      help="the account's name (see: wxtui account list)")
     who.add_argument("--demo", action="store_true", help="sync the built-in demo (an in-process emulator)")
-    parser.add_argument("--followers", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--followers", type=argtypes.demo_followers, default=None, metavar="N",
                         help="demo followers (default: as `wxtui demo`)")
     parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
                         help="calls in flight at most (default: the account's setting)")
@@ -105,6 +105,8 @@ class _Progress:
         self.progress.__exit__(*exc)
 
     def update(self, event) -> None:
+        if event.phase == "waiting" and event.message:  # told even with --quiet: it may wait long
+            self.progress.console.print(f"{self.label}: {event.message}", markup=False, highlight=False)
         self.progress.update(
             self.task, description=f"{self.label}: {event.phase}", completed=event.done, total=event.total,
             rate=f"{event.rate:,.0f}/s" if event.rate else "", calls=f"{event.calls:,} calls",

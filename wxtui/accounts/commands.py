@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from wxtui import exit_status
+from wxtui import argtypes, exit_status
 from wxtui.config import KINDS, TOKEN_SOURCES, ConfigError, load_config, new_profile, tim_appid
 from wxtui.outside_text import echo, echo_lines, visible_json, warn
 from wxtui.wechat.errors import WxtuiError
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     add.add_argument("--kind", choices=KINDS, default="wechat",
                      help="wechat (an Official Account, the default) or tim (a Tencent Cloud IM app: "
                           "--sdkappid, --identifier, --region; its secret key goes to the keyring)")
-    add.add_argument("--sdkappid", type=int, help="kind tim: the app's SDKAppID")
+    add.add_argument("--sdkappid", type=argtypes.int_arg(1, 2**32 - 1, "an SDKAppID"), help="kind tim: the app's SDKAppID")
     add.add_argument("--identifier", help="kind tim: an app admin account (e.g. administrator)")
     add.add_argument("--region", help="kind tim: the data centre (default china; also singapore, seoul, "
                                       "frankfurt, usa, jakarta)")
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
                      help="a command printing the AppSecret, used when the keyring has none")
     add.add_argument("--secret-env", metavar="VAR", help="the variable holding the AppSecret "
                      "(default WXTUI_SECRET_<APPID>)")
-    add.add_argument("--concurrency", type=int, default=None, help="calls in flight (default 8)")
+    add.add_argument("--concurrency", type=argtypes.int_arg(1, 1000, "the calls in flight"), default=None, help="calls in flight (default 8)")
     add.add_argument("--default", action="store_true", help="make it the default account")
     add.add_argument("--replace", action="store_true", help="replace an account of the same name")
     secret = add.add_mutually_exclusive_group()

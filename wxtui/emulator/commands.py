@@ -6,18 +6,33 @@ import argparse
 import sys
 
 
+from wxtui import argtypes
+
+# Latencies, delays and clock speeds beyond this are typing mistakes (a day, in ms or s).
+_MAX_AMOUNT = 86_400_000.0
+
+
 def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a probability between 0 and 1") from None
+    if not 0 <= value <= 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a probability between 0 and 1")
     return value
 
 
 def _non_negative(kind):
+    if kind is int:
+        return argtypes.int_arg(0, argtypes.MAX_DEMO_FOLLOWERS, "the count")
+
     def parse(text: str):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} is not a number") from None
+        if not 0 <= value <= _MAX_AMOUNT:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"{argtypes.shown(text)} must be from 0 to {_MAX_AMOUNT:,.0f}")
         return value
 
     return parse
@@ -81,9 +96,9 @@ def register(subparsers) -> None:
                     "The admin API is under /_emulator/ (state, stats, faults, clock/advance).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--port", type=argtypes.port, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--followers", type=_non_negative(int), default=100_000, help="demo followers (default: 100000)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the demo data and of the faults (default: 1)")
+    p.add_argument("--seed", type=argtypes.seed, default=1, help="seed of the demo data and of the faults (default: 1)")
     add_fault_arguments(p, latency_ms=30.0, busy="-1", minute_flag="--fault-minute", minute="45011",
                         http_5xx="HTTP 503", clock="token expiry, quota days")
     p.set_defaults(func=run)

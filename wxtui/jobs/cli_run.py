@@ -11,16 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+from wxtui.argtypes import SQLITE_MAX, parse_int, shown
 from wxtui.outside_text import echo, outside_text_column, visible, visible_json, warn
 from wxtui.store.filters import Filter
 from wxtui.wechat.errors import WxtuiError
 
 from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
-from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
+from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration, is_quota_reset
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
 from .locks import JobBusy
-from .planner import Plan, openid_lines
+from .planner import Plan, count_of, openid_lines
 from .service import JobService
 
 SHOWN_FAILURES = 50
@@ -108,23 +109,19 @@ def _explicit_openids(args) -> tuple[list[str] | None, list[tuple[int, str]]]:
     if not sources and not filtering:
         raise UsageError("which followers? give --file PATH, --stdin, --selection NAME, filter flags "
                          "(--with-tag, --untagged, ...) or --everyone")
-    if args.file:
-        path = Path(args.file)
-        try:
-            with path.open(encoding="utf-8-sig", errors="replace") as handle:
-                openids, junk = openid_lines(handle)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-        label = str(path)
-    elif args.stdin:
-        openids, junk = openid_lines(sys.stdin)
-        label = "<stdin>"
-    else:
+    if not args.file and not args.stdin:
         return None, []
-    for number, line in junk:
-        shown = line if len(line) <= 60 else line[:57] + "..."
-        warn(f"{visible(label)}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: "
-             f"{visible(repr(shown))}")
+    from wxtui.listfile import ListFileError, read_lines
+
+    try:
+        openids, junk = openid_lines(read_lines(args.file if args.file else None))
+    except ListFileError as exc:
+        raise UsageError(str(exc)) from None
+    label = visible(args.file) if args.file else "<stdin>"
+    for number, line in junk[:SHOWN_FAILURES]:
+        warn(f"{label}:{number}: not an openid (28 characters of A-Z a-z 0-9 _ -), not sent: {shown(line)}")
+    if len(junk) > SHOWN_FAILURES:
+        warn(f"... and {len(junk) - SHOWN_FAILURES:,} more lines that are not openids")
     if not openids:
         raise UsageError(f"no openid in {label}")
     return openids, junk
@@ -214,7 +211,7 @@ def _day(text: str | None) -> int | None:
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%d"))
     except ValueError:
-        raise UsageError(f"not a day (YYYY-MM-DD): {text!r}") from None
+        raise UsageError(f"not a day (YYYY-MM-DD): {shown(text)}") from None
 
 
 def _tag_id(store, text: str) -> int:
@@ -223,10 +220,14 @@ def _tag_id(store, text: str) -> int:
     folded = [t for t, name in names.items() if name.casefold() == text.strip().casefold()]
     if exact or len(folded) == 1:
         return (exact or folded)[0]
-    if text.strip().isdigit() and int(text) in names:
-        return int(text)
+    try:
+        tagid = parse_int(text, low=0, high=SQLITE_MAX)
+    except ValueError:
+        tagid = None
+    if tagid is not None and tagid in names:
+        return tagid
     known = ", ".join(visible(name) for name in sorted(names.values())) or "none: sync the account first"
-    raise UsageError(f"no tag named {visible(repr(text))} in the cache (tags: {known})")
+    raise UsageError(f"no tag named {shown(text)} in the cache (tags: {known})")
 
 
 # -- running with a progress bar ----------------------------------------------------------------
@@ -269,8 +270,14 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
 
 def _report(jobs: JobService, event: JobEvent) -> int:
     job = f"#{event.job_id}"
-    summary = (f"{event.calls_done:,} calls done, {event.targets_done:,} changes, "
-               f"{event.retries:,} retries")
+    record = jobs.job(event.job_id)
+    unit = (record.plan if record is not None else {}).get("unit")
+    if unit:  # the plan's unit, as its plan line said it
+        changed = event.targets_done if event.targets_total else event.calls_done
+        changes = f"{count_of(changed, unit)} changed"
+    else:
+        changes = f"{event.targets_done:,} changes"
+    summary = f"{event.calls_done:,} calls done, {changes}, {event.retries:,} retries"
     if event.failures_count:
         failures = jobs.journal.failures(event.job_id)
         echo(f"{len(failures):,} could not be changed:")
@@ -280,13 +287,10 @@ def _report(jobs: JobService, event: JobEvent) -> int:
         echo(f"Job {job} done: {summary}.")
         return EXIT_FAILED if event.failures_count else EXIT_OK
     if event.state in (PAUSED, CANCELLED):
-        when = ""
-        if event.resume_after:
-            when = " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(event.resume_after + 8 * 3600)) + " China time"
-        echo(f"Job {job} {event.state}: {event.message}. {summary}.")
-        echo(f"Resume it{when}: wxtui jobs resume {event.job_id}")
+        echo(f"Job {job} {event.state}: {event.message.rstrip('.')}. {summary}.")
+        echo(f"Resume it{_when(event.resume_after)}: wxtui jobs resume {event.job_id}")
         return EXIT_RESUMABLE
-    echo(f"Job {job} stopped: {event.message}. {summary}.")
+    echo(f"Job {job} stopped: {event.message.rstrip('.')}. {summary}.")
     echo(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
     return EXIT_FAILED
 
@@ -294,6 +298,16 @@ def _report(jobs: JobService, event: JobEvent) -> int:
 def _failure_line(failure, indent: str) -> str:
     errcode = failure.errcode if failure.errcode is not None else "-"
     return f"{indent}{failure.target or '-'}  {errcode}  {failure.message}"
+
+
+def _when(resume_after: float | None) -> str:
+    """' after 2026-12-07 00:00 China time', ' after 20:35 (in 5 min)': when a resume is worth it."""
+    if not resume_after:
+        return ""
+    if is_quota_reset(resume_after):
+        return " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(resume_after + 8 * 3600)) + " China time"
+    minutes = max(1, round((resume_after - time.time()) / 60))
+    return f" after {time.strftime('%H:%M', time.localtime(resume_after))} (in {minutes} min)"
 
 
 # -- wxtui jobs -----------------------------------------------------------------------------------

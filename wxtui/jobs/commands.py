@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wxtui import exit_status
+from wxtui import argtypes, exit_status
 from wxtui.argtypes import account_name, positive_int
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_SENT, EXIT_RESUMABLE = (
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                 description=f"{summary[0].upper()}{summary[1:]} of the account. The plan (calls, time, "
                             "quota, what would fail) is shown before anything is sent."))
         if verb in ("tag", "untag"):
-            p.add_argument("--tag", required=True, metavar="NAME", help="the tag, by name (or id)")
+            p.add_argument("--tag", required=True, type=argtypes.bounded_text(200, "a tag name"), metavar="NAME", help="the tag, by name (or id)")
         _followers_options(p)
         _run_options(p)
         p.set_defaults(func=_cmd_action, verb=verb)
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
                        ("cancel", "stop a running job after its calls in flight (it stays resumable)")):
         p = sub.add_parser(name, help=text,
                            **exit_status.with_exit_status(description=text[0].upper() + text[1:] + "."))
-        p.add_argument("job_id", type=int, metavar="ID")
+        p.add_argument("job_id", type=argtypes.job_id, metavar="ID")
         if name in ("resume", "undo"):
             _run_options(p, with_account=False, dry_run=name == "undo")
         if name == "show":
@@ -71,7 +71,7 @@ def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) ->
                      help="the account (default: the default account)")
     who.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
                      help="act on the built-in demo emulator (its state lives only in this command)")
-    parser.add_argument("--demo-followers", type=positive_int, default=argparse.SUPPRESS if suppress else 10_000,
+    parser.add_argument("--demo-followers", type=argtypes.demo_followers, default=argparse.SUPPRESS if suppress else 10_000,
                         metavar="N", help="followers of the demo (default 10,000)")
 
 
@@ -89,18 +89,18 @@ def _followers_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("followers (one source)")
     g.add_argument("--file", metavar="PATH", help="openids, one per line (# comments and blank lines ignored)")
     g.add_argument("--stdin", action="store_true", help="openids on standard input, one per line")
-    g.add_argument("--selection", metavar="NAME", help="a selection saved in the app")
+    g.add_argument("--selection", metavar="NAME", type=argtypes.bounded_text(200, "a selection name"), help="a selection saved in the app")
     g.add_argument("--everyone", action="store_true", help="every follower in the cache")
     f = parser.add_argument_group("or a filter over the cache (combined with AND)")
-    f.add_argument("--with-tag", action="append", metavar="NAME", default=[], help="carries this tag (repeat: any of them)")
+    f.add_argument("--with-tag", action="append", metavar="NAME", type=argtypes.bounded_text(200, "a tag name"), default=[], help="carries this tag (repeat: any of them)")
     f.add_argument("--all-tags", action="store_true", help="with several --with-tag: all of them")
-    f.add_argument("--without-tag", action="append", metavar="NAME", default=[], help="does not carry this tag")
+    f.add_argument("--without-tag", action="append", metavar="NAME", type=argtypes.bounded_text(200, "a tag name"), default=[], help="does not carry this tag")
     f.add_argument("--untagged", action="store_true", help="carries no tag")
     b = f.add_mutually_exclusive_group()
     b.add_argument("--blacklisted", action="store_true", default=None, help="on the blacklist")
     b.add_argument("--not-blacklisted", dest="blacklisted", action="store_false", help="not on the blacklist")
-    f.add_argument("--text", metavar="TEXT", default="", help="remark contains TEXT, or openid starts with it")
-    f.add_argument("--scene", action="append", metavar="SCENE", default=[],
+    f.add_argument("--text", metavar="TEXT", default="", type=argtypes.bounded_text(argtypes.MAX_TEXT, "--text"), help="remark contains TEXT, or openid starts with it")
+    f.add_argument("--scene", action="append", metavar="SCENE", type=argtypes.bounded_text(100, "a scene"), default=[],
                    help="subscribe scene, e.g. ADD_SCENE_QR_CODE or qr_code (repeat: any)")
     f.add_argument("--followed-from", metavar="DATE", help="followed on or after this day (YYYY-MM-DD)")
     f.add_argument("--followed-to", metavar="DATE", help="followed before this day (YYYY-MM-DD)")

@@ -248,7 +248,8 @@ class Journal:
         return dict(rows.fetchall())
 
     def requeue_in_flight(self, job_id: int) -> int:
-        """After a crash: calls that were in flight go back to pending (they are idempotent)."""
+        """After a crash: calls that were in flight go back to pending (they are idempotent).
+        Their attempts stay as they were: a crash is not an answer from the platform."""
         with self.store.transaction():
             cursor = self._write(
                 "UPDATE job_calls SET state = 'pending' WHERE job_id = ? AND state = 'in_flight'", [job_id])
@@ -292,15 +293,15 @@ class Journal:
             yield _call(row)
 
     def mark_in_flight(self, calls: list[CallRecord]) -> None:
-        """Committed before the calls are sent."""
+        """Committed before the calls are sent. Not an attempt: a call marked in flight may
+        never be answered (the process is killed, the job paused), and only an answer counts."""
         now = self._clock()
         with self.store.transaction():
             self.store.conn.executemany(
-                "UPDATE job_calls SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                "UPDATE job_calls SET state = 'in_flight', updated_at = ? WHERE id = ?",
                 [(now, c.id) for c in calls])
         for c in calls:
             c.state = IN_FLIGHT
-            c.attempts += 1
 
     def finish(self, call: CallRecord, state: str, *, retries: int = 0, errcode: int | None = None,
                message: str = "", output: dict | None = None, failures: Iterable[Failure] = (),
@@ -337,14 +338,17 @@ class Journal:
         return child_ids
 
     def release(self, call: CallRecord, *, retries: int = 0, errcode: int | None = None,
-                message: str = "") -> None:
-        """The call goes back to pending (quota pause, transient failure): it will be sent again."""
+                message: str = "", attempted: bool = False) -> None:
+        """The call goes back to pending (quota pause, transient failure, a stop): it will be
+        sent again. attempted: it was tried and the answer was a transient failure."""
         with self.store.transaction():
             self._write(
-                "UPDATE job_calls SET state = 'pending', retries = retries + ?, errcode = ?, message = ?, "
-                "updated_at = ? WHERE id = ?", [retries, errcode, message, self._clock(), call.id])
+                "UPDATE job_calls SET state = 'pending', retries = retries + ?, attempts = attempts + ?, "
+                "errcode = ?, message = ?, updated_at = ? WHERE id = ?",
+                [retries, int(attempted), errcode, message, self._clock(), call.id])
         call.state = PENDING
         call.retries += retries
+        call.attempts += int(attempted)
         call.errcode, call.message = errcode, message
 
     # -- failures -----------------------------------------------------------------------------

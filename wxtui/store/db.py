@@ -4,11 +4,19 @@ One writer connection (guarded by a lock, usable from any thread) and one read c
 other thread, so a view can count in a background thread while the sync writes (WAL lets
 readers and one writer run together). A thread inside `transaction()` reads through the writer
 and so sees its own uncommitted writes.
+
+Several processes share the file (the app, `wxtui sync`, a job). A write transaction begins
+with BEGIN IMMEDIATE: it takes the write lock before it reads anything, waiting up to
+BUSY_TIMEOUT_S for another writer. A DEFERRED transaction that reads first and writes later
+cannot wait: SQLite fails its first write at once with "database is locked" when another
+process wrote meanwhile, whatever the busy timeout. Writes stay short (a page of the sync, a
+batch of a job's results), so the wait is short too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -19,6 +27,7 @@ from sqlite_utils import Database
 
 from wxtui import paths
 
+from . import trouble
 from .filters import FollowerRow, NEWEST_FIRST, Filter, Sort, TagRow
 from .schema import migrate
 from .passes import SyncWrites
@@ -26,6 +35,12 @@ from .writes import WriteThrough
 
 # SQLite's default limit is 32766 host parameters; stay well below it per statement.
 ID_CHUNK = 500
+# How long a write waits for another process's write to end. The longest one is the swap at
+# the end of a sync of a large account (seconds at a million followers).
+BUSY_TIMEOUT_S = 30.0
+# Every table the cache needs; one missing means the file was damaged or tampered with.
+TABLES = ("tags", "followers", "memberships", "blacklist", "meta", "selections", "selection_members",
+          "sync_replay", "jobs", "job_calls", "job_failures")
 
 _ROW_SQL = """
 SELECT f.id, f.openid, f.remark, f.subscribe_time, f.scene, f.language,
@@ -43,7 +58,7 @@ def _row(r: tuple) -> FollowerRow:
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are explicit (sqlite-utils' atomic(), BEGIN/COMMIT);
     # the driver must not open implicit ones that would stay open behind our back.
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MB: the hot indexes of a 1M cache fit
     return conn
@@ -51,6 +66,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 class Store(SyncWrites, WriteThrough):
     """The cache of one account. Open it with Store.open(path); close it when done."""
+
+    # The file opened last in this process: what a damaged page found later belongs to.
+    last_opened: Path | None = None
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
@@ -61,12 +79,34 @@ class Store(SyncWrites, WriteThrough):
         self._depth = 0
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
+        self._aborted: BaseException | None = None
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
-        """Open (creating or upgrading) the cache file: mode 0600, WAL, schema migrated."""
+        """Open (creating or upgrading) the cache file: mode 0600, WAL, schema migrated.
+        Raises trouble.CacheTrouble, saying what is wrong and what to do, when the file cannot
+        be used (damaged, not a file, unwritable, busy, disk full); it is never deleted."""
         path = Path(path)
-        if not path.exists():
+        Store.last_opened = path
+        trouble.check_path(path)
+        store = None
+        try:
+            store = cls._open(path)
+            store._check_tables()
+            return store
+        except Exception as exc:
+            if store is not None:
+                store.close()
+            found = trouble.translate(path, exc, lambda: _holders(path))
+            if found is None:
+                raise
+            if found.kind == trouble.BUSY:
+                found = trouble.busy(path, BUSY_TIMEOUT_S, _holders(path))
+            raise found from None
+
+    @classmethod
+    def _open(cls, path: Path) -> "Store":
+        if not os.path.lexists(path):
             paths.create_private_file(path)
         conn = _connect(path)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -77,13 +117,23 @@ class Store(SyncWrites, WriteThrough):
         # space back after the checkpoint instead of keeping a WAL that large for good.
         conn.execute("PRAGMA journal_size_limit = 67108864")
         store = cls(path, conn)
-        with store._lock:
-            migrate(store.db)
+        try:
+            with store.transaction():
+                migrate(store.db)
+        except BaseException:
+            store.close()
+            raise
         for suffix in ("-wal", "-shm"):
             side = Path(str(path) + suffix)
             if side.exists():
                 side.chmod(0o600)
         return store
+
+    def _check_tables(self) -> None:
+        found = {r[0] for r in self._read("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in TABLES if t not in found]
+        if missing:
+            raise trouble.damaged(self.path, f"table {', '.join(missing)} is missing")
 
     @classmethod
     def open_account(cls, account_key: str) -> "Store":
@@ -107,17 +157,60 @@ class Store(SyncWrites, WriteThrough):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Store"]:
-        """Everything inside commits together or not at all; nests (as savepoints)."""
+        """Everything inside commits together or not at all; nests (as savepoints). The
+        outermost level takes the write lock first (BEGIN IMMEDIATE, see the module's doc)."""
         with self._lock:
             self._depth += 1
             self._writer_thread = threading.get_ident()
             try:
-                with self.db.atomic():
-                    yield self
+                if self._depth > 1:
+                    if not self.conn.in_transaction:
+                        # SQLite rolled the outer transaction back (a full disk does): nothing
+                        # more may be written in it, nor in a new one taken for it unasked.
+                        raise self._aborted or sqlite3.OperationalError("the transaction was rolled back")
+                    try:
+                        with self.db.atomic():  # a savepoint
+                            yield self
+                    except BaseException as exc:
+                        if not self.conn.in_transaction and self._aborted is None:
+                            # SQLite rolled the whole transaction back (a full disk does):
+                            # the outer level must not commit what is left as if it stood.
+                            self._aborted = exc
+                        raise
+                else:
+                    self._aborted = None
+                    self._begin_immediate()
+                    try:
+                        yield self
+                    except BaseException:
+                        if self.conn.in_transaction:
+                            self.conn.execute("ROLLBACK")
+                        raise
+                    if self._aborted is not None:
+                        aborted, self._aborted = self._aborted, None
+                        raise aborted
+                    try:
+                        self.conn.execute("COMMIT")
+                    except BaseException:
+                        if self.conn.in_transaction:
+                            self.conn.execute("ROLLBACK")
+                        raise
             finally:
                 self._depth -= 1
                 if not self._depth:
                     self._writer_thread = None
+
+    def _begin_immediate(self) -> None:
+        started = time.monotonic()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            found = trouble.translate(self.path, exc)
+            if found is None:
+                raise
+            if found.kind == trouble.BUSY:
+                found = trouble.busy(self.path, time.monotonic() - started, _holders(self.path))
+            raise found from None
 
     def reader(self) -> sqlite3.Connection:
         """The connection this thread should read through."""
@@ -237,6 +330,12 @@ class Store(SyncWrites, WriteThrough):
         from .selections import Selection
 
         return Selection.named(self, name)
+
+def _holders(path: Path) -> list[str]:
+    from wxtui.jobs.locks import holders
+
+    return holders(path)
+
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):

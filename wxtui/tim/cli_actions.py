@@ -71,11 +71,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         profile = _require_profile(args.account)
-        if args.file:
-            with open(args.file, encoding="utf-8") as f:
-                accounts, invalid = read_accounts(f)
-        else:
-            accounts, invalid = read_accounts(sys.stdin)
+        from wxtui.listfile import ListFileError, read_lines
+
+        try:
+            accounts, invalid = read_accounts(read_lines(args.file or None))
+        except ListFileError as exc:
+            raise UsageError(str(exc)) from None
         if not accounts:
             raise UsageError("no account ids were given")
         return asyncio.run(_import(profile, accounts))
@@ -174,11 +175,13 @@ def run_tim_listed(args: argparse.Namespace, profile, **session_kwargs) -> int:
 
     try:
         accounts = None
-        if getattr(args, "file", None):
-            with open(args.file, encoding="utf-8-sig") as f:
-                accounts, _invalid = read_accounts(f)
-        elif getattr(args, "stdin", False):
-            accounts, _invalid = read_accounts(sys.stdin)
+        from wxtui.listfile import ListFileError, read_lines
+
+        if getattr(args, "file", None) or getattr(args, "stdin", False):
+            try:
+                accounts, _invalid = read_accounts(read_lines(getattr(args, "file", None) or None))
+            except ListFileError as exc:
+                raise UsageError(str(exc)) from None
         if accounts is not None and not accounts:
             raise UsageError("no account id was given")
     except OSError as exc:

@@ -6,6 +6,7 @@ import argparse
 import gc
 import sys
 
+from wxtui import argtypes
 from wxtui.argtypes import positive_int
 from wxtui.emulator.commands import (
     _non_negative,
@@ -30,11 +31,11 @@ def register(subparsers) -> None:
                     "faults, clock/advance, accounts/import, accounts/delete, account, rate).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=_non_negative(int), default=8081,
+    p.add_argument("--port", type=argtypes.port, default=8081,
                    help="port (default: 8081; 0 picks a free one)")
     p.add_argument("--accounts", type=_non_negative(int), default=100_000,
                    help="demo accounts user000000... (default: 100000)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the demo data, credentials and faults (default: 1)")
+    p.add_argument("--seed", type=argtypes.seed, default=1, help="seed of the demo data, credentials and faults (default: 1)")
     p.add_argument("--region", choices=sorted(REGIONS), default=DEFAULT_REGION,
                    help="the data centre the app lives in; other regions' host names answer 70016")
     p.add_argument("--calls-per-second", type=positive_int, default=CALLS_PER_SECOND,

@@ -73,6 +73,8 @@ class ImportResult:
 
 def sync_progress_text(event) -> str:
     """'syncing followers 45,000/100,000 · 0:12 left' for the header."""
+    if event.phase == "waiting":  # another process syncs this account
+        return f"sync {event.message}"
     text = f"syncing {event.phase}"
     if event.total:
         text += f" {event.done:,}/{event.total:,}"
@@ -251,8 +253,12 @@ class AccountModel:
         """Openids from a file (one a line, or a CSV with an openid column) into the selection."""
         from wxtui.jobs.planner import openid_lines
 
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            lines = handle.read().splitlines()
+        from wxtui.listfile import ListFileError, read_lines
+
+        try:
+            lines = read_lines(path)
+        except ListFileError as exc:
+            raise OSError(str(exc)) from None  # the import screen tells OSErrors
         if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]

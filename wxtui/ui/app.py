@@ -80,6 +80,21 @@ class WxtuiApp(App):
         try:
             session = await self._stack.enter_async_context(opener())
         except Exception as exc:  # any failure to open is told, never shown as a traceback
+            from wxtui.store.trouble import CacheTrouble
+
+            if isinstance(exc, CacheTrouble):
+                from wxtui.ui.screens.cache_trouble import CacheTroubleScreen
+
+                def after(repaired: bool | None) -> None:
+                    if repaired:
+                        self.notify("Cache repaired: run a sync to fill it (the job journal was kept).",
+                                    title="Repaired", timeout=15)
+                        self.open_account(opener)
+                    else:
+                        self.exit(1)
+
+                await self.push_screen(CacheTroubleScreen(exc), after)
+                return
             self.notify(redact(str(exc)) or type(exc).__name__, title="Could not open the account",
                         severity="error", timeout=15)
             from wxtui.ui.screens.first_run import FirstRunScreen

@@ -11,6 +11,7 @@ import contextlib
 import shlex
 import sys
 
+from wxtui import argtypes
 from wxtui.argtypes import account_name, positive_int
 from wxtui.outside_text import warn
 
@@ -22,11 +23,11 @@ def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="open the app on the built-in emulator (no account needed)",
         description="Open the app on an in-process WeChat emulator with demo followers.")
-    demo.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
+    demo.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
                       help="how many demo followers (default 100,000)")
     demo.add_argument("--slow", action="store_true",
                       help="add latency and transient faults, so retries show live")
-    demo.add_argument("--seed", type=int, default=1, help="the demo data's seed (default 1)")
+    demo.add_argument("--seed", type=argtypes.seed, default=1, help="the demo data's seed (default 1)")
     _display_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -48,7 +49,7 @@ def register(subparsers) -> None:
     who = serve.add_mutually_exclusive_group()
     who.add_argument("--account", metavar="NAME", type=account_name)
     who.add_argument("--demo", action="store_true", help="serve the demo")
-    serve.add_argument("--followers", type=positive_int, default=100_000, metavar="N",
+    serve.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
                        help="with --demo: how many demo followers (default 100,000)")
     serve.add_argument("--token-file", metavar="PATH",
                        help="keep the token in PATH (made if missing; refused unless only its owner "
@@ -60,13 +61,7 @@ def register(subparsers) -> None:
 
 def port_number(text: str) -> int:
     """A TCP port, or 0 for any free one."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port number (0 to 65535)")
-    return value
+    return argtypes.port(text)
 
 
 def _display_options(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +100,27 @@ def account_opener(name: str | None):
     return opener
 
 
+NEEDS_TERMINAL = ("wxtui needs a terminal; use the headless commands (wxtui tag …, wxtui sync, "
+                  "wxtui jobs) or ssh -t")
+
+
+def has_terminal() -> bool:
+    """Standard input and output are a terminal (not cron, a pipe, or `ssh host wxtui` without -t),
+    or the app is served to a browser (textual-serve runs it on pipes with its web driver)."""
+    import os
+
+    if os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
+        return True
+    try:
+        return bool(sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty())
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
 def _run(app, args) -> int:
+    if not has_terminal():
+        print(f"wxtui: {NEEDS_TERMINAL}", file=sys.stderr)
+        return 2
     app.run(mouse=not getattr(args, "no_mouse", False))
     return int(app.return_code or 0)
 
