@@ -20,6 +20,7 @@ from array import array
 from pyroaring import BitMap
 
 from .filters import Filter
+from .trouble import CacheTrouble
 
 
 def counts_by_tags(flt: Filter) -> bool:
@@ -83,8 +84,8 @@ def _keep(store, tagid: int, version: int, members: BitMap) -> None:
         with store.transaction():
             store.conn.execute("INSERT OR REPLACE INTO tag_members (tagid, version, members) "
                                "SELECT id, ?, ? FROM tags WHERE id = ?", (version, members.serialize(), tagid))
-    except sqlite3.OperationalError:
-        pass  # another process holds the file's write lock
+    except (sqlite3.OperationalError, CacheTrouble):
+        pass  # another process holds the write lock, or the disk is full: the count stands
     finally:
         store._lock.release()
 
