@@ -47,6 +47,21 @@ def tag_count(store, conn: sqlite3.Connection, flt: Filter) -> int | None:
     return members.difference_cardinality(excluded) if flt.not_tags else len(members)
 
 
+def tagged_candidates(store, conn: sqlite3.Connection, flt: Filter) -> BitMap | None:
+    """Exactly the followers the filter's tags (and not-tags) allow, when it names tags."""
+    if not flt.tags:
+        return None
+    try:
+        sets = {t: tag_members(store, conn, t) for t in flt.tags | flt.not_tags}
+    except OverflowError:
+        return None
+    chosen = [sets[t] for t in flt.tags]
+    members = BitMap.intersection(*chosen) if flt.match_all_tags and len(chosen) > 1 else BitMap.union(*chosen)
+    for t in flt.not_tags:
+        members -= sets[t]
+    return members
+
+
 def tag_members(store, conn: sqlite3.Connection, tagid: int) -> BitMap:
     """The ids of the tag's members, as the cache holds them now."""
     own_transaction = not conn.in_transaction

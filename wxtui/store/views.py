@@ -24,7 +24,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from .filters import Filter, FollowerRow, Sort, SortKey
-from .tagsets import tag_count
+from .tagsets import tag_count, tagged_candidates
 from .textsearch import openid_range, remark_match, text_condition
 
 # Costs in µs per row, measured on a 1M-follower cache (bench/view_bench.py; ±30%): only
@@ -37,6 +37,7 @@ TABLE_ROW = 0.1
 REMARK_ROW = 0.08
 PROBE = 0.4
 SORT_ROW = 0.6
+ID_ROW = 0.5  # a follower row read by id, ids in ascending order (a tag bitmap's candidates)
 # A guess at the share of followers a search matches, before it runs. It only weighs the cost
 # of what comes after the search's own scan; no walk stops early on it.
 TEXT_MATCH_SHARE = 0.003
@@ -207,6 +208,14 @@ class View:
             conn, conds, sources, _ = self._plan_inputs()
             source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
             sql, params = self._select(source, conds, "count(*)", need_f=False)
+            tagged = self._guarded(conn, lambda: tagged_candidates(self.store, conn, self.filter))
+            if tagged is not None and len(tagged) * ID_ROW < self._scan_cost(source, conds, sort_needs_f=False):
+                # The tags' bitmaps name exactly the followers the tags allow: read just those
+                # rows, in id order, for the other conditions (no membership probe at all).
+                rest = [c for c in conds if c.name not in ("tags", "not_tags") and not c.name.startswith("tag:")]
+                where = " AND ".join(c.sql.format(id="f.id") for c in rest) or "1"
+                sql = f"SELECT count(*) FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value WHERE {where}"
+                params = ["[" + ",".join(map(str, tagged)) + "]"] + [p for c in rest for p in c.params]
             self._count = self._fetch(conn, sql, params)[0][0]
         return self._count
 
