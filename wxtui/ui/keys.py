@@ -23,11 +23,12 @@ MAIN = [
     Binding("s", "screen.sync", "Sync", id="sync"),
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
+    # Here, not with the followers' keys: emptying the selection must work from any pane.
+    Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
 ]
 
 MEMBERS = [
     Binding("a", "screen.select_all", "All", id="select_all"),
-    Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
     Binding("slash", "screen.filter", "Filter", id="filter"),
     Binding("t", "screen.tag", "Tag", id="tag"),
     Binding("u", "screen.untag", "Untag", id="untag"),
