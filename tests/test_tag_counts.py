@@ -9,7 +9,7 @@ import pytest
 
 from store_support import crafted_followers, crafted_model, load
 from wxtui.store import Filter, Store
-from wxtui.wechat.models import Tag
+from wxtui.families.wechat.models import Tag
 
 COMBINATIONS = (
     Filter(tags={100}),
