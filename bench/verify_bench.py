@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from jobs_support import job_service  # noqa: E402
-from wxtui.emulator import Emulator  # noqa: E402
+from wxtui.families.wechat.emulator import Emulator  # noqa: E402
 from wxtui.jobs.intents import Followers, TagFollowers  # noqa: E402
 from wxtui.jobs.verify import VerifySettings  # noqa: E402
 

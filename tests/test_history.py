@@ -9,15 +9,15 @@ import random
 import pytest
 
 from jobs_support import job_service
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.intents import Followers, TagFollowers
-from wxtui.stats import fetch_stats
+from wxtui.families.wechat.stats import fetch_stats
 from wxtui.store.history import china_today
 from wxtui.store import Store
 from wxtui.store.history import snapshots, tag_series
-from wxtui.sync import Sync
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.errors import ApiError, ValidationError
+from wxtui.families.wechat.sync import Sync
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.errors import ApiError, ValidationError
 
 VIP = 106
 
@@ -96,7 +96,7 @@ def test_wxtui_stats_prints_json_csv_and_a_table_from_the_cache(emu, monkeypatch
     import json
 
     from jobs_support import add_account, served
-    from wxtui.cli import main
+    from wxtui.cli.main import main
 
     acct = emu.account
     monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
@@ -121,8 +121,8 @@ def test_wxtui_stats_prints_json_csv_and_a_table_from_the_cache(emu, monkeypatch
 
 async def test_an_im_sync_leaves_a_snapshot_with_its_tags(tmp_path):
     from conftest import FAST_RETRY
-    from wxtui.tim.emulator import TimEmulator
-    from wxtui.tim.sync import import_accounts, known_accounts, learn_tags
+    from wxtui.families.tim.emulator import TimEmulator
+    from wxtui.families.tim.sync import import_accounts, known_accounts, learn_tags
 
     emu = TimEmulator.demo(accounts=120, seed=4)
     store = Store.open(tmp_path / "tim.sqlite")

@@ -9,12 +9,12 @@ import random
 import pytest
 
 from jobs_support import job_service
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.events import DONE
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers,
                                 UntagFollowers)
 from wxtui.jobs.verify import (INCOMPLETE, MISMATCHED, NOTHING, VERIFIED, VerifySettings)
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 VIP = 106
 
@@ -171,18 +171,19 @@ async def test_reads_wait_for_a_call_on_the_same_followers(emu, tmp_path):
 
 async def test_im_verification_catches_a_dropped_effect_and_repairs_it(tmp_path):
     from conftest import FAST_RETRY
+    from wxtui.family import family
     from wxtui.jobs.service import JobService
-    from wxtui.jobs.tim_ops import TimOperations, tag_calls
+    from wxtui.families.tim.operations import TimOperations, tag_calls
     from wxtui.store import Store
-    from wxtui.tim.cache import remember_accounts
-    from wxtui.tim.emulator import TimEmulator
+    from wxtui.families.tim.cache import remember_accounts
+    from wxtui.families.tim.emulator import TimEmulator
 
     emu = TimEmulator.demo(accounts=300, seed=3)
     accounts = emu.state.accounts()
     store = Store.open(tmp_path / "tim.sqlite")
     remember_accounts(store, {a: emu.state.tags_of(a) for a in accounts})
     async with emu.client(retry=FAST_RETRY, rate_limit=None, seed=1) as client:
-        jobs = JobService(client, store, operations=TimOperations(), event_interval=0)
+        jobs = JobService(client, store, family=family("tim"), event_interval=0)
         try:
             clean = jobs.journal.create_job(family="tim", kind="tag", title="tag", intent={},
                                             calls=tag_calls("add_tag", ["gold"], accounts[:100]))
@@ -209,8 +210,8 @@ async def test_im_verification_catches_a_dropped_effect_and_repairs_it(tmp_path)
 async def test_drop_effect_is_set_by_the_admin_api_and_the_command_line():
     import httpx
 
-    from wxtui.cli import build_parser
-    from wxtui.emulator.commands import apply_fault_arguments
+    from wxtui.cli.main import build_parser
+    from wxtui.emulation.commands import apply_fault_arguments
 
     emu = Emulator.demo(followers=200, seed=31)
     async with httpx.AsyncClient(transport=emu.transport(), base_url="http://emu") as http:
@@ -231,7 +232,7 @@ async def test_a_dropped_effect_answers_ok_and_changes_only_part_of_the_call(emu
     acct = emu.account
     openids = [o for o in sample(acct, 200, seed=4) if VIP not in acct.tags_of(o)][:limits.TAGGING_BATCH]
     emu.faults.update(drop_effect=0.5, seed=7)
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     async with WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport()) as client:
         await client.batch_tag(VIP, openids)  # no error: the platform said ok

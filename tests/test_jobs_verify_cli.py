@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from jobs_support import add_account, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
 
 VIP = 106
 BATCHGET = "/cgi-bin/user/info/batchget"
@@ -66,7 +66,7 @@ def test_verification_is_turned_off_by_the_flag_and_by_the_account(account, caps
     assert "Verification" not in capsys.readouterr().out
     assert emu.stats.calls[BATCHGET] == before
 
-    from wxtui.config import load_config, save_config, with_changes
+    from wxtui.core.config import load_config, save_config, with_changes
 
     config = load_config()
     config.add(with_changes(config.require("emu"), verify_percent=0), replace_existing=True)
@@ -84,7 +84,7 @@ def test_a_bad_setting_or_flag_is_refused_plainly(account, capsys):
     assert main(["jobs", "verify", "9"]) == 2
     assert "no job 9" in capsys.readouterr().err
 
-    from wxtui.config import ConfigError, load_config, with_changes
+    from wxtui.core.config import ConfigError, load_config, with_changes
 
     with pytest.raises(ConfigError, match="verify_percent must be a number from 0"):
         with_changes(load_config().require("emu"), verify_percent="lots")

@@ -38,11 +38,12 @@ class JobDetailScreen(ModalScreen[str | None]):
         Binding("p", "choose('repair')", "Repair", id="detail.repair"),
     ]
 
-    def __init__(self, event: JobEvent, failures: list[Failure], verification: Verification | None = None,
-                 mismatch_lines: list[str] | None = None) -> None:
+    def __init__(self, event: JobEvent, failures: list[Failure], describe,
+                 verification: Verification | None = None, mismatch_lines: list[str] | None = None) -> None:
         super().__init__()
         self.event = event
         self.failures = failures
+        self.describe = describe  # the account's family's error table
         self.verification = verification
         self.mismatch_lines = mismatch_lines or []
 
@@ -94,7 +95,7 @@ class JobDetailScreen(ModalScreen[str | None]):
             table.add_columns("openid", "errcode", "what happened")
             for f in self.failures[:MAX_SHOWN]:
                 table.add_row(literal(f.target), "" if f.errcode is None else str(f.errcode),
-                              literal(failure_text(f.message, f.errcode)))
+                              literal(failure_text(f.message, f.errcode, self.describe)))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

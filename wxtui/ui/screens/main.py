@@ -66,6 +66,17 @@ class MainScreen(ActionsMixin, Screen):
         self._view: View | None = None
         self._debounce: Timer | None = None
 
+    # Actions a family may lack, and the capability each needs (wxtui.family.Capabilities).
+    NEEDS = {"blacklist": "blacklist", "unblacklist": "blacklist", "rename_tag": "rename_tag",
+             "delete_tag": "delete_tag"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The bindings of what the account's family cannot do are hidden, and do nothing."""
+        needed = self.NEEDS.get(action)
+        if needed is not None and not getattr(self.model.capabilities, needed):
+            return False
+        return True
+
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -76,7 +87,7 @@ class MainScreen(ActionsMixin, Screen):
                 with Horizontal(id="browser-bar"):
                     yield Label(self.model.members[1].capitalize(), id="view-title")
                     yield Label("", id="view-counts")
-                yield Input(placeholder="/ filter by account id" if self.model.is_tim
+                yield Input(placeholder=f"/ filter by {self.model.family.nouns.member_id}" if not self.model.capabilities.remarks
                             else "/ filter by remark or openid", id="filter")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
@@ -104,6 +115,7 @@ class MainScreen(ActionsMixin, Screen):
         header.appid = self.model.appid
         header.synced_at = self.model.store.last_synced_at()
         self.table.selected_among = self.model.selected_among
+        self.table.shown = {column.key: column.label for column in self.model.family.columns()}
         self.jobs_panel.members = self.model.members[1]
         self.table.focus()
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
@@ -113,6 +125,9 @@ class MainScreen(ActionsMixin, Screen):
 
     @screen_work(group="quota", exclusive=True)
     async def read_quota(self) -> None:
+        if not self.model.capabilities.quota:  # a family without a daily quota: nothing to say
+            self.header.quota = ""
+            return
         try:
             self._show_quota(await self.model.tagging_quota())
         except Exception:  # the header then says so; the actions report real errors themselves
@@ -169,8 +184,9 @@ class MainScreen(ActionsMixin, Screen):
     def _apply_tags(self, summary: TagSummary) -> None:
         self.tag_list.set_entries(
             summary.total, summary.untagged, summary.blacklisted,
-            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
-            blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
+            (TagEntry("tag", t.id, t.name, t.count, reserved=t.id in self.model.family.reserved_tags)
+             for t in summary.tags),
+            blacklist=self.model.capabilities.blacklist)
         self.view_total = summary.total
         if self.entry.option_id not in self.tag_list.entries:
             # The tag being viewed is gone (deleted here or on WeChat): show everyone instead.

@@ -12,7 +12,6 @@ from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
-from wxtui.wechat import limits
 
 NAME_WIDTH = 13
 COUNT_WIDTH = 5
@@ -26,14 +25,11 @@ class TagEntry:
     tagid: int | None = None
     name: str = ""
     count: int = 0
+    reserved: bool = False  # kept by the service: cannot be renamed, deleted or put on anyone
 
     @property
     def option_id(self) -> str:
         return f"tag:{self.tagid}" if self.kind == "tag" else self.kind
-
-    @property
-    def reserved(self) -> bool:
-        return self.kind == "tag" and self.tagid in limits.RESERVED_TAG_IDS
 
 
 def _prompt(entry: TagEntry) -> Text:
@@ -42,7 +38,7 @@ def _prompt(entry: TagEntry) -> Text:
     if entry.kind != "tag":
         style = "bold"
     elif entry.reserved:
-        label = "*" + label  # reserved by WeChat: cannot be renamed or deleted
+        label = "*" + label  # reserved by the service: cannot be renamed or deleted
         style = "italic"
     text = Text(no_wrap=True)
     text.append(fmt.fit(label, NAME_WIDTH), style=style)
