@@ -95,6 +95,8 @@ def _conditions(flt: Filter) -> list[_Condition]:
         out.append(_Condition("text", *text_condition(flt.text), True))
     if flt.scenes:
         out.append(_Condition("scenes", f"f.scene IN ({_marks(flt.scenes)})", sorted(flt.scenes), True))
+    if flt.languages:
+        out.append(_Condition("languages", f"f.language IN ({_marks(flt.languages)})", sorted(flt.languages), True))
     if flt.subscribed_from is not None:
         out.append(_Condition("from", "f.subscribe_time >= ?", [flt.subscribed_from], True))
     if flt.subscribed_to is not None:
@@ -283,7 +285,7 @@ class View:
         for s in sources[2:]:
             estimate *= min((s.size if s.estimate is None else s.estimate) / n_all, 1.0)
         for c in conds:
-            if c.name in ("not_tags", "scenes", "not_blacklisted"):
+            if c.name in ("not_tags", "scenes", "languages", "not_blacklisted"):
                 estimate *= 0.5
         return estimate
 
