@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "wxtui.doctor",
     "wxtui.emulator.commands",
     "wxtui.jobs.commands",
+    "wxtui.segments_command",
     "wxtui.sync_command",
     "wxtui.tim.cli_actions",
     "wxtui.tim.commands",

@@ -118,6 +118,21 @@ def m002_sync_passes(db: Database) -> None:
         """)
 
 
+@cache_migrations()
+def m003_segments(db: Database) -> None:
+    # A segment keeps its filter as JSON by tag id (a renamed tag stays in it); its query is
+    # written afresh from the current tag names whenever it is shown.
+    _execute_all(db, """
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            filter TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):
