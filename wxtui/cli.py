@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "wxtui.emulator.commands",
     "wxtui.jobs.commands",
     "wxtui.segments_command",
+    "wxtui.log_command",
     "wxtui.sync_command",
     "wxtui.tim.cli_actions",
     "wxtui.tim.commands",
