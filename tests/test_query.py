@@ -230,3 +230,21 @@ def test_views_of_queries_equal_the_reference(crafted, query):
     assert list(view.first_ids(20)) == expected[:20]
     # Three given tags are rare among the crafted followers (at most three each); the others match.
     assert expected or query.startswith('tag:"tag 2" tag:"tag 100" tag:"tag 102"')
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    (Filter(tags={1}), Filter(tags={2}), Filter(tags={1, 2}, match_all_tags=True)),
+    (Filter(tags={1}), Filter(tags={1}), Filter(tags={1})),
+    (Filter(tags={1}), Filter(tags={2, 3}), None),
+    (Filter(blacklisted=True), Filter(text="李", not_tags={4}), Filter(blacklisted=True, text="李", not_tags={4})),
+    (Filter(blacklisted=True), Filter(blacklisted=False), None),
+    (Filter(scenes={"A", "B"}), Filter(scenes={"B", "C"}), Filter(scenes={"B"})),
+    (Filter(scenes={"A"}), Filter(scenes={"C"}), None),
+    (Filter(subscribed_from=10, subscribed_to=50), Filter(subscribed_from=20), Filter(subscribed_from=20, subscribed_to=50)),
+    (Filter(untagged=True), Filter(), Filter(untagged=True)),
+])
+def test_combine(a, b, expected):
+    from wxtui.store.query import combine
+
+    assert combine(a, b) == expected
+    assert combine(b, a) == expected

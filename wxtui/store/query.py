@@ -415,3 +415,35 @@ def complete(query: str, tag_names: dict[int, str] | None = None) -> str | None:
             written = quote(name, for_value=True)
             return lead + sign + key + ":" + (done + "|" if done or value.startswith("|") else "") + written
     return None
+
+
+def combine(a: Filter, b: Filter) -> Filter | None:
+    """Followers matching both a and b, as one Filter; None when a Filter cannot say it (two
+    any-of tag sets, two texts, blacklisted and not)."""
+    def any_of(f: Filter) -> bool:
+        return len(f.tags) > 1 and not f.match_all_tags
+
+    if a.tags and b.tags and (any_of(a) or any_of(b)):
+        return None
+    if a.text and b.text and a.text != b.text:
+        return None
+    if a.blacklisted is not None and b.blacklisted is not None and a.blacklisted != b.blacklisted:
+        return None
+
+    def both(x: frozenset[str], y: frozenset[str]) -> frozenset[str] | None:
+        if x and y:
+            return x & y or None
+        return x or y
+
+    scenes, languages = both(a.scenes, b.scenes), both(a.languages, b.languages)
+    if scenes is None or languages is None:
+        return None
+    tags = a.tags | b.tags
+    starts = [t for t in (a.subscribed_from, b.subscribed_from) if t is not None]
+    ends = [t for t in (a.subscribed_to, b.subscribed_to) if t is not None]
+    return Filter(
+        tags=tags, match_all_tags=(a.match_all_tags or b.match_all_tags or bool(a.tags and b.tags)) and len(tags) > 1,
+        not_tags=a.not_tags | b.not_tags, untagged=a.untagged or b.untagged,
+        blacklisted=a.blacklisted if a.blacklisted is not None else b.blacklisted, text=a.text or b.text,
+        scenes=scenes, languages=languages, subscribed_from=max(starts) if starts else None,
+        subscribed_to=min(ends) if ends else None)
