@@ -54,6 +54,31 @@ async def test_token_error_after_refresh_is_not_retried_in_a_loop(emu):
     assert calls(emu, TAGS_GET) == 2  # the call and its single retry
 
 
+async def test_fresh_tokens_that_never_work_are_not_fetched_without_end(emu):
+    renewed = 0
+
+    async def renew():
+        nonlocal renewed
+        renewed += 1
+        return f"never-valid-{renewed}", 7200
+
+    source = FixedTokenSource("never-valid-0", renew=renew)
+    async with WeChatClient(source, appid=emu.account.appid, transport=emu.transport(), retry=FAST_RETRY) as c:
+        with pytest.raises(TokenError):
+            await c.get_tags()
+    assert renewed == 3 and calls(emu, TAGS_GET) == 4  # three new tokens, each refused at once
+
+
+async def test_a_token_refused_after_it_worked_is_fetched_again_however_often(emu):
+    async with WeChatClient.with_secret(emu.account.appid, emu.account.secret, transport=emu.transport(),
+                                        retry=FAST_RETRY) as client:
+        for _ in range(8):  # rotated eight times, each time after it worked
+            await client.get_tags()
+            emu.invalidate_tokens()
+        await client.get_tags()
+    assert calls(emu, STABLE) == 9 and calls(emu, TAGS_GET) == 9 + 8
+
+
 async def test_expired_token_is_renewed(client, emu):
     await client.get_tags()
     emu.clock.advance(7300)

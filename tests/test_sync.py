@@ -249,3 +249,15 @@ async def test_a_stuck_batchget_is_asked_again_and_the_sync_goes_on(tmp_path):
         assert_equal_to_account(store, acct)
     finally:
         store.close()
+
+
+async def test_a_sync_survives_its_token_invalidated_every_25_calls(emu10k, client10k, store, small_pages,
+                                                                 monkeypatch):
+    # Another system rotating the account's token, over and over: each refused token is fetched
+    # again, as many times as it happens over the sync.
+    monkeypatch.setattr(limits, "USER_INFO_BATCH", 25)  # 400 detail calls: 16 rotations at least
+    emu10k.faults.update(invalidate_token_every=25, latency_ms=1)
+    result = await Sync(client10k, store).run()
+    assert result.status == DONE, result.message
+    assert_equal_to_account(store, emu10k.account)
+    assert client10k.stats.token_fetches > 4

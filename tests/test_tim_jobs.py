@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import pytest
 
-from wxtui.jobs.events import CANCELLED, DONE
+from wxtui.jobs.events import CANCELLED, DONE, PAUSED
 from wxtui.jobs.journal import Journal
 from wxtui.jobs.operations import UndoContext
 from wxtui.jobs.scheduler import Scheduler
@@ -183,3 +184,22 @@ async def test_a_wrong_secret_key_stops_the_job_with_the_error_tables_hint(emu, 
     assert event.state == "failed" and event.calls_done == 0
     assert "secret key" in event.message and "0" * 64 not in event.message
     assert not any("x" in emu.state.tags_of(a) for a in emu.state.accounts())
+
+
+async def test_a_busy_service_past_the_retries_pauses_the_job_with_nothing_failed_and_a_resume_ends_exact(
+        emu, tmp_path):
+    accounts = emu.state.accounts()
+    calls = tag_calls("add_tag", ["outage"], accounts)
+    async with engine(emu, tmp_path) as (scheduler, journal, store):
+        scheduler.retry_delay_s = 0.001
+        job_id = run_job(journal, calls)
+        emu.faults.update(p_busy=1.0)  # the service answers "busy" to everything, for long
+        event = await scheduler.run(job_id)
+        assert event.state == PAUSED and event.failures_count == 0 and event.calls_failed == 0
+        assert journal.job(job_id).resume_after > time.time()
+        assert cache_matches_emulator(emu, store, accounts)
+        emu.faults.update(p_busy=0.0)
+        event = await scheduler.run(job_id)
+        assert event.state == DONE and event.failures_count == 0
+        assert all("outage" in emu.state.tags_of(a) for a in accounts)
+        assert cache_matches_emulator(emu, store, accounts)

@@ -97,6 +97,6 @@ def job_lines(entry, *, calls: bool = True) -> list[str]:
             split = f" (half of call {c.split_from})" if c.split_from else ""
             message = f" {c.message}" if c.message and c.errcode is not None else ""
             lines.append(f"    call {c.id:<6} {c.op:<14} {c.targets:>4} targets  {c.state:<9} errcode {errcode:<6}"
-                         f" tries {c.attempts} {_when(c.sent_at, with_day=False)}→{_when(c.ended_at, with_day=False)}"
+                         f" retried {c.retries + c.attempts} {_when(c.sent_at, with_day=False)}→{_when(c.ended_at, with_day=False)}"
                          f"{rid}{split}{message}")
     return lines

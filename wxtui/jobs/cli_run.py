@@ -17,11 +17,11 @@ from wxtui.store.filters import Filter
 from wxtui.wechat.errors import WxtuiError
 
 from .commands import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_RESUMABLE
-from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration
+from .events import CANCELLED, DONE, PAUSED, JobEvent, format_duration, is_quota_reset
 from .intents import (BlacklistFollowers, ClearTags, Followers, TagFollowers, UnblacklistFollowers,
                       UntagFollowers)
 from .locks import JobBusy
-from .planner import Plan, openid_lines
+from .planner import Plan, count_of, openid_lines
 from .service import JobService
 
 SHOWN_FAILURES = 50
@@ -279,8 +279,14 @@ async def _run_with_progress(jobs: JobService, job_id: int) -> JobEvent:
 
 def _report(jobs: JobService, event: JobEvent) -> int:
     job = f"#{event.job_id}"
-    summary = (f"{event.calls_done:,} calls done, {event.targets_done:,} changes, "
-               f"{event.retries:,} retries")
+    record = jobs.job(event.job_id)
+    unit = (record.plan if record is not None else {}).get("unit")
+    if unit:  # the plan's unit, as its plan line said it
+        changed = event.targets_done if event.targets_total else event.calls_done
+        changes = f"{count_of(changed, unit)} changed"
+    else:
+        changes = f"{event.targets_done:,} changes"
+    summary = f"{event.calls_done:,} calls done, {changes}, {event.retries:,} retries"
     if event.failures_count:
         failures = jobs.journal.failures(event.job_id)
         echo(f"{len(failures):,} could not be changed:")
@@ -290,13 +296,10 @@ def _report(jobs: JobService, event: JobEvent) -> int:
         echo(f"Job {job} done: {summary}.")
         return EXIT_FAILED if event.failures_count else EXIT_OK
     if event.state in (PAUSED, CANCELLED):
-        when = ""
-        if event.resume_after:
-            when = " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(event.resume_after + 8 * 3600)) + " China time"
-        echo(f"Job {job} {event.state}: {event.message}. {summary}.")
-        echo(f"Resume it{when}: wxtui jobs resume {event.job_id}")
+        echo(f"Job {job} {event.state}: {event.message.rstrip('.')}. {summary}.")
+        echo(f"Resume it{_when(event.resume_after)}: wxtui jobs resume {event.job_id}")
         return EXIT_RESUMABLE
-    echo(f"Job {job} stopped: {event.message}. {summary}.")
+    echo(f"Job {job} stopped: {event.message.rstrip('.')}. {summary}.")
     echo(f"Once fixed, resume it: wxtui jobs resume {event.job_id}")
     return EXIT_FAILED
 
@@ -304,6 +307,16 @@ def _report(jobs: JobService, event: JobEvent) -> int:
 def _failure_line(failure, indent: str) -> str:
     errcode = failure.errcode if failure.errcode is not None else "-"
     return f"{indent}{failure.target or '-'}  {errcode}  {failure.message}"
+
+
+def _when(resume_after: float | None) -> str:
+    """' after 2026-12-07 00:00 China time', ' after 20:35 (in 5 min)': when a resume is worth it."""
+    if not resume_after:
+        return ""
+    if is_quota_reset(resume_after):
+        return " after " + time.strftime("%Y-%m-%d %H:%M", time.gmtime(resume_after + 8 * 3600)) + " China time"
+    minutes = max(1, round((resume_after - time.time()) / 60))
+    return f" after {time.strftime('%H:%M', time.localtime(resume_after))} (in {minutes} min)"
 
 
 # -- wxtui jobs -----------------------------------------------------------------------------------

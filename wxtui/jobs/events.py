@@ -50,7 +50,12 @@ class JobEvent:
     failures: tuple[Failure, ...] = ()  # the first MAX_EVENT_FAILURES; failures_count has all
     failures_count: int = 0
     message: str = ""  # why it paused/stopped, or the last notable thing
-    resume_after: float | None = None  # unix seconds, when paused on a quota
+    resume_after: float | None = None  # unix seconds: when a paused job is worth resuming
+
+    @property
+    def paused_for_quota(self) -> bool:
+        """Paused until a daily quota resets (midnight China time), not for an outage."""
+        return self.state == PAUSED and self.resume_after is not None and is_quota_reset(self.resume_after)
 
     @property
     def fraction(self) -> float:
@@ -76,6 +81,12 @@ class JobEvent:
 
 
 MAX_EVENT_FAILURES = 200
+CHINA_UTC_OFFSET_S = 8 * 3600
+
+
+def is_quota_reset(unix: float) -> bool:
+    """Whether a time is a midnight in China, when the platform's daily quotas reset."""
+    return (unix + CHINA_UTC_OFFSET_S) % 86400 == 0
 
 
 def format_duration(seconds: float) -> str:

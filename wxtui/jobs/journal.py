@@ -280,7 +280,8 @@ class Journal:
         return dict(rows.fetchall())
 
     def requeue_in_flight(self, job_id: int) -> int:
-        """After a crash: calls that were in flight go back to pending (they are idempotent)."""
+        """After a crash: calls that were in flight go back to pending (they are idempotent).
+        Their attempts stay as they were: a crash is not an answer from the platform."""
         with self.store.transaction():
             cursor = self._write(
                 "UPDATE job_calls SET state = 'pending' WHERE job_id = ? AND state = 'in_flight'", [job_id])
@@ -324,16 +325,16 @@ class Journal:
             yield _call(row)
 
     def mark_in_flight(self, calls: list[CallRecord]) -> None:
-        """Committed before the calls are sent."""
+        """Committed before the calls are sent. Not an attempt: a call marked in flight may
+        never be answered (the process is killed, the job paused), and only an answer counts."""
         now = self._clock()
         with self.store.transaction():
             self.store.conn.executemany(
-                "UPDATE job_calls SET state = 'in_flight', attempts = attempts + 1, updated_at = ?, "
-                "sent_at = coalesce(sent_at, ?) WHERE id = ?",
+                "UPDATE job_calls SET state = 'in_flight', updated_at = ?, sent_at = coalesce(sent_at, ?) "
+                "WHERE id = ?",
                 [(now, now, c.id) for c in calls])
         for c in calls:
             c.state = IN_FLIGHT
-            c.attempts += 1
 
     def finish(self, call: CallRecord, state: str, *, retries: int = 0, errcode: int | None = None,
                message: str = "", output: dict | None = None, failures: Iterable[Failure] = (),
@@ -370,15 +371,18 @@ class Journal:
         return child_ids
 
     def release(self, call: CallRecord, *, retries: int = 0, errcode: int | None = None,
-                message: str = "", rid: str = "") -> None:
-        """The call goes back to pending (quota pause, transient failure): it will be sent again."""
+                message: str = "", attempted: bool = False, rid: str = "") -> None:
+        """The call goes back to pending (quota pause, transient failure, a stop): it will be
+        sent again. attempted: it was tried and the answer was a transient failure."""
         with self.store.transaction():
             self._write(
-                "UPDATE job_calls SET state = 'pending', retries = retries + ?, errcode = ?, message = ?, "
-                "updated_at = ?, rid = CASE WHEN ? != '' THEN ? ELSE rid END WHERE id = ?",
-                [retries, errcode, message, self._clock(), rid, rid, call.id])
+                "UPDATE job_calls SET state = 'pending', retries = retries + ?, attempts = attempts + ?, "
+                "errcode = ?, message = ?, updated_at = ?, rid = CASE WHEN ? != '' THEN ? ELSE rid END "
+                "WHERE id = ?",
+                [retries, int(attempted), errcode, message, self._clock(), rid, rid, call.id])
         call.state = PENDING
         call.retries += retries
+        call.attempts += int(attempted)
         call.errcode, call.message = errcode, message
 
     # -- failures -----------------------------------------------------------------------------

@@ -104,6 +104,10 @@ class OperationTable:
         """Sort an exception raised by an operation's execute into a verdict."""
         raise NotImplementedError
 
+    async def preflight(self, client: Any) -> None:
+        """Raise what the first call would, if it can be known without sending one (no
+        credentials): the job then stops once, before any call, instead of once per call."""
+
     def watch_retries(self, on_retry: Callable[[bool], None]) -> ContextManager:
         """Within this context, the family's client reports each retry of the current call to
         on_retry(throttled): throttled is True when the service asked to slow down."""

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from wxtui.wechat import limits
 from wxtui.wechat.client import check_remark, check_tag_name, is_valid_openid
-from wxtui.wechat.errors import BadOpenidError, ValidationError, WxtuiError
+from wxtui.wechat.errors import BadOpenidError, CredentialsUnavailable, ValidationError, WxtuiError
 
 from .intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
                       RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
@@ -55,6 +55,14 @@ class Plan:
     estimated_s: float = 0.0
     quota: dict[str, dict] = field(default_factory=dict)  # API path -> daily_limit, remain, needed
     family: str = FAMILY
+    # The changes in the unit the job counts them in as it runs (its calls' targets), and that
+    # unit's name: clear-tags changes tag memberships of `targets` followers.
+    changes: int | None = None  # None: targets
+    unit: str = "followers"
+
+    @property
+    def change_count(self) -> int:
+        return self.targets if self.changes is None else self.changes
 
     @property
     def ok(self) -> bool:
@@ -68,6 +76,7 @@ class Plan:
         """What the journal keeps and `--dry-run --json` prints."""
         return {
             "title": self.title, "kind": self.intent.kind, "targets": self.targets, "noops": self.noops,
+            "changes": self.change_count, "unit": self.unit,
             "calls": len(self.calls), "calls_by_op": self.calls_by_op,
             "estimated_s": round(self.estimated_s, 1), "quota": self.quota,
             "warnings": [w.to_dict() for w in self.warnings], "errors": [e.to_dict() for e in self.errors],
@@ -79,7 +88,10 @@ class Plan:
 
         lines = [self.title]
         by_op = ", ".join(f"{n:,} {op}" for op, n in self.calls_by_op.items()) or "none"
-        lines.append(f"  changes {self.targets:,}; {self.noops:,} already as asked (skipped)")
+        changes = count_of(self.change_count, self.unit)
+        if self.changes is not None:
+            changes += f" of {followers(self.targets)}"
+        lines.append(f"  changes {changes}; {self.noops:,} already as asked (skipped)")
         lines.append(f"  calls: {len(self.calls):,} ({by_op}); about {format_duration(self.estimated_s)}")
         for path, q in self.quota.items():
             if "remain" in q:
@@ -100,6 +112,11 @@ class Plan:
 
 def followers(n: int) -> str:
     return f"{n:,} follower" + ("" if n == 1 else "s")
+
+
+def count_of(n: int, unit: str) -> str:
+    """'1 tag membership', '2,950 tag memberships': a count in a unit named in the plural."""
+    return f"{n:,} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
 
 class Planner:
@@ -257,7 +274,10 @@ class Planner:
         for tagid in sorted(by_tag):
             calls.extend(self.ops.chunk("untag", {"tagid": tagid}, by_tag[tagid]))
         title = f"clear all tags of {followers(changed)}"
-        return Plan(intent, title, calls, changed, noops, warnings, [])
+        # One change is one follower's tag taken off (what each untag call counts as it runs).
+        memberships = sum(len(members) for members in by_tag.values())
+        return Plan(intent, title, calls, changed, noops, warnings, [], changes=memberships,
+                    unit="tag memberships")
 
     async def _ask_tags(self, openids: list[str]) -> tuple[dict[str, list[int]], list[str]]:
         """Tag ids from WeChat (user/info/batchget, 100 a call, which also refreshes the cache);
@@ -294,7 +314,7 @@ class Planner:
         warnings: list[PlanNote] = []
         name = self._check_tag(intent.tagid, errors, modifiable=True)
         if errors:
-            return Plan(intent, f'delete tag "{name}"', [], 0, 0, warnings, errors)
+            return Plan(intent, f'delete tag "{name}"', [], 0, 0, warnings, errors, unit="tags")
         members = await self._members(intent.tagid)
         excess = len(members) - limits.TAG_DELETE_MAX_FOLLOWERS
         calls: list[CallSpec] = []
@@ -308,7 +328,7 @@ class Planner:
             title += f", draining {excess:,} first"
         # The followers it still has go with the call: an undo tags them again.
         calls.append(CallSpec("delete_tag", {"tagid": intent.tagid, "name": name, "members": members}, phase=1))
-        return Plan(intent, title, calls, 1, 0, warnings, errors)
+        return Plan(intent, title, calls, 1, 0, warnings, errors, unit="tags")
 
     async def _members(self, tagid: int) -> list[str]:
         """The tag's followers: from WeChat when a client is at hand (the cache may be behind)."""
@@ -329,7 +349,8 @@ class Planner:
         try:
             name = check_tag_name(intent.name)
         except ValidationError as exc:
-            return Plan(intent, f'create tag "{intent.name}"', [], 0, 0, [], [PlanNote("tag_name", str(exc))])
+            return Plan(intent, f'create tag "{intent.name}"', [], 0, 0, [], [PlanNote("tag_name", str(exc))],
+                        unit="tags")
         names = self._tag_names()
         if name in names.values():
             errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
@@ -338,7 +359,7 @@ class Planner:
             errors.append(PlanNote("too_many_tags", f"The account already has {limits.MAX_TAGS_PER_ACCOUNT} "
                                    "tags: delete one first"))
         calls = [CallSpec("create_tag", {"name": name})]
-        return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors)
+        return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors, unit="tags")
 
     async def _rename_tag(self, intent: RenameTag) -> Plan:
         errors: list[PlanNote] = []
@@ -350,13 +371,13 @@ class Planner:
             name = intent.name
         title = f'rename tag "{old}" to "{name}"'
         if errors:
-            return Plan(intent, title, [], 0, 0, [], errors)
+            return Plan(intent, title, [], 0, 0, [], errors, unit="tags")
         if old == name:
-            return Plan(intent, title, [], 0, 1, [], [])
+            return Plan(intent, title, [], 0, 1, [], [], unit="tags")
         if name in self._tag_names().values():
             errors.append(PlanNote("tag_exists", f'A tag named "{name}" already exists'))
         calls = [CallSpec("rename_tag", {"tagid": intent.tagid, "name": name, "previous": old})]
-        return Plan(intent, title, calls, 1, 0, [], errors)
+        return Plan(intent, title, calls, 1, 0, [], errors, unit="tags")
 
     async def _set_remark(self, intent: SetRemark) -> Plan:
         errors: list[PlanNote] = []
@@ -388,8 +409,11 @@ class Planner:
         for path, n in needed.items():
             try:
                 q = await self.client.get_quota(path)
+            except CredentialsUnavailable:  # the job says what was tried and what to do, once
+                plan.quota[path] = {"needed": n, "error": "no AppSecret is available"}
+                continue
             except WxtuiError as exc:
-                plan.quota[path] = {"needed": n, "error": str(exc)}
+                plan.quota[path] = {"needed": n, "error": str(exc).split("\n", 1)[0]}
                 continue
             plan.quota[path] = {"daily_limit": q.daily_limit, "remain": q.remain, "needed": n}
             if q.remain < n:

@@ -43,6 +43,10 @@ class JobRun:
     stop_reason: str = ""
     resume_after: float | None = None
     finished: asyncio.Future | None = None
+    # Transient failures of each call (by id) in this run: what it spent of its retry budget.
+    transient_failures: dict[int, int] = field(default_factory=dict)
+    cleared: bool = False  # the family's check before the first call has passed
+    preflight: asyncio.Task | None = None
 
     def take(self, busy: set[str], now: float) -> Ready | None:
         """The next call whose keys are all free, or None."""

@@ -12,8 +12,14 @@ order (writer.py), so the event loop keeps sending while SQLite works: the next 
 while the current ones are out, a call's slot is free as soon as its answer is in, and its keys
 once its result is written. What a failure means comes from the family: a bad target splits the
 call in halves until the bad targets stand alone, a spent quota pauses the job with its place
-kept, a transient failure requeues the call (bounded), anything else fails the call or stops
-the job.
+kept, a transient failure requeues the call, anything else fails the call or stops the job.
+
+Only the platform's definite answers make failures. A transient failure (the network, a 5xx, a
+busy or throttled platform) is retried a few times within the run; when a call has spent that
+budget the platform is taken to be down and the job pauses with the reason and a time worth
+resuming at: its calls stay pending, and a resume retries them with a fresh budget. Only a call
+that went out and came back failed spends an attempt: calls marked in flight by a process that
+was killed, or left pending by a pause or a cancel, have spent nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +45,10 @@ from .writer import Batcher, JournalWriter
 
 log = logging.getLogger("wxtui.jobs")
 
-MAX_ATTEMPTS = 6  # sends of one call before a transient failure counts as a failure
+MAX_ATTEMPTS = 6  # transient answers to one call in one run before the job pauses
+RETRY_DELAY_S = 0.5  # the wait before a call's second attempt, doubled for each further one
+MAX_RETRY_DELAY_S = 30.0
+OUTAGE_RESUME_AFTER_S = 300.0  # after a pause for an outage, when a resume is worth trying
 STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another process
 
 
@@ -53,10 +62,16 @@ class _Result:
     fields: dict  # the rest of Journal.finish's arguments
 
 
+def outage_reason(message: str, attempts: int) -> str:
+    """Why a job paused when the platform kept failing one of its calls (nothing failed)."""
+    return f"{message} ({attempts} tries of one call); nothing failed and nothing was lost"
+
+
 class Scheduler:
     def __init__(self, family: OperationTable, client: Any, journal: Journal, *, cache: Any = None,
                  concurrency: int | None = None, event_interval: float = 0.2,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None):
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 retry_delay_s: float | None = None, wall_clock: Callable[[], float] = time.time):
         self.family = family
         self.client = client
         self.journal = journal
@@ -64,6 +79,8 @@ class Scheduler:
         self.max_concurrency = max(1, concurrency or getattr(client, "max_in_flight", 8))
         self._limit = AdaptiveLimit(self.max_concurrency, clock)
         self._clock = clock
+        self._wall_clock = wall_clock  # unix seconds, for the time a paused job may resume at
+        self.retry_delay_s = RETRY_DELAY_S if retry_delay_s is None else retry_delay_s
         self._rng = random.Random(seed)
         self.events = EventHub(event_interval, clock)
         self._runs: dict[int, JobRun] = {}
@@ -121,6 +138,9 @@ class Scheduler:
         self._order.append(job_id)
         self.journal.set_state(job_id, RUNNING)
         self._publish(run, force=True)
+        task = run.preflight = asyncio.get_running_loop().create_task(self._preflight(run))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         self._kick()
         return run.finished
 
@@ -199,7 +219,7 @@ class Scheduler:
             job_id = self._order[0]
             self._order.rotate(-1)
             run = self._runs.get(job_id)
-            if run is None or run.stop_state is not None:
+            if run is None or run.stop_state is not None or not run.cleared:
                 continue
             ready = run.take(self._busy, now)
             if ready is not None:
@@ -211,7 +231,10 @@ class Scheduler:
         return max(0.0, min(due) - now) if due else None
 
     def _maybe_finish(self, run: JobRun) -> None:
-        if run.in_flight:
+        if not run.cleared and run.stop_state is not None and run.preflight is not None:
+            run.preflight.cancel()  # stopped (cancelled, closing) before its first call: no need
+            run.cleared = True
+        if run.in_flight or not run.cleared:
             return
         if run.stop_state is not None:
             self._end(run, run.stop_state, run.stop_reason, run.resume_after)
@@ -242,6 +265,24 @@ class Scheduler:
             self._publish(run, force=True)
         self._kick()
         return True
+
+    async def _preflight(self, run: JobRun) -> None:
+        """The family's check before the job's first call: credentials that cannot work stop
+        the job here, once, with one message."""
+        try:
+            await self.family.preflight(self.client)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            outcome = self.family.classify(exc)
+            if outcome.verdict is Verdict.STOP:
+                self._stop(run.job_id, FAILED, outcome.message)
+            elif outcome.verdict is Verdict.PAUSE:
+                self._stop(run.job_id, PAUSED, outcome.message, outcome.resume_after)
+            # Anything else is the calls' to meet and sort out.
+        finally:
+            run.cleared = True
+            self._wake.set()
 
     # -- one call -----------------------------------------------------------------------------
 
@@ -381,12 +422,21 @@ class Scheduler:
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
                               message=outcome.message, rid=outcome.rid)
             return
-        if verdict is Verdict.RETRY_LATER and call.attempts < MAX_ATTEMPTS:
+        if verdict is Verdict.RETRY_LATER:
+            # Never a failure: the platform may even have made the change (an answer lost on
+            # the way back). The call stays pending; after its budget, the job pauses.
+            attempts = run.transient_failures[call.id] = run.transient_failures.get(call.id, 0) + 1
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
-                              message=outcome.message, rid=outcome.rid)
-            if run.stop_state is None:
-                delay = min(30.0, 0.5 * 2 ** (call.attempts - 1)) * (0.5 + self._rng.random() / 2)
-                run.delayed.append((self._clock() + delay, ready))
+                              message=outcome.message, attempted=True, rid=outcome.rid)
+            if run.stop_state is not None:
+                return
+            if attempts < MAX_ATTEMPTS:
+                delay = min(MAX_RETRY_DELAY_S, self.retry_delay_s * 2 ** (attempts - 1))
+                run.delayed.append((self._clock() + delay * (0.5 + self._rng.random() / 2), ready))
+                self._wake.set()
+                return
+            self._stop(run.job_id, PAUSED, outage_reason(outcome.message, attempts),
+                       self._wall_clock() + OUTAGE_RESUME_AFTER_S)
             return
         # A call that cannot succeed (or a lone bad target): its targets are failures.
         failures = [Failure(t, outcome.code, outcome.message) for t in call.targets]

@@ -37,6 +37,14 @@ class Undo(Intent):
     job_id: int
 
 
+def _undo_unit(undone_unit: str, has_targets: bool) -> str:
+    """What an undo's changes are: those of the job it undoes, but the followers of a deleted
+    tag that it tags again, and tags where it only acts on tags."""
+    if not has_targets:
+        return "tags"
+    return "followers" if undone_unit == "tags" else undone_unit
+
+
 class JobService:
     def __init__(self, client: Any, store: Any, *, concurrency: int | None = None,
                  operations: OperationTable | None = None, event_interval: float = 0.2):
@@ -175,5 +183,9 @@ class JobService:
                 calls.extend(self.ops.chunk(op, json.loads(params), members, phase))
         if not calls:
             warnings.append(PlanNote("nothing", f"Job {job_id} changed nothing"))
+        # Counted as the undone job counted its changes (an undo of clear-tags: memberships).
+        changes = sum(len(c.targets) for c in calls)
         return Plan(intent, title, calls, len(targets) or len(calls), 0, warnings, [],
-                    estimated_s=self._planner().estimate(len(calls)), family=record.family)
+                    estimated_s=self._planner().estimate(len(calls)), family=record.family,
+                    changes=changes if targets and changes != len(targets) else None,
+                    unit=_undo_unit(record.plan.get("unit", "followers"), bool(targets)))

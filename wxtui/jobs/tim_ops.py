@@ -22,7 +22,7 @@ from wxtui.tim.cache import cached_tag_ids
 from wxtui.tim.errors import (AccountNotImported, TimBadResponseError, TimRetryableError, TimTransportError,
                               UserSigExpired, describe, is_rate_limit)
 from wxtui.tim.transport import is_throttle
-from wxtui.wechat.errors import ApiError, ValidationError, redact
+from wxtui.wechat.errors import ApiError, CredentialsUnavailable, ValidationError, redact
 from wxtui.wechat.transport import RetryEvent, call_observer
 
 from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
@@ -153,6 +153,8 @@ class TimOperations(OperationTable):
         super().__init__(OPERATIONS)
 
     def classify(self, exc: BaseException) -> Outcome:
+        if isinstance(exc, CredentialsUnavailable):  # no secret key: no signature, no call
+            return Outcome(Verdict.STOP, None, str(exc))
         if isinstance(exc, ApiError):
             code, message = exc.errcode, exc.info.message
             if isinstance(exc, AccountNotImported):  # a whole call refused for some account

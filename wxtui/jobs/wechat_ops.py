@@ -11,9 +11,9 @@ import contextlib
 from typing import Callable, Iterator
 
 from wxtui.wechat import limits
-from wxtui.wechat.errors import (ApiError, BadOpenidError, BadResponseError, MinuteLimit,
-                                 QuotaExceeded, RetryableError, TokenError, TransportError,
-                                 ValidationError, redact)
+from wxtui.wechat.errors import (ApiError, BadOpenidError, BadResponseError, CredentialsUnavailable,
+                                 MinuteLimit, QuotaExceeded, RetryableError, TokenError,
+                                 TransportError, ValidationError, redact)
 from wxtui.wechat.models import Tag
 from wxtui.wechat.transport import RetryEvent, call_observer
 
@@ -192,7 +192,16 @@ class WeChatOperations(OperationTable):
         super().__init__(OPERATIONS)
         self._clock = clock or time.time
 
+    async def preflight(self, client) -> None:
+        # The token the first call needs: without an AppSecret, or with one WeChat refuses
+        # (40001, 40125, 40013...), no call can go.
+        tokens = getattr(client, "tokens", None)
+        if tokens is not None:
+            await tokens.get()
+
     def classify(self, exc: BaseException) -> Outcome:
+        if isinstance(exc, CredentialsUnavailable):
+            return Outcome(Verdict.STOP, None, str(exc))
         if isinstance(exc, ApiError):
             code, message = exc.errcode, exc.info.message
             if isinstance(exc, BadOpenidError) or code in BAD_TARGET_ERRCODES:

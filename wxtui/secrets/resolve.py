@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 
 from wxtui.config import Profile, command_argv
-from wxtui.wechat.errors import WxtuiError, redact
+from wxtui.wechat.errors import CredentialsUnavailable, WxtuiError, redact
 from wxtui.wechat.secret_str import SecretStr
 
 from .keyring_store import (KEYRING_TIMEOUT_S, PROBE_TIMEOUT_S, SERVICE, KeyringUnavailable, check_secret,
@@ -32,7 +32,7 @@ log = logging.getLogger("wxtui.secrets")
 SECRET_COMMAND_TIMEOUT_S = 30.0
 
 
-class SecretUnavailable(WxtuiError):
+class SecretUnavailable(CredentialsUnavailable):
     """No source gave the AppSecret of an account."""
 
     def __init__(self, profile: Profile, attempts: list[tuple[str, str]]):

@@ -41,7 +41,7 @@ def plan_tim(store, verb: str, accounts: Sequence[str], tags: Iterable[str] = ()
     what = f"{' '.join(tags)} " if tags else ""
     title = {"tag": f"add tag {what}to", "untag": f"remove tag {what}from",
              "clear-tags": "remove all tags from"}[verb] + f" {len(accounts):,} accounts"
-    plan = Plan(intent, title, [], family=FAMILY)
+    plan = Plan(intent, title, [], family=FAMILY, unit="accounts")
     bad_tags = []
     for tag in tags:
         try:

@@ -148,6 +148,11 @@ class ValidationError(WxtuiError, ValueError):
     """Input refused before anything was sent."""
 
 
+class CredentialsUnavailable(WxtuiError):
+    """The account's credentials cannot be had (no AppSecret from any source): no call can be
+    made until the user supplies them."""
+
+
 class TransportError(WxtuiError):
     """The API could not be reached (after retries and failover)."""
 

@@ -15,14 +15,16 @@ import asyncio
 import inspect
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from typing import Awaitable, Callable, Protocol
 
-from wxtui.wechat.errors import BadResponseError, ValidationError
+from wxtui.wechat.errors import BadResponseError, CredentialsUnavailable
 from wxtui.wechat.models import Token
 from wxtui.wechat.secret_str import SecretStr
 
 # Renew a token this long before it expires (the stable token rolls over in its last 5 minutes).
 REFRESH_MARGIN_S = 240
+PROVEN_TOKENS_KEPT = 4
 
 # A callable giving the AppSecret when a token is fetched; it may be a coroutine function, so a
 # provider that reads a keyring or runs a command does it off the event loop.
@@ -60,7 +62,7 @@ async def _secret_of(secret: str | SecretProvider) -> str:
     if inspect.isawaitable(value):
         value = await value
     if not value:
-        raise ValidationError("No AppSecret is available for this account (see: wxtui account add)")
+        raise CredentialsUnavailable("No AppSecret is available for this account (see: wxtui account add)")
     return value
 
 
@@ -144,6 +146,7 @@ class TokenManager:
         self._token: Token | None = None
         self._lock = asyncio.Lock()
         self.fetches = 0
+        self._worked: deque[str] = deque(maxlen=PROVEN_TOKENS_KEPT)  # tokens some call succeeded with
 
     async def get(self) -> SecretStr:
         token = self._token
@@ -151,6 +154,16 @@ class TokenManager:
             await self._refresh_if_current(token)
         assert self._token is not None
         return self._token.value
+
+    def worked(self, token: str) -> None:
+        """A call succeeded with this token."""
+        if token not in self._worked:
+            self._worked.append(token)
+
+    def has_worked(self, token: str) -> bool:
+        """Some call succeeded with this token (so a refusal of it now is a rotation, not bad
+        credentials)."""
+        return token in self._worked
 
     async def invalidate(self, failed: str) -> None:
         """The call using `failed` was refused: refetch, unless someone already did."""

@@ -32,6 +32,10 @@ from wxtui.wechat.secret_str import SecretStr
 log = logging.getLogger("wxtui.wechat")
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+# Tokens refused to one call that no call had used successfully: more than this, and the
+# credentials are taken not to work (a token that worked and was later refused was rotated, which
+# may happen any number of times).
+MAX_UNPROVEN_TOKENS_REFUSED = 3
 
 
 class RedactingFilter(logging.Filter):
@@ -173,7 +177,8 @@ class ApiTransport:
     async def _attempts(self, method: str, path: str, params: dict | None, body: bytes | None,
                         with_token: bool) -> dict:
         retries = transport_failures = minute_waits = 0
-        token_refreshed = False
+        refused_tokens: list[SecretStr] = []
+        unproven_refused = 0
         while True:
             token: SecretStr | None = None
             if with_token:
@@ -196,14 +201,23 @@ class ApiTransport:
                 continue
             errcode = payload.get("errcode", 0) if isinstance(payload, dict) else 0
             if not errcode:
+                if token is not None:
+                    self.token_manager.worked(token)
                 return payload
             errmsg = str(payload.get("errmsg", ""))
             category = describe(errcode).category
-            if category is Category.TOKEN and with_token and not token_refreshed:
-                token_refreshed = True
-                self._notify(path, "token", 0, 0.0, host)
-                await self.token_manager.invalidate(token)
-                continue
+            # The platform's rule: a refused token is fetched again, once per refused token. The
+            # token fetched may be refused in turn (the account's tokens were invalidated again
+            # meanwhile, by a rotation or another system): it is fetched again too. The same token
+            # refused twice, or several that never worked anywhere, mean the credentials do not.
+            if category is Category.TOKEN and with_token and token not in refused_tokens:
+                if not self.token_manager.has_worked(token):
+                    unproven_refused += 1
+                if unproven_refused <= MAX_UNPROVEN_TOKENS_REFUSED:
+                    refused_tokens.append(token)
+                    self._notify(path, "token", len(refused_tokens) - 1, 0.0, host)
+                    await self.token_manager.invalidate(token)
+                    continue
             if category is Category.RETRY and retries < self.retry.max_retries:
                 retries += 1
                 await self._pause(path, f"errcode {errcode}", retries - 1, host)

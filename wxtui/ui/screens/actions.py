@@ -300,7 +300,7 @@ class ActionsMixin:
                         "Press j, then enter for the list.", title="Job finished with failures",
                         severity="warning", timeout=12)
         else:
-            if event.state == PAUSED and event.resume_after:
+            if event.paused_for_quota:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
             self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
