@@ -20,13 +20,14 @@ from textual.widgets import DataTable, Footer, Input, Label
 from wxtui.jobs.audit import AuditJob, AuditLog
 from wxtui.ui import format as fmt
 
-COLUMNS = ("job / call", "when", "state", "targets", "errcode", "rid", "by / message")
+COLUMNS = ("job / call", "when (China time)", "state", "targets", "errcode", "rid", "by / message")
 
 
 def _when(ts: float | None, day: bool = True) -> str:
     if ts is None:
         return "-"
-    return time.strftime("%m-%d %H:%M:%S" if day else "%H:%M:%S", time.localtime(ts))
+    # China time, as the rest of the app shows times (WeChat's quotas and dates follow it).
+    return time.strftime("%m-%d %H:%M:%S" if day else "%H:%M:%S", time.gmtime(ts + 8 * 3600))
 
 
 def rows(entries: list[AuditJob]) -> list[tuple]:
