@@ -68,7 +68,7 @@ def error_text(query: str, error: QueryError) -> Text:
 def segment_entries(store) -> list[TagEntry]:
     """The saved segments with their counts now (a few indexed counts: run it off the UI)."""
     segments = Segments(store)
-    return [TagEntry("segment", s.id, s.name, segments.count(s), s.filter) for s in segments.list()]
+    return [TagEntry("segment", s.id, s.name, segments.count(s), filter=s.filter) for s in segments.list()]
 
 
 class SegmentsMixin:
