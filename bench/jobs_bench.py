@@ -10,7 +10,9 @@ then, at the given latency:
                   and wall_s within 1.15 x bound_s = calls x latency / concurrency
   clear_tags_20k  clear all tags of the 20,000 followers (5 x 20,000 / 50 = 2,000 untag calls),
                   with the 45169 errors the emulator answered (must be 0)
-and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
+Each reports the time estimated at plan time (estimate_at_plan_s) and, once a tenth of the calls
+were in, the elapsed time plus the job's ETA (estimate_at_10pct_s, and its error against wall_s:
+aim within 25%); and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
 synchronous loop (what SDK users write). Prints one JSON object.
 """
 
@@ -91,15 +93,28 @@ class Bench:
     async def timed_job(self, jobs, plan, path: str) -> dict:
         self.reset_stats()
         job_id = jobs.submit(plan)
+        at_tenth: list[float] = []
+
+        def estimate_at_ten_percent(event) -> None:
+            # What the panel's ETA promised once a tenth was done: time so far plus the ETA.
+            if not at_tenth and event.fraction >= 0.1 and event.eta_s is not None:
+                at_tenth.append(time.perf_counter() - started + event.eta_s)
+
+        unsubscribe = jobs.subscribe(estimate_at_ten_percent, job_id)
         started = time.perf_counter()
         event = await jobs.run(job_id)
         wall = time.perf_counter() - started
+        unsubscribe()
         stats = self.stats()
         if event.state != "done" or event.failures_count:
             raise RuntimeError(f"the job ended {event.state} with {event.failures_count} failures: {event.message}")
         calls = stats["calls"].get(path, 0)
         return {"calls": calls, "planned_calls": len(plan.calls), "retries": event.retries,
-                "wall_s": round(wall, 2), "bound_s": round(len(plan.calls) * self.latency_ms / 1000 / self.concurrency, 2),
+                "wall_s": round(wall, 2),
+                "estimate_at_plan_s": round(plan.estimated_s, 2),
+                "estimate_at_10pct_s": round(at_tenth[0], 2) if at_tenth else None,
+                "estimate_at_10pct_error": round(at_tenth[0] / wall - 1, 3) if at_tenth else None,
+                "bound_s": round(len(plan.calls) * self.latency_ms / 1000 / self.concurrency, 2),
                 "errors_45169": stats["openid_much_req"]}
 
     def sequential(self, account: dict, plan) -> float:

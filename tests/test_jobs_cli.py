@@ -95,3 +95,59 @@ def test_bad_input_is_refused_with_a_clear_message(account, capsys, tmp_path):
     assert main(["tag", "--tag", "VIP", "--file", str(tmp_path / "missing.txt")]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert main(["jobs", "show", "99"]) == 2
+
+
+def test_a_running_job_whose_process_is_gone_is_listed_interrupted(account, capsys):
+    """After `kill -9` of `wxtui tag … --yes` the journal still says running; `wxtui jobs` tells
+    from the job's lock whether a process still runs it."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from wxtui import paths
+    from wxtui.jobs.events import RUNNING
+    from wxtui.jobs.intents import BlacklistFollowers, Followers
+    from wxtui.jobs.journal import Journal
+    from wxtui.jobs.planner import Planner
+    from wxtui.store import Store
+
+    cache = paths.cache_db(account.appid)
+    store = Store.open(cache)
+    try:
+        targets = [o for o in account.follower_openids() if not account.is_blacklisted(o)][:10]
+        plan = asyncio.run(Planner(store).plan(BlacklistFollowers(Followers.of(targets)), check_quota=False))
+        journal = Journal(store)
+        job_id = journal.create_job(family=plan.family, kind=plan.intent.kind, title=plan.title,
+                                    intent=plan.intent.to_dict(), calls=plan.calls, targets=plan.targets,
+                                    noops=plan.noops, plan=plan.summary())
+        journal.set_state(job_id, RUNNING)  # as a killed process leaves it
+    finally:
+        store.close()
+    assert main(["jobs"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith(str(job_id)))
+    assert "interrupted" in row and "running" not in row
+    assert main(["jobs", "show", str(job_id)]) == 0
+    assert "state: interrupted" in capsys.readouterr().out
+    # A process that holds the job's lock runs it: then it is running.
+    lock = f"{cache}.jobs/{job_id}.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"os.makedirs(os.path.dirname({lock!r}), exist_ok=True)\n"
+        f"fd = os.open({lock!r}, os.O_CREAT | os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert main(["jobs"]) == 0
+        row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith(str(job_id)))
+        assert "running" in row
+    finally:
+        holder.kill()
+        holder.wait()
+    # Listing asked and changed nothing: the journal still says running, nothing was sent.
+    store = Store.open(cache)
+    try:
+        assert Journal(store).job(job_id).state == RUNNING
+    finally:
+        store.close()
+    assert not any(account.is_blacklisted(o) for o in targets)

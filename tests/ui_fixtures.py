@@ -75,13 +75,17 @@ async def settle(pilot) -> None:
     import asyncio
 
     from textual.screen import ModalScreen
+    from textual.worker import WorkerCancelled
 
     app = pilot.app
     for _ in range(500):
         if isinstance(app.screen, ModalScreen):
             await pilot.pause(0.05)
             break
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer one of its exclusive group took over: wait for that
+            continue
         await pilot.pause()
         model = app.model
         if (model is None or not model.running_jobs()) and all(w.is_finished for w in app.workers):

@@ -357,12 +357,12 @@ def _list(jobs: JobService, limit: int) -> int:
     if not records:
         echo("No jobs yet.")
         return EXIT_OK
-    echo(f"{'ID':>5}  {'STATE':<9}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
+    echo(f"{'ID':>5}  {'STATE':<11}  {'CALLS':>15}  {'FAILED':>6}  {'CREATED':<16}  TITLE")
     for record in records:
         status = jobs.status(record.id)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
         calls = f"{status.calls_done + status.calls_failed:,}/{status.calls_total:,}"
-        echo(f"{record.id:>5}  {record.state:<9}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  "
+        echo(f"{record.id:>5}  {jobs.shown_state(record):<11}  {calls:>15}  {status.failures_count:>6,}  {created:<16}  "
              f"{record.title}")
     return EXIT_OK
 
@@ -371,7 +371,11 @@ def _show(jobs: JobService, job_id: int, show_all: bool) -> int:
     record = jobs.job(job_id)
     status = jobs.status(job_id)
     echo(f"Job #{record.id}: {record.title}")
-    echo(f"  state: {record.state}" + (f" ({record.reason})" if record.reason else ""))
+    state = jobs.shown_state(record)
+    if state != record.state:  # its process was killed: nothing runs it
+        echo(f"  state: {state} (resume it with: wxtui jobs resume {record.id})")
+    else:
+        echo(f"  state: {state}" + (f" ({record.reason})" if record.reason else ""))
     if record.undo_of:
         echo(f"  undoes job #{record.undo_of}")
     echo(f"  {status.progress_text()}")

@@ -51,11 +51,18 @@ class JobEvent:
     failures_count: int = 0
     message: str = ""  # why it paused/stopped, or the last notable thing
     resume_after: float | None = None  # unix seconds: when a paused job is worth resuming
+    stopping: str = ""  # while running: the state it was asked to stop into (cancelled, paused)
 
     @property
     def paused_for_quota(self) -> bool:
         """Paused until a daily quota resets (midnight China time), not for an outage."""
         return self.state == PAUSED and self.resume_after is not None and is_quota_reset(self.resume_after)
+
+    @property
+    def target_rate(self) -> float:
+        """Targets (followers, users) per second, recently: the call rate times the targets of
+        an average call of this job."""
+        return self.rate * self.targets_total / self.calls_total if self.calls_total else 0.0
 
     @property
     def fraction(self) -> float:
@@ -175,9 +182,11 @@ class RateMeter:
         self._clock = clock
         self._times: deque[float] = deque()
         self._started = clock()
+        self.count = 0  # completions since it started
 
     def tick(self, n: int = 1) -> None:
         now = self._clock()
+        self.count += n
         for _ in range(n):
             self._times.append(now)
         self._trim(now)

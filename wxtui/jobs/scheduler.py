@@ -50,6 +50,10 @@ RETRY_DELAY_S = 0.5  # the wait before a call's second attempt, doubled for each
 MAX_RETRY_DELAY_S = 30.0
 OUTAGE_RESUME_AFTER_S = 300.0  # after a pause for an outage, when a resume is worth trying
 STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another process
+# A cancelled job waits this long for its calls in flight, then gives up on those still out (a
+# slow answer, a retry's backoff): they stay pending in the journal and go again on resume,
+# which is safe because every call is idempotent.
+CANCEL_GRACE_S = 1.0
 
 
 @dataclass(slots=True)
@@ -95,6 +99,9 @@ class Scheduler:
         self._results = Batcher(self._writer, self._write_results)
         self._next_poll = 0.0
         self.locks = JobLocks(getattr(journal.store, "path", None))
+        self._awaiting: dict[int, set[asyncio.Task]] = {}  # job id -> its calls waiting for an answer
+        self._given_up: set[int] = set()  # cancelled jobs whose calls still out are abandoned
+        self._throughput = 0.0  # calls per second a job last got, once it had run a while
 
     # -- public -------------------------------------------------------------------------------
 
@@ -111,6 +118,11 @@ class Scheduler:
     def seconds_per_call(self) -> float:
         """Average latency seen, or 0 when nothing was sent yet."""
         return self._latency
+
+    def calls_per_second(self) -> float:
+        """The rate a job of this scheduler last got (answers, journal and cache writes and
+        retries included), or 0 before one has run long enough to say."""
+        return self._throughput
 
     def running(self) -> list[int]:
         return list(self._runs)
@@ -236,7 +248,9 @@ class Scheduler:
             run.cleared = True
         if run.in_flight or not run.cleared:
             return
-        if run.stop_state is not None:
+        if run.stop_state == CANCELLED and self.journal.open_phase(run.job_id) is None:
+            self._end(run, DONE, "")  # cancelled after its last call had gone: nothing was left
+        elif run.stop_state is not None:
             self._end(run, run.stop_state, run.stop_reason, run.resume_after)
         elif (run.phase is None or run.phase_drained()) and self.journal.open_phase(run.job_id) is None:
             self._end(run, DONE, "")
@@ -247,6 +261,8 @@ class Scheduler:
         except Exception:  # a full disk: the job stays "running" in the journal, which resumes it
             log.exception("job %s: its state %s could not be written", run.job_id, state)
         self._runs.pop(run.job_id, None)
+        self._awaiting.pop(run.job_id, None)
+        self._given_up.discard(run.job_id)
         self.locks.release(run.job_id)
         try:
             self._order.remove(run.job_id)
@@ -263,6 +279,8 @@ class Scheduler:
             return False
         if run.stop(state, reason, resume_after):
             self._publish(run, force=True)
+            if state == CANCELLED:
+                asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._give_up_calls, job_id)
         self._kick()
         return True
 
@@ -284,6 +302,15 @@ class Scheduler:
             run.cleared = True
             self._wake.set()
 
+    def _give_up_calls(self, job_id: int) -> None:
+        """The cancel's grace is over: stop waiting for the job's calls still out."""
+        run = self._runs.get(job_id)
+        if run is None or run.stop_state != CANCELLED:
+            return
+        self._given_up.add(job_id)
+        for task in list(self._awaiting.get(job_id, ())):
+            task.cancel()
+
     # -- one call -----------------------------------------------------------------------------
 
     async def _send(self, run: JobRun, ready: Ready) -> None:
@@ -304,17 +331,25 @@ class Scheduler:
             try:
                 # Committed before the call goes: after a crash, the journal knows it may have.
                 await self._write(self.journal.mark_in_flight, [call])
-                await self._limit.acquire()
-                on_wire = True
-                if run.stop_state is not None:  # stopped while it waited: it never went
-                    unsent = True
-                else:
-                    started = self._clock()
-                    with self.family.watch_retries(on_retry):
-                        params = resolve_vars(call.params, run.vars)
-                        output = await op.execute(self.client, params, list(call.targets)) or {}
+                awaiting = self._awaiting.setdefault(run.job_id, set())
+                awaiting.add(asyncio.current_task())
+                try:
+                    await self._limit.acquire()
+                    on_wire = True
+                    if run.stop_state is not None:  # stopped while it waited: it never went
+                        unsent = True
+                    else:
+                        started = self._clock()
+                        with self.family.watch_retries(on_retry):
+                            params = resolve_vars(call.params, run.vars)
+                            output = await op.execute(self.client, params, list(call.targets)) or {}
+                finally:
+                    awaiting.discard(asyncio.current_task())
             except asyncio.CancelledError:
-                raise
+                if run.job_id not in self._given_up:
+                    raise
+                asyncio.current_task().uncancel()
+                unsent = True  # given up on after a cancel: pending again, sent again on resume
             except Exception as exc:  # sorted by the family into what to do next
                 if not on_wire:
                     raise
@@ -475,6 +510,8 @@ class Scheduler:
         rate = run.rate.rate()
         remaining = c.calls_total - c.calls_done - c.calls_failed
         eta = remaining / rate if rate > 0 else None
+        if rate > 0 and run.rate.count >= 2 * self.max_concurrency:
+            self._throughput = rate  # enough answers for the rate to say what a job gets
         if state is None:
             state = RUNNING
         return JobEvent(
@@ -485,6 +522,7 @@ class Scheduler:
             retries=c.retries, failures=tuple(c.failures), failures_count=c.failures_count,
             message=run.stop_reason if message is None else message,
             resume_after=run.resume_after,
+            stopping=(run.stop_state or "") if state == RUNNING else "",
         )
 
     def _publish(self, run: JobRun, force: bool = False) -> None:

@@ -26,6 +26,8 @@ from .planner import Plan, PlanNote, Planner
 from .scheduler import Scheduler
 from .wechat_ops import WeChatOperations
 
+INTERRUPTED = "interrupted"  # shown for a running job whose process is gone (not a journal state)
+
 # An inverse may use phases 0..PHASE_STRIDE-1 of its own; the undo runs the job's phases backwards.
 PHASE_STRIDE = 10
 
@@ -61,9 +63,13 @@ class JobService:
         return await self._planner().plan(intent, check_quota=check_quota)
 
     def _planner(self) -> Planner:
+        concurrency = self.scheduler.max_concurrency
+        # Estimates come from the rate jobs actually got here once one has (journal, cache and
+        # retries included), not from the latency of one call alone.
+        throughput = self.scheduler.calls_per_second()
+        seconds_per_call = concurrency / throughput if throughput else self.scheduler.seconds_per_call()
         return Planner(self.store, self.client, operations=self.ops,
-                       seconds_per_call=self.scheduler.seconds_per_call() or None,
-                       concurrency=self.scheduler.max_concurrency)
+                       seconds_per_call=seconds_per_call or None, concurrency=concurrency)
 
     def submit(self, plan: Plan) -> int:
         """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""
@@ -105,6 +111,14 @@ class JobService:
 
     def subscribe(self, listener: Listener, job_id: int | None = None):
         return self.scheduler.events.subscribe(listener, job_id)
+
+    def shown_state(self, record: JobRecord) -> str:
+        """The job's state as a person should read it: a job the journal says is running while
+        no process runs it (its process was killed) is "interrupted", and resumable."""
+        if record.state == RUNNING and record.id not in self.scheduler.running() \
+                and not self.scheduler.locks.held_elsewhere(record.id):
+            return INTERRUPTED
+        return record.state
 
     def interrupted(self) -> list[JobRecord]:
         """Jobs that were running when the program that ran them stopped (to offer a resume);

@@ -70,8 +70,18 @@ class WxtuiApp(App):
         else:
             self.open_account(self.opener)
 
-    @work(group="session", exclusive=True)
+    @work(group="session", exclusive=True, exit_on_error=False)
     async def open_account(self, opener: Opener) -> None:
+        try:
+            await self._open_account(opener)
+        except Exception as exc:  # quitting while it opens, or a screen that could not mount
+            if self.is_running:
+                from wxtui.ui.screens.guard import plain_error
+
+                self.notify(plain_error(exc), title="Could not open the account", severity="error",
+                            timeout=15)
+
+    async def _open_account(self, opener: Opener) -> None:
         from wxtui.ui.account import AccountModel
         from wxtui.ui.screens.main import MainScreen
         from wxtui.wechat.errors import redact

@@ -24,11 +24,12 @@ MAIN = [
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
     Binding("L", "screen.audit_log", "Log", id="audit_log", show=False),
+    # Here, not with the followers' keys: emptying the selection must work from any pane.
+    Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
 ]
 
 MEMBERS = [
     Binding("a", "screen.select_all", "All", id="select_all"),
-    Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
     Binding("slash", "screen.filter", "Filter", id="filter"),
     Binding("S", "screen.save_segment", "Save segment", id="save_segment", show=False),
     Binding("t", "screen.tag", "Tag", id="tag"),

@@ -10,27 +10,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual import work
-
 from wxtui.jobs.events import DONE, PAUSED, RUNNING, JobEvent
 from wxtui.ui.account import Intent
 from wxtui.ui.format import china_time
 from wxtui.ui.screens.confirm import ConfirmScreen
+from wxtui.ui.screens.guard import plain_error, screen_is_live, screen_work
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
 from wxtui.ui.summary import failure_text, quota_state
 from wxtui.wechat import limits
-from wxtui.wechat.errors import WxtuiError, redact
+from wxtui.wechat.errors import redact
 
 DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
-
-
-def plain_error(exc: BaseException) -> str:
-    """What a user is told about a failure: the errcode table's message and hint, or the
-    exception's own message; never a traceback or a token."""
-    if isinstance(exc, WxtuiError):
-        return redact(str(exc))
-    return redact(f"{type(exc).__name__}: {exc}")
 
 
 class ActionsMixin:
@@ -96,7 +87,7 @@ class ActionsMixin:
     def action_untag(self) -> None:
         self._tag_flow(untag=True)
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def _tag_flow(self, untag: bool) -> None:
         target = await self._target()
         if target is None:
@@ -118,19 +109,19 @@ class ActionsMixin:
             self.load_tags()
         await self._confirm_and_start(Intent("untag" if untag else "tag", target, tagid, choice.name))
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_clear_tags(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("clear_tags", target))
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_blacklist(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("blacklist", target))
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_unblacklist(self) -> None:
         target = await self._target()
         if target is not None:
@@ -141,7 +132,7 @@ class ActionsMixin:
     def _names(self) -> list[str]:
         return [e.name for e in self.tag_list.tag_entries]
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_new_tag(self) -> None:
         if len(self.tag_list.tag_entries) >= limits.MAX_TAGS_PER_ACCOUNT:
             self.notify("The account already has 100 tags: delete one you no longer need first",
@@ -170,7 +161,7 @@ class ActionsMixin:
             return None
         return entry
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_rename_tag(self) -> None:
         entry = self._editable_tag("rename")
         if entry is None:
@@ -188,7 +179,7 @@ class ActionsMixin:
         self.notify(f"Renamed {entry.name!r} to {name!r}")
         self.reload()
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_delete_tag(self) -> None:
         entry = self._editable_tag("delete")
         if entry is not None:
@@ -202,7 +193,7 @@ class ActionsMixin:
             return
         self._sync()
 
-    @work(group="sync")
+    @screen_work(group="sync", what="Sync failed")
     async def _sync(self) -> None:
         header = self.header
         header.sync_progress = "syncing…"
@@ -228,19 +219,21 @@ class ActionsMixin:
                             timeout=15)
         finally:
             if first_sync:
-                self.table.empty_text = "No followers here"
+                # Reading a large pass back takes a moment: say so until the view has it.
+                self.table.empty_text = f"Sync finished: reading the {self.model.members[1]}…"
+                self.table.refresh()
             header.sync_progress = ""
             header.synced_at = self.model.store.last_synced_at()
             self.reload()
 
     def _refresh_while_busy(self) -> None:
-        if self._data_dirty:
+        if self._data_dirty and screen_is_live(self):
             self._data_dirty = False
             self.reload()
 
     # -- import / export ----------------------------------------------------------------------
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_export(self) -> None:
         what = f"the {self.selected:,} selected followers" if self.selected else "the followers in view"
         default = self.model.default_export_path()
@@ -256,7 +249,7 @@ class ActionsMixin:
             return
         self.notify(f"Exported {count:,} followers to {path}")
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_import_openids(self) -> None:
         path = await self.app.push_screen_wait(TextPromptScreen(
             "Import openids into the selection (one per line, or a CSV with an openid column)",
@@ -275,6 +268,8 @@ class ActionsMixin:
 
     def job_event(self, event: JobEvent) -> None:
         """Every job event of the account (rate-limited by the engine)."""
+        if not screen_is_live(self):  # quitting: the scheduler's last events have no screen
+            return
         self.jobs_panel.show_event(event)
         self._data_dirty = True
         if event.is_final:
@@ -303,8 +298,9 @@ class ActionsMixin:
             if event.paused_for_quota:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
-            self.notify(f"{event.title}: {event.state}. {event.message}".strip(),
-                        title=f"Job {event.state}", severity="warning", timeout=12)
+            reason = f". {event.message}" if event.message and event.message != event.state else ""
+            self.notify(f"{event.title}: {event.state}{reason}", title=f"Job {event.state}",
+                        severity="warning", timeout=12)
 
     def _highlighted_job(self) -> JobEvent | None:
         event = self.jobs_panel.highlighted_event
@@ -319,10 +315,16 @@ class ActionsMixin:
         if event.state != RUNNING:
             self.notify(f"{event.title} is not running ({event.state})")
             return
-        self.model.cancel(event.job_id)
-        self.notify(f"Cancelling {event.title}; press R to resume it later")
+        if event.stopping:
+            self.notify(f"{event.title} is already stopping")
+            return
+        if not self.model.cancel(event.job_id):
+            self.notify(f"{event.title} had already finished")
+            return
+        self.notify(f"Cancelling {event.title}: nothing more is sent, and calls still out are given up "
+                    "within a second; press R to resume it later")
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_resume_job(self) -> None:
         event = self._highlighted_job()
         if event is None:
@@ -335,7 +337,7 @@ class ActionsMixin:
         except Exception as exc:
             self._fail("Could not resume the job", exc)
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_job_details(self) -> None:
         from wxtui.ui.screens.job_detail import JobDetailScreen
 
@@ -351,7 +353,7 @@ class ActionsMixin:
         elif choice == "cancel":
             self.model.cancel(event.job_id)
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True)
     async def action_undo(self) -> None:
         await self._undo(None)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from wxtui.jobs.audit import AuditJob, AuditLog
 from wxtui.ui import format as fmt
+from wxtui.ui.screens.guard import screen_work
 
 COLUMNS = ("job / call", "when (China time)", "state", "targets", "errcode", "rid", "by / message")
 
@@ -76,7 +77,7 @@ class AuditLogScreen(Screen):
         table.focus()
         self.load()
 
-    @work(group="audit", exclusive=True)
+    @screen_work(group="audit", exclusive=True, what="Could not read the journal")
     async def load(self) -> None:
         entries = await asyncio.to_thread(self.log_source.jobs, search=self.search)
         table = self.query_one(DataTable)

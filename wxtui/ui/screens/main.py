@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -24,6 +24,7 @@ from wxtui.ui import format as fmt, keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
+from wxtui.ui.screens.guard import screen_is_live, screen_work
 from wxtui.ui.screens.segments import QuerySuggester, SegmentsMixin
 from wxtui.ui.widgets.header import AccountHeader
 from wxtui.ui.widgets.jobs_panel import JobsPanel
@@ -109,13 +110,14 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         header.appid = self.model.appid
         header.synced_at = self.model.store.last_synced_at()
         self.table.selected_among = self.model.selected_among
+        self.jobs_panel.members = self.model.members[1]
         self.table.focus()
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
         self._first_load()
         self.show_recent_jobs()
         self.read_quota()
 
-    @work(group="quota", exclusive=True)
+    @screen_work(group="quota", exclusive=True)
     async def read_quota(self) -> None:
         try:
             self._show_quota(await self.model.tagging_quota())
@@ -125,7 +127,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
     def on_unmount(self) -> None:
         self._unsubscribe()
 
-    @work(group="jobs")
+    @screen_work(group="jobs", what="Could not read the jobs")
     async def show_recent_jobs(self) -> None:
         recent = await asyncio.to_thread(self.model.recent_jobs)
         interrupted = await asyncio.to_thread(self.model.interrupted_jobs)
@@ -141,7 +143,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
             self.notify(f"{n} job{'s were' if n != 1 else ' was'} interrupted when wxtui last stopped. "
                         "Press j, then R to resume.", title="Interrupted jobs", timeout=15)
 
-    @work(group="view", exclusive=True)
+    @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _first_load(self) -> None:
         """The first frame: a screenful of rows and the tag counts, side by side; only then the
         complete id list (which would slow them down)."""
@@ -162,7 +164,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
 
     # -- tags ---------------------------------------------------------------------------------
 
-    @work(group="tags", exclusive=True)
+    @screen_work(group="tags", exclusive=True, what="Could not read the tags")
     async def load_tags(self) -> None:
         self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
         self.table.refresh_rows()  # tag names in the rows may have changed
@@ -173,25 +175,34 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
             (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
             blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
         self.view_total = summary.total
+        if self.entry.option_id not in self.tag_list.entries:
+            # The tag being viewed is gone (deleted here or on WeChat): show everyone instead.
+            self._show_entry(self.tag_list.entries["all"])
         self._show_counts()
         self.load_segments()
 
     @on(TagList.Chosen)
     def _tag_chosen(self, event: TagList.Chosen) -> None:
-        self.entry = event.entry
-        members = self.model.members[1]
-        title = "Blacklist" if event.entry.kind == "blacklisted" else f"{members.capitalize()} · {event.entry.name}"
-        if event.entry.kind == "all":
-            title = members.capitalize()
-        elif event.entry.kind == "segment":
-            title = f"{members.capitalize()} · segment {event.entry.name}"
-        self.query_one("#view-title", Label).update(fmt.literal(title))
-        self.table.empty_text = ("Nobody is blacklisted" if event.entry.kind == "blacklisted"
-                                 else f"No {members} here")
-        self.set_class(event.entry.kind == "blacklisted", "-blacklist")
-        self.load_view()
+        self._show_entry(event.entry)
         if event.go:
             self.table.focus()
+
+    def _show_entry(self, entry: TagEntry) -> None:
+        self.entry = entry
+        members = self.model.members[1]
+        title = "Blacklist" if entry.kind == "blacklisted" else f"{members.capitalize()} · {entry.name}"
+        if entry.kind == "all":
+            title = members.capitalize()
+        elif entry.kind == "segment":
+            title = f"{members.capitalize()} · segment {entry.name}"
+        self.query_one("#view-title", Label).update(fmt.literal(title))
+        self.table.empty_text = self.empty_text()
+        self.set_class(entry.kind == "blacklisted", "-blacklist")
+        self.load_view()
+
+    def empty_text(self) -> str:
+        """What the table says when the view has no rows."""
+        return "Nobody is blacklisted" if self.entry.kind == "blacklisted" else f"No {self.model.members[1]} here"
 
     # -- filtering ----------------------------------------------------------------------------
 
@@ -236,7 +247,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         self._view = view = self.model.view(flt)
         self._run_view(view, keep_cursor)
 
-    @work(group="view", exclusive=True)
+    @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _run_view(self, view: View, keep_cursor: bool) -> None:
         try:
             if view.filter != self.shown_filter:
@@ -249,6 +260,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
             ids = await asyncio.to_thread(view.row_ids)
         except QueryCancelled:
             return
+        self.table.empty_text = self.empty_text()  # the view is read: empty now means empty
         self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
         self.shown_filter = view.filter
         self.matching = len(ids)
@@ -269,7 +281,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
 
     # -- selection ----------------------------------------------------------------------------
 
-    @work(group="count", exclusive=True)
+    @screen_work(group="count", exclusive=True, what="Could not count the selection")
     async def count_selection(self) -> None:
         self.selected = await asyncio.to_thread(self.model.selection_count)
         self._show_counts()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -23,6 +22,7 @@ from textual.widgets import Label, Static
 from wxtui.store.query import SYNTAX_HELP, QueryError, complete
 from wxtui.store.segments import SegmentError, Segments, check_name
 from wxtui.ui import format as fmt
+from wxtui.ui.screens.guard import screen_work
 from wxtui.ui.widgets.tag_list import TagEntry
 
 
@@ -74,7 +74,7 @@ def segment_entries(store) -> list[TagEntry]:
 class SegmentsMixin:
     """The main screen's segment actions (it provides model, tag_list, current_filter...)."""
 
-    @work(group="segments", exclusive=True)
+    @screen_work(group="segments", exclusive=True, what="Could not read the segments")
     async def load_segments(self) -> None:
         entries = await asyncio.to_thread(segment_entries, self.model.store)
         self.tag_list.set_segments(entries)
@@ -83,9 +83,9 @@ class SegmentsMixin:
             fresh = next((e for e in entries if e.tagid == chosen.tagid), None)
             if fresh is None:  # deleted: back to everyone
                 self.tag_list.choose("all")
-                self.post_message(self.tag_list.Chosen(TagEntry("all", name="All")))
-            elif fresh.filter != chosen.filter:
-                self.post_message(self.tag_list.Chosen(fresh))
+                self._show_entry(self.tag_list.entries["all"])
+            elif fresh.filter != chosen.filter:  # saved again under the same name
+                self._show_entry(fresh)
 
     def show_query_error(self, query: str, error: QueryError | None) -> None:
         label = self.query_one("#filter-error", Label)
@@ -96,7 +96,7 @@ class SegmentsMixin:
     def action_query_help(self) -> None:
         self.app.push_screen(QueryHelpScreen())
 
-    @work(group="action", exclusive=True)
+    @screen_work(group="action", exclusive=True, what="Could not save the segment")
     async def action_save_segment(self) -> None:
         from wxtui.ui.screens.prompts import TextPromptScreen
 
@@ -121,20 +121,19 @@ class SegmentsMixin:
             check=lambda text: "" if check(text).startswith("Saving") else check(text), ok="Save"))
         if not name:
             return
-        try:
-            saved = await asyncio.to_thread(Segments(self.model.store).save, name, flt)
-        except Exception as exc:  # the cache could not be written (busy, full): said, nothing lost
-            self.notify(fmt.literal(f"Could not save the segment: {exc}").plain, severity="error", markup=False)
-            return
+        saved = await asyncio.to_thread(Segments(self.model.store).save, name, flt)
         self.notify(fmt.literal(f"Saved the segment {saved.name!r}").plain, markup=False)
         self.load_segments()
 
-    @work(group="action", exclusive=True)
-    async def action_delete_tag(self) -> None:
+    def action_delete_tag(self) -> None:
         entry = self.tag_list.highlighted_entry
         if entry is None or entry.kind != "segment":
             super().action_delete_tag()
-            return
+        else:
+            self._delete_segment(entry)
+
+    @screen_work(group="action", exclusive=True, what="Could not delete the segment")
+    async def _delete_segment(self, entry: TagEntry) -> None:
         from wxtui.store.query import format as format_query
 
         # No confirmation: a segment changes no follower, and the note gives back its query.

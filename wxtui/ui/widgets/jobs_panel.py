@@ -10,15 +10,27 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wxtui.jobs.events import RUNNING, JobEvent, format_duration
+from wxtui.jobs.events import PAUSED, RUNNING, JobEvent, format_duration
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
 
 BAR_WIDTH = 10
 MAX_JOBS = 20
+STATE_WIDTH = 11  # the longest state words: "cancelling…", "interrupted"
 
 _STATE_STYLE = {"running": "bold", "paused": "bold reverse", "failed": "bold reverse",
-                "cancelled": "dim", "done": "", "ready": "dim"}
+                "cancelled": "dim", "done": "", "ready": "dim", "interrupted": "bold reverse"}
+_STOPPING = {"cancelled": "cancelling…", "paused": "pausing…"}
+
+
+def state_label(event: JobEvent) -> str:
+    """The job's state as the panel says it: a running job asked to stop is "cancelling…" until
+    its calls still out are in; a job the last process left running is "interrupted"."""
+    if event.state == RUNNING and event.stopping:
+        return _STOPPING.get(event.stopping, "stopping…")
+    if event.state == PAUSED and event.message == "interrupted":
+        return "interrupted"
+    return event.state
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -26,19 +38,22 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def job_line(event: JobEvent, title_width: int = 24, width: int | None = None) -> Text:
+def job_line(event: JobEvent, title_width: int = 24, width: int | None = None,
+             members: str = "followers") -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{event.state:<9}", style=_STATE_STYLE.get(event.state, ""))
-    text.append(fmt.fit(event.title, title_width) + " ")
+    label = state_label(event)
+    text.append(fmt.fit(label, STATE_WIDTH), style=_STATE_STYLE.get(label, ""))
+    text.append(" " + fmt.fit(event.title, title_width) + " ")
     text.append(bar(event.fraction), style="bold" if event.state == RUNNING else "")
     text.append(f" {event.fraction * 100:3.0f}%")
-    if event.state == RUNNING:
-        text.append(f"  {event.rate:,.0f}/s")
+    if event.state == RUNNING and not event.stopping:
+        text.append(f"  {event.target_rate:,.0f} {members}/s ({event.rate:,.0f} calls/s)")
         if event.eta_s is not None:
             text.append(f"  ETA {format_duration(event.eta_s)}")
-    text.append(f"  {event.retries:,} retries" if event.retries != 1 else "  1 retry")
+    if event.retries:
+        text.append(f"  {event.retries:,} retries" if event.retries != 1 else "  1 retry")
     text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
-    if event.message and event.state != RUNNING:
+    if event.message and event.state != RUNNING and event.message not in (event.state, label):
         text.append(f"  {fmt.visible(event.message)}", style="italic")
     if width:
         text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
@@ -53,6 +68,7 @@ class JobsPanel(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.events: dict[int, JobEvent] = {}
+        self.members = "followers"  # what the rate counts ("users" on a Tencent Cloud IM account)
         self.display = False
 
     def show_event(self, event: JobEvent) -> None:
@@ -60,23 +76,26 @@ class JobsPanel(OptionList):
         self.events[event.job_id] = event
         option_id = f"job:{event.job_id}"
         if known:
-            self.replace_option_prompt(option_id, job_line(event, self._title_width(), self._line_width()))
+            self.replace_option_prompt(option_id, self._line(event))
             return
         self.events = {e.job_id: e for e in sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]}
-        self._redraw()
+        # A new job is the one the user means next (x, R, enter): the highlight goes to it.
+        self._redraw(highlight=event.job_id)
         self.display = True
 
+    def _line(self, event: JobEvent) -> Text:
+        return job_line(event, self._title_width(), self._line_width(), self.members)
+
     def _title_width(self) -> int:
-        # What the state, bar, percentage, rate, ETA and counts leave (about 66 cells).
-        return max(20, min(48, self.size.width - 68))
+        # What the state, bar, percentage, rates, ETA and counts leave (about 84 cells).
+        return max(20, min(48, self.size.width - 84))
 
     def _line_width(self) -> int:
         return max(20, self.scrollable_content_region.width - 1)
 
-    def _redraw(self) -> None:
-        highlighted = self.highlighted_job_id
-        title, line = self._title_width(), self._line_width()
-        self.set_options(Option(job_line(e, title, line), id=f"job:{e.job_id}") for e in self.events.values())
+    def _redraw(self, highlight: int | None = None) -> None:
+        highlighted = self.highlighted_job_id if highlight is None else highlight
+        self.set_options(Option(self._line(e), id=f"job:{e.job_id}") for e in self.events.values())
         self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
 
     def on_resize(self) -> None:

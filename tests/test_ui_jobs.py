@@ -1,0 +1,104 @@
+"""The jobs panel: the highlight follows the newest job, x/R/enter act on the highlighted one,
+a cancel shows "cancelling…" and ends within its grace even when calls hang, and what the panel
+says (state, rates, messages) reads right."""
+
+from __future__ import annotations
+
+from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+from wxtui.jobs.events import CANCELLED, DONE, RUNNING, JobEvent
+from wxtui.ui.screens.confirm import ConfirmScreen
+from wxtui.ui.screens.job_detail import JobDetailScreen
+from wxtui.ui.screens.prompts import TagPickerScreen
+from wxtui.ui.widgets.jobs_panel import job_line
+
+SIZE = (120, 30)
+
+
+async def tag_selection(pilot, tag: str, *, before_confirm=None) -> None:
+    await pilot.press("t")
+    await wait_for_screen(pilot, TagPickerScreen)
+    await pilot.press(*tag, "enter")
+    await wait_for_screen(pilot, ConfirmScreen)
+    if before_confirm is not None:
+        before_confirm()
+    await pilot.press("y")
+
+
+async def test_the_newest_job_is_highlighted_and_x_cancels_it_even_with_calls_stuck(tmp_path):
+    async with demo_session(tmp_path) as session:
+        emulator = session.emulator
+        acct = emulator.account
+        journal = None
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            journal = app.model.jobs.journal
+            panel = screen.jobs_panel
+            # A first job that finishes.
+            await pilot.press("space")
+            await tag_selection(pilot, "Staff")
+            await settle(pilot)
+            first = max(panel.events)
+            assert panel.events[first].state == DONE
+            # A second one whose calls all hang on the wire.
+            await pilot.press("A", "a")
+            await settle(pilot)
+
+            def hang():
+                emulator.faults.p_slow, emulator.faults.slow_s = 1.0, 3600.0
+
+            newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+            await tag_selection(pilot, "Newsletter", before_confirm=hang)
+            for _ in range(500):
+                if max(panel.events) != first and app.model.jobs.scheduler.in_flight:
+                    break
+                await pilot.pause(0.01)
+            second = max(panel.events)
+            assert second != first and panel.highlighted_job_id == second
+            await pilot.press("j", "x")
+            await pilot.pause()
+            event = panel.events[second]
+            assert event.state == RUNNING and event.stopping == CANCELLED
+            assert "cancelling…" in str(panel.get_option(f"job:{second}").prompt)
+            await settle(pilot)  # the grace runs out: the stuck calls are given up
+            assert panel.events[second].state == CANCELLED
+            assert journal.job(second).state == CANCELLED
+            assert journal.job(first).state == DONE  # the older job was left alone
+            calls = journal.counts(second).calls
+            # No answer came: no call counts as done; all go again on resume (WeChat may have
+            # applied some already; tagging twice changes nothing).
+            assert calls.get("done") is None and calls.get("in_flight") is None
+            assert calls["pending"] == event.calls_total
+            line = str(panel.get_option(f"job:{second}").prompt)
+            assert line.count("cancelled") == 1
+            # enter opens the highlighted job, R resumes it.
+            await pilot.press("enter")
+            detail = await wait_for_screen(pilot, JobDetailScreen)
+            assert detail.event.job_id == second
+            await pilot.press("escape")
+            emulator.faults.p_slow = 0.0
+            await pilot.press("R")
+            await settle(pilot)
+            assert journal.job(second).state == DONE
+            assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())
+
+
+def event(**fields) -> JobEvent:
+    base = dict(job_id=1, title="tag \"VIP\" onto 2,000 followers", state=RUNNING, calls_done=10,
+                calls_failed=0, calls_total=40, targets_done=500, targets_failed=0, targets_total=2000)
+    base.update(fields)
+    return JobEvent(**base)
+
+
+def test_a_job_line_states_rates_in_followers_and_calls_per_second():
+    line = str(job_line(event(rate=20.0, eta_s=90)))
+    assert "1,000 followers/s (20 calls/s)" in line and "ETA 1:30" in line
+    assert line.startswith("running     tag")
+    cancelling = str(job_line(event(rate=20.0, stopping=CANCELLED)))
+    assert cancelling.startswith("cancelling… tag") and "/s" not in cancelling
+    cancelled = str(job_line(event(state=CANCELLED, message="cancelled")))
+    assert cancelled.startswith("cancelled   tag") and cancelled.count("cancelled") == 1
+    interrupted = str(job_line(event(state="paused", message="interrupted")))
+    assert interrupted.startswith("interrupted tag") and interrupted.count("interrupted") == 1
+    users = str(job_line(event(rate=4.0), members="users"))
+    assert "200 users/s (4 calls/s)" in users
