@@ -38,13 +38,21 @@ async def test_a_query_filters_live_and_a_bad_one_is_pointed_at(tmp_path):
             assert "no tag named 'Nope'" in str(rendered)
             marked = [rendered.plain[s.start:s.end] for s in rendered.spans if getattr(s.style, "reverse", False)]
             assert marked == ["Nope"]
-            # (" tag" on its way was text, the last query that read)
-            last_good = parse(query + " tag", session.store.tag_names()).filter
-            assert screen.view_filter == last_good and screen.matching == session.store.view(last_good).count()
-            for _ in range(len(" tag:Nope")):
-                await pilot.press("backspace")
+            # The bad term is the one being typed: the terms before it stay in force.
+            assert screen.view_filter == flt and screen.matching == view.count()
+            # A bad term earlier in the query keeps the rows of the last good query.
+            bar = screen.query_one("#filter")
+            bar.value = query + " lang:en"
             await settle(pilot)
-            assert not error.display
+            with_lang = parse(query + " lang:en", session.store.tag_names()).filter
+            assert screen.view_filter == with_lang and not error.display
+            bar.value = "tag:Nope " + query + " lang:en"
+            await settle(pilot)
+            assert error.display and screen.view_filter == with_lang
+            bar.value = ""
+            await pilot.press(*query)  # cleared and typed again: the error goes
+            await settle(pilot)
+            assert not error.display and screen.view_filter == flt
 
 
 async def test_question_mark_explains_and_tag_names_complete(tmp_path):

@@ -216,7 +216,14 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         parsed = parse_query(event.value, self.model.tag_names)
         self.show_query_error(event.value, parsed.error)
         if parsed.error is not None:
-            return  # the rows stay those of the last good query
+            # A term still being typed (the last one) leaves the terms before it in force;
+            # an error earlier in the query keeps the rows of the last good query.
+            error = parsed.error
+            if event.value[error.end:].strip():
+                return
+            parsed = parse_query(event.value[: event.value.rfind(" ", 0, error.start) + 1], self.model.tag_names)
+            if parsed.error is not None:
+                return
         self.query_filter = parsed.filter
         if self._debounce is not None:
             self._debounce.stop()
