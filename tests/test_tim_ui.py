@@ -108,8 +108,8 @@ async def test_importing_a_file_of_im_account_ids_selects_the_known_ones(tmp_pat
         try:
             result = model.import_openids(listing)
             assert (result.added, result.unknown, result.invalid) == (2, 1, 0)
-            assert result.message() == ("Added 2 users to the selection; 1 account ids are not in the cache "
-                                        "(not users, or sync first)")
+            assert result.message() == ("Added 2 users to the selection; 1 account id is not in the cache "
+                                        "(not users, or sync first): line 4")
             ids = session.store.follower_ids(known)
             assert all(model.selection.contains(i) for i in ids.values())
             assert model.selection.count() == 2

@@ -371,7 +371,9 @@ async def test_import_openids_into_the_selection_and_export_it(tmp_path):
             assert set(session.store.selection("main").ids()) == set(ids.values())
             assert screen.selected == 10
             message = last_notification(pilot)
-            assert "Added 10" in message and "1 openids are not in the cache" in message and "1 lines" in message
+            # Lines as the file numbers them: the comment is line 1, the ten openids 2 to 11.
+            assert message == ("Added 10 followers to the selection; 1 openid is not in the cache (not "
+                               "followers, or sync first): line 13; 1 line is not an openid: line 12")
             target = tmp_path / "out.csv"
             await pilot.press("e")
             prompt = await wait_for_screen(pilot, TextPromptScreen)

@@ -186,6 +186,21 @@ async def scene_help(pilot) -> None:
     await _quiet(pilot)
 
 
+async def scene_switch_account(pilot) -> None:
+    """ctrl+p → Switch account, with two configured accounts (fixed here: the list is read from
+    the config, which a screenshot must not take from whoever runs it) and a job running."""
+    from wxtui.ui.screens.switch_account import AccountChoice, SwitchAccountScreen
+
+    await ready(pilot)
+    choices = [AccountChoice("Acme Coffee", "Acme Coffee · wx5e1f0c2a9b7d3e41 · default"),
+               AccountChoice("acme-hk", "acme-hk · wx90b2d4c6e8fa1357"),
+               AccountChoice(None, "The demo (an emulated account, kept between launches)")]
+    pilot.app.push_screen(SwitchAccountScreen(choices, current="Acme Coffee", current_is_demo=False,
+                                              running_jobs=1, current_label="Acme Coffee"))
+    await wait_for_screen(pilot, SwitchAccountScreen)
+    await _quiet(pilot)
+
+
 async def _job_with_failures(pilot):
     """Tag ten followers, two of whom unfollowed after the sync: WeChat refuses those (40003)."""
     from wxtui.ui.screens.confirm import ConfirmScreen
@@ -253,6 +268,25 @@ async def scene_log(pilot) -> None:
                            (FIXED_NOW - 59, FIXED_NOW - 59))
     await pilot.press("L")
     await wait_for_screen(pilot, AuditLogScreen)
+
+
+async def scene_follower(pilot) -> None:
+    """One follower, opened with enter: a row with a remark and tags."""
+    from wxtui.ui.screens.follower import FollowerScreen
+
+    screen = await ready(pilot)
+    acct = pilot.app.session.emulator.account
+    for index in range(40):
+        info = acct.follower(screen.table.source.row(index).openid)
+        if info.get("remark") and len(info.get("tagid_list", ())) >= 2:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    follower = await wait_for_screen(pilot, FollowerScreen)
+    for _ in range(300):
+        if follower.card is not None:
+            break
+        await pilot.pause(0.01)
     await _quiet(pilot)
 
 
@@ -269,5 +303,7 @@ SCENES = {
     "job-detail": scene_job_detail,
     "segments": scene_segments,
     "log": scene_log,
+    "follower": scene_follower,
+    "switch-account": scene_switch_account,
 }
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}

@@ -184,6 +184,7 @@ def check_machine(config: Config | None, config_error: str = "", *, keyring_time
         for appid in sorted({p.appid for p in config.accounts.values()}):
             _cache_check(files, paths.cache_db(appid))
     _dir_check(files, "logs", paths.log_dir())
+    _dir_check(files, "demo", paths.data_dir() / "demo")  # the kept demos (wxtui.kept_demo)
     from wxtui.net import describe_transport
 
     network = Section("Network")

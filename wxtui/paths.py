@@ -55,13 +55,37 @@ def cache_db(account_key: str) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create a directory (and parents) readable only by the user."""
+    """Create a directory (and parents) readable only by the user.
+
+    Folders it creates get mode 0700, and so does an existing one of wxtui's own (its config,
+    data and log folders, or WXTUI_HOME, and what lies within). Any other folder that already
+    exists is left as it is: a cache or a token file may be put in /tmp or a shared folder,
+    and changing that folder's mode would lock everyone else out of it.
+    """
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        path.chmod(0o700)
-    except OSError:
-        pass
+    for folder in [*missing, *([path] if path not in missing and _is_own_folder(path) else [])]:
+        try:
+            folder.chmod(0o700)
+        except OSError:
+            pass
     return path
+
+
+def _is_own_folder(path: Path) -> bool:
+    """Whether `path` is one of wxtui's own folders or lies within one."""
+    try:
+        resolved = path.resolve()
+        roots = [_home()] if _home() else [config_dir(), data_dir(), log_dir()]
+        return any(resolved == root.resolve() or root.resolve() in resolved.parents
+                   for root in roots if root is not None)
+    except OSError:
+        return False
 
 
 def create_private_file(path: Path) -> None:

@@ -1,8 +1,9 @@
 """One open account: its client and its cache, ready for the app and the headless commands.
 
 `open_session()` is the single way in: a configured account by name, the default account, or the
-built-in demo when asked for (an in-process emulator), never as a fallback. The demo's cache is
-rebuilt at every launch because the emulator's state lives only in memory.
+built-in demo when asked for (an in-process emulator), never as a fallback. The headless
+commands' demo (`--demo`) is rebuilt at every launch, its cache with it; the app's demo is kept
+between launches by wxtui.kept_demo, which hands its emulator and cache path in here.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from itertools import compress
+from typing import Callable
 
 from wxtui.wechat import limits
 
@@ -91,6 +92,8 @@ class Account:
         self.quotas = Quotas(clock)
         # Openids held by calls in flight (for 45169).
         self.inflight: Counter[str] = Counter()
+        # Told of every change as it is made (the kept demo's change log, see persist.py).
+        self.changes: Callable[..., None] | None = None
 
     def __repr__(self) -> str:
         return f"Account(name={self.name!r}, appid={self.appid!r}, followers={len(self._openids)})"
@@ -116,6 +119,9 @@ class Account:
         self._has_unionid.extend(unionid_flags)
         self._remarks.extend(remarks if remarks is not None else [""] * n)
         self._tag_count.extend(bytes(n))
+        if self.changes is not None:
+            self.changes("follow", suffixes, list(times), list(languages), list(scenes), list(qr),
+                         list(unionid_flags), self._remarks[start:])
         return new
 
     def add_followers(self, n: int = 0, *, openids=()) -> list[str]:
@@ -141,6 +147,7 @@ class Account:
 
     def remove_followers(self, openids) -> None:
         """They unfollow: kept as subscribe 0, out of every tag and the blacklist."""
+        openids = list(openids)
         for i in self._rows(openids):
             if self._subscribed[i]:
                 self._subscribed[i] = 0
@@ -152,6 +159,8 @@ class Account:
                 if i in self._blacklisted:
                     self._blacklisted.discard(i)
                     self._sorted.pop("blacklist", None)
+        if self.changes is not None:
+            self.changes("unfollow", openids)
 
     def follower_openids(self) -> list[str]:
         if self.subscribed_count() == len(self._openids):
@@ -190,6 +199,8 @@ class Account:
         if not isinstance(remark, str) or len(remark.encode("utf-8")) >= limits.MAX_REMARK_BYTES:
             raise ApiFailure(40092)
         self._remarks[i] = remark
+        if self.changes is not None:
+            self.changes("remark", i, remark)
 
     # ---- openid checks ---------------------------------------------------------------------
 
@@ -257,6 +268,8 @@ class Account:
         self._tag_names[tagid] = name
         self._members[tagid] = set()
         self._tag_born[tagid] = self.clock.now() if born is None else born
+        if self.changes is not None:
+            self.changes("create_tag", tagid, name, self._tag_born[tagid])
         return tagid
 
     def _user_tag(self, tagid: object, propagation_s: float) -> int:
@@ -267,6 +280,8 @@ class Account:
     def update_tag(self, tagid: object, name: object, propagation_s: float = 0.0) -> None:
         tagid = self._user_tag(tagid, propagation_s)
         self._tag_names[tagid] = self._check_name(name, tagid)
+        if self.changes is not None:
+            self.changes("rename_tag", tagid, name)
 
     def delete_tag(self, tagid: object, propagation_s: float = 0.0) -> None:
         tagid = self._user_tag(tagid, propagation_s)
@@ -278,6 +293,8 @@ class Account:
             counts[i] -= 1
         del self._tag_names[tagid], self._members[tagid], self._tag_born[tagid]
         self._sorted.pop(tagid, None)
+        if self.changes is not None:
+            self.changes("delete_tag", tagid)
 
     def tag_rows(self, rows: list[int], tagid: int) -> None:
         members, counts = self._members[tagid], self._tag_count
@@ -289,6 +306,8 @@ class Account:
         if new:
             members.update(new)
             self._sorted.pop(tagid, None)
+            if self.changes is not None:
+                self.changes("tag", tagid, new)
 
     def untag_rows(self, rows: list[int], tagid: int) -> None:
         members, counts = self._members[tagid], self._tag_count
@@ -298,6 +317,8 @@ class Account:
         if gone:
             members.difference_update(gone)
             self._sorted.pop(tagid, None)
+            if self.changes is not None:
+                self.changes("untag", tagid, gone)
 
     def set_tags(self, openid: str, tagids) -> None:
         """Give a follower exactly these tags (no other tag stays)."""
@@ -327,6 +348,8 @@ class Account:
             self._blacklisted.difference_update(rows)
         if len(self._blacklisted) != before:
             self._sorted.pop("blacklist", None)
+            if self.changes is not None:
+                self.changes("blacklist", listed, list(rows))
 
     # ---- pages -----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Bulk actions from the command line: `wxtui tag|untag|clear-tags|blacklist|unblacklist` and
-`wxtui jobs [list|show|resume|undo|cancel]`.
+"""Bulk actions from the command line: `wxtui tag|untag|clear-tags|blacklist|unblacklist`,
+`wxtui jobs [list|show|resume|undo|cancel]`, `wxtui tags [list|create|rename|delete]`, and one
+follower: `wxtui follower show`, `wxtui remark set`.
 
 The followers come from --file (one openid per line), --stdin, a named selection, or filter
 flags over the cache. Every action shows its plan first (the dry run) and asks before sending
@@ -61,6 +62,58 @@ def register(subparsers) -> None:
             p.add_argument("--all", action="store_true", help="list every failure (default: the first 50)")
     for p in sub.choices.values():
         _account_options(p, suppress=True)
+    _register_tags(subparsers)
+    _register_follower(subparsers)
+
+
+def _register_tags(subparsers) -> None:
+    tags = subparsers.add_parser("tags", help="list the tags with their counts; create, rename or delete one",
+                                 **exit_status.with_exit_status(
+                                     description="The account's tags. Creating, renaming and deleting are "
+                                                 "jobs like the bulk actions: planned, confirmed, journaled, "
+                                                 "undoable."))
+    _account_options(tags)
+    tags.add_argument("--json", action="store_true", help="the list as JSON")
+    tags.set_defaults(func=_cmd_tags, tags_command="list")
+    sub = tags.add_subparsers(dest="tags_command", metavar="COMMAND")
+    listing = sub.add_parser("list", help="every tag with its followers (the default)",
+                             **exit_status.with_exit_status())
+    listing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="as JSON")
+    create = sub.add_parser("create", help="create a tag", **exit_status.with_exit_status())
+    create.add_argument("name", metavar="NAME")
+    rename = sub.add_parser("rename", help="rename a tag", **exit_status.with_exit_status())
+    rename.add_argument("old", metavar="OLD", help="the tag, by name (or id)")
+    rename.add_argument("name", metavar="NEW")
+    delete = sub.add_parser("delete", help="delete a tag (one of more than 100,000 followers is drained first)",
+                            **exit_status.with_exit_status())
+    delete.add_argument("old", metavar="NAME", help="the tag, by name (or id)")
+    for p in (create, rename, delete):
+        _run_options(p, with_account=False)
+    for p in sub.choices.values():
+        _account_options(p, suppress=True)
+
+
+def _register_follower(subparsers) -> None:
+    follower = subparsers.add_parser("follower", help="one follower: remark, tags (read live), blacklist, jobs",
+                                     **exit_status.with_exit_status(
+                                         description="One follower as WeChat and the journal know them."))
+    sub = follower.add_subparsers(dest="follower_command", metavar="COMMAND", required=True)
+    show = sub.add_parser("show", help="the follower's card: tags asked of WeChat, the jobs that touched them",
+                          **exit_status.with_exit_status())
+    show.add_argument("openid", metavar="OPENID")
+    show.add_argument("--json", action="store_true", help="as JSON")
+    _account_options(show)
+    show.set_defaults(func=_cmd_follower_show)
+    remark = subparsers.add_parser("remark", help="set a follower's remark", **exit_status.with_exit_status(
+        description="A follower's remark (under 30 bytes of UTF-8), as a job: planned, confirmed, "
+                    "journaled, undoable."))
+    rsub = remark.add_subparsers(dest="remark_command", metavar="COMMAND", required=True)
+    setting = rsub.add_parser("set", help="set the remark (an empty TEXT clears it)",
+                              **exit_status.with_exit_status())
+    setting.add_argument("openid", metavar="OPENID")
+    setting.add_argument("text", metavar="TEXT")
+    _run_options(setting)
+    setting.set_defaults(func=_cmd_remark_set)
 
 
 def _account_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
@@ -120,3 +173,21 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     from .cli_run import run_jobs
 
     return run_jobs(args)
+
+
+def _cmd_tags(args: argparse.Namespace) -> int:
+    from .cli_tags import run_tags
+
+    return run_tags(args)
+
+
+def _cmd_follower_show(args: argparse.Namespace) -> int:
+    from .cli_follower import run_follower_show
+
+    return run_follower_show(args)
+
+
+def _cmd_remark_set(args: argparse.Namespace) -> int:
+    from .cli_follower import run_remark_set
+
+    return run_remark_set(args)

@@ -128,6 +128,30 @@ class DeleteTag(Intent):
 
 
 @dataclass(frozen=True)
+class CreateTagAndTag(Intent):
+    """Create a tag, then put it on the followers: one job, so nothing exists until confirmed."""
+
+    kind: ClassVar[str] = "create_and_tag"
+    verb: ClassVar[str] = "create and tag"
+    name: str
+    followers: Followers
+
+
+@dataclass(frozen=True)
+class SetFollowerTags(Intent):
+    """Give one follower exactly these tags: the missing ones are added before the dropped ones
+    are removed, so the follower never carries fewer tags than before and after."""
+
+    kind: ClassVar[str] = "set_tags"
+    verb: ClassVar[str] = "set the tags of"
+    openid: str
+    tagids: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tagids", tuple(sorted(set(self.tagids))))
+
+
+@dataclass(frozen=True)
 class CreateTag(Intent):
     kind: ClassVar[str] = "create_tag"
     verb: ClassVar[str] = "create tag"

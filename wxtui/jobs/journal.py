@@ -254,6 +254,16 @@ class Journal:
                                [*args, limit]).fetchall()
         return [_job(r) for r in rows]
 
+    def jobs_touching(self, target: str, limit: int = 20) -> list[JobRecord]:
+        """The latest jobs with a call naming this target (an openid, an account id), among its
+        targets or its parameters (the members a tag deletion took along)."""
+        needle = _dumps(target)  # quoted, as the JSON lists hold it: no prefix of another id matches
+        rows = self._read(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT DISTINCT job_id FROM job_calls "
+            "WHERE instr(targets, ?) > 0 OR instr(params, ?) > 0) ORDER BY id DESC LIMIT ?",
+            [needle, needle, limit]).fetchall()
+        return [_job(r) for r in rows]
+
     def set_state(self, job_id: int, state: str, *, reason: str = "",
                   resume_after: float | None = None) -> None:
         now = self._clock()

@@ -21,8 +21,9 @@ from wxtui.wechat import limits
 from wxtui.wechat.client import check_remark, check_tag_name, is_valid_openid
 from wxtui.wechat.errors import BadOpenidError, CredentialsUnavailable, ValidationError, WxtuiError
 
-from .intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers, Intent,
-                      RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
+from .intents import (BlacklistFollowers, ClearTags, CreateTag, CreateTagAndTag, DeleteTag, Followers,
+                      Intent, RenameTag, SetFollowerTags, SetRemark, TagFollowers, UnblacklistFollowers,
+                      UntagFollowers)
 from .operations import CallSpec
 from .wechat_ops import FAMILY, WeChatOperations
 
@@ -136,7 +137,8 @@ class Planner:
             TagFollowers: self._tagging, UntagFollowers: self._tagging, ClearTags: self._clear_tags,
             BlacklistFollowers: self._blacklisting, UnblacklistFollowers: self._blacklisting,
             DeleteTag: self._delete_tag, CreateTag: self._create_tag, RenameTag: self._rename_tag,
-            SetRemark: self._set_remark,
+            SetRemark: self._set_remark, CreateTagAndTag: self._create_and_tag,
+            SetFollowerTags: self._set_follower_tags,
         }.get(type(intent))
         if handler is None:
             raise TypeError(f"no plan for {type(intent).__name__}")
@@ -361,6 +363,85 @@ class Planner:
         calls = [CallSpec("create_tag", {"name": name})]
         return Plan(intent, f'create tag "{name}"', calls, 1, 0, [], errors, unit="tags")
 
+    async def _create_and_tag(self, intent: CreateTagAndTag) -> Plan:
+        """The tag is created by the job's first call and used by the next ones, so a job that is
+        never confirmed leaves no tag behind."""
+        created = await self._create_tag(CreateTag(intent.name))
+        name = created.calls[0].params["name"] if created.calls else intent.name
+        warnings: list[PlanNote] = []
+        targets: list[str] = []
+        full: list[str] = []
+        async for chunk, tags in self._classify(intent.followers, warnings):
+            for openid in chunk:
+                has = tags.get(openid)
+                if has is not None and len(has) >= limits.MAX_TAGS_PER_FOLLOWER:
+                    full.append(openid)
+                else:
+                    targets.append(openid)
+        if full:
+            warnings.append(PlanNote("over_20_tags", f"{len(full):,} followers already carry "
+                                     f"{limits.MAX_TAGS_PER_FOLLOWER} tags: skipped", tuple(full)))
+        title = f'create tag "{name}" and tag {followers(len(targets))}'
+        if not created.ok:
+            return Plan(intent, title, [], 0, 0, warnings, created.errors)
+        calls = [CallSpec("create_tag", {"name": name}, (), phase=0)]
+        calls.extend(self.ops.chunk("tag", {"tagid": {"$var": "tagid"}}, targets, phase=1))
+        return Plan(intent, title, calls, len(targets), 0, warnings, [])
+
+    async def _set_follower_tags(self, intent: SetFollowerTags) -> Plan:
+        errors: list[PlanNote] = []
+        warnings: list[PlanNote] = []
+        openid = intent.openid
+        names = self._tag_names()
+        wanted = list(intent.tagids)
+        title = f"set the tags of {openid}"
+        if not is_valid_openid(openid):
+            errors.append(PlanNote("malformed", "Not an openid (28 characters of A-Z a-z 0-9 _ -)", (openid,)))
+        unknown = [t for t in wanted if t not in names or t in (0, 1)]
+        if unknown:
+            errors.append(PlanNote("unknown_tag", "No such tag in the cache: "
+                                   f"{', '.join(str(t) for t in unknown)} (sync the account: wxtui sync)"))
+        if len(wanted) > limits.MAX_TAGS_PER_FOLLOWER:
+            errors.append(PlanNote("over_20_tags", f"A follower carries at most {limits.MAX_TAGS_PER_FOLLOWER} "
+                                   f"tags; {len(wanted)} were chosen"))
+        if errors:
+            return Plan(intent, title, [], 0, 0, warnings, errors)
+        current = await self._current_tags(openid, warnings, errors)
+        if errors:
+            return Plan(intent, title, [], 0, 0, warnings, errors)
+        adds = [t for t in wanted if t not in current]
+        drops = [t for t in current if t not in wanted]
+        if not adds and not drops:
+            return Plan(intent, title, [], 0, 1, warnings, errors)
+        steps = tag_swap_steps(len(current), adds, drops)
+        if len(current) + len(adds) > limits.MAX_TAGS_PER_FOLLOWER:
+            lowest = limits.MAX_TAGS_PER_FOLLOWER - 1
+            warnings.append(PlanNote("swap", f"Both tag sets together pass {limits.MAX_TAGS_PER_FOLLOWER}: "
+                                     f"tags are swapped one at a time (at least {lowest} on the way)"))
+        calls = [CallSpec(op, {"tagid": tagid}, (openid,), phase) for phase, (op, tagid) in enumerate(steps)]
+        parts = [f"+{names.get(t, t)}" for t in adds] + [f"-{names.get(t, t)}" for t in drops]
+        title = f"set the tags of {openid}: {' '.join(parts)}"
+        return Plan(intent, title, calls, 1, 0, warnings, errors)
+
+    async def _current_tags(self, openid: str, warnings: list[PlanNote], errors: list[PlanNote]) -> list[int]:
+        """The follower's tags: asked of WeChat (getidlist) when a client is at hand, the cache
+        corrected when it differs; else the cache's."""
+        cached = (await asyncio.to_thread(self.store.tag_ids_of, [openid])).get(openid)
+        if self.client is None:
+            if cached is None:
+                warnings.append(PlanNote("not_in_cache", "The follower is not in the cache and WeChat "
+                                         "cannot be asked: its tags are taken as none", (openid,)))
+            return list(cached or ())
+        try:
+            live = sorted(set(await self.client.get_tag_ids(openid)))
+        except BadOpenidError:
+            errors.append(PlanNote("not_follower", "Not a follower of this account (errcode 40003/49003)",
+                                   (openid,)))
+            return []
+        if cached is not None and list(cached) != live:
+            await asyncio.to_thread(correct_cached_tags, self.store, openid, cached, live)
+        return live
+
     async def _rename_tag(self, intent: RenameTag) -> Plan:
         errors: list[PlanNote] = []
         old = self._check_tag(intent.tagid, errors, modifiable=True)
@@ -420,6 +501,33 @@ class Planner:
                 plan.warnings.append(PlanNote("quota", f"{path} has {q.remain:,} calls left today and the "
                                               f"job needs {n:,}: it will pause when they run out and can "
                                               "resume after midnight China time"))
+
+
+def tag_swap_steps(count: int, adds: list[int], drops: list[int]) -> list[tuple[str, int]]:
+    """The order of one follower's tag changes, one call each: the added tags before the dropped
+    ones, so the follower never carries fewer tags than before and after; where both sets together
+    would pass the limit of 20, a dropped tag makes room for each further added one."""
+    adds, drops = list(adds), list(drops)
+    steps: list[tuple[str, int]] = []
+    while adds or drops:
+        if adds and count < limits.MAX_TAGS_PER_FOLLOWER:
+            steps.append(("tag", adds.pop(0)))
+            count += 1
+        else:
+            steps.append(("untag", drops.pop(0)))
+            count -= 1
+    return steps
+
+
+def correct_cached_tags(store, openid: str, cached, live) -> None:
+    """Make the cache's tags of one follower what WeChat says they are (tags the cache does not
+    know yet come with the next sync)."""
+    known = store.tag_names()
+    with store.transaction():
+        for tagid in (set(live) - set(cached)) & set(known):
+            store.apply_tagged(tagid, [openid])
+        for tagid in set(cached) - set(live):
+            store.apply_untagged(tagid, [openid])
 
 
 def openid_lines(lines: Iterable[str]) -> tuple[list[str], list[tuple[int, str]]]:

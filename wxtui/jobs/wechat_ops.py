@@ -17,7 +17,7 @@ from wxtui.wechat.errors import (ApiError, BadOpenidError, BadResponseError, Cre
 from wxtui.wechat.models import Tag
 from wxtui.wechat.transport import RetryEvent, call_observer
 
-from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict
+from .operations import CallSpec, Operation, OperationTable, Outcome, UndoContext, Verdict, resolve_vars
 
 FAMILY = "wechat"
 CHINA_UTC_OFFSET_S = 8 * 3600
@@ -81,7 +81,8 @@ async def _set_remark(client, params: dict, targets: list[str]) -> None:
 # -- inverse ----------------------------------------------------------------------------------
 
 def _inverse_tag(params: dict, targets: list[str], output: dict, ctx: UndoContext) -> list[CallSpec]:
-    return [CallSpec("untag", {"tagid": params["tagid"]}, tuple(targets))]
+    # A tag the job created itself is named by a job variable: the undo needs its id.
+    return [CallSpec("untag", {"tagid": resolve_vars(params, ctx.vars)["tagid"]}, tuple(targets))]
 
 
 def _inverse_untag(params: dict, targets: list[str], output: dict, ctx: UndoContext) -> list[CallSpec]:

@@ -39,10 +39,12 @@ class TagSummary:
 class Intent:
     """What the user asked for, in the screen's terms (the engine's intents are built from it)."""
 
-    kind: str  # tag | untag | clear_tags | blacklist | unblacklist | delete_tag
+    kind: str  # tag | untag | clear_tags | blacklist | unblacklist | delete_tag | set_remark | set_tags
     target: "Target | None" = None
-    tagid: int | None = None
+    tagid: int | None = None  # None with a tag_name for "tag": the job creates the tag first
     tag_name: str = ""
+    text: str = ""  # set_remark: the new remark
+    tagids: tuple[int, ...] = ()  # set_tags: every tag the follower is to carry
 
 
 @dataclass
@@ -54,6 +56,26 @@ class PlannedAction:
     nothing_to_do: str = ""  # set when there is nothing to confirm (all no-ops, or refused)
 
 
+LINES_NAMED = 5  # line numbers a message names before it says how many more
+
+
+def how_many(n: int, one: str, many: str) -> str:
+    """'1 line', '2 lines', '1,204 openids'."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def line_numbers(numbers: Sequence[int]) -> str:
+    """'line 4', 'lines 4, 9 and 12', 'lines 4, 9, 12, 13, 20 and 31 more'."""
+    shown = [f"{n:,}" for n in numbers[:LINES_NAMED]]
+    rest = len(numbers) - len(shown)
+    word = "line" if len(numbers) == 1 else "lines"
+    if rest:
+        return f"{word} {', '.join(shown)} and {rest:,} more"
+    if len(shown) > 1:
+        return f"{word} {', '.join(shown[:-1])} and {shown[-1]}"
+    return f"{word} {shown[0]}"
+
+
 @dataclass(frozen=True)
 class ImportResult:
     added: int
@@ -61,13 +83,24 @@ class ImportResult:
     invalid: int  # lines that are not ids
     members: str = "followers"  # what the account's people are called
     ids: str = "openids"  # and their ids
+    unknown_lines: tuple[int, ...] = ()  # the file's line numbers of each
+    invalid_lines: tuple[int, ...] = ()
 
     def message(self) -> str:
-        text = f"Added {self.added:,} {self.members} to the selection"
+        member, id_ = self.members.removesuffix("s"), self.ids.removesuffix("s")
+        text = f"Added {how_many(self.added, member, self.members)} to the selection"
         if self.unknown:
-            text += f"; {self.unknown:,} {self.ids} are not in the cache (not {self.members}, or sync first)"
+            verb = "is" if self.unknown == 1 else "are"
+            text += (f"; {how_many(self.unknown, id_, self.ids)} {verb} not in the cache "
+                     f"(not {self.members}, or sync first)")
+            if self.unknown_lines:
+                text += f": {line_numbers(self.unknown_lines)}"
         if self.invalid:
-            text += f"; {self.invalid:,} lines are not {self.ids}"
+            verb = "is not an" if self.invalid == 1 else "are not"
+            noun = id_ if self.invalid == 1 else self.ids
+            text += f"; {how_many(self.invalid, 'line', 'lines')} {verb} {noun}"
+            if self.invalid_lines:
+                text += f": {line_numbers(self.invalid_lines)}"
         return text
 
 
@@ -222,6 +255,10 @@ class AccountModel:
 
         result = await Sync(self.session.client, self.store, on_event=on_event).run()
         self.refresh_tag_names()
+        if result.ok:
+            after_first_sync = self.session.extras.pop("after_first_sync", None)
+            if after_first_sync is not None:
+                after_first_sync()
         return result
 
     # -- import / export ----------------------------------------------------------------------
@@ -259,19 +296,29 @@ class AccountModel:
             lines = read_lines(path)
         except ListFileError as exc:
             raise OSError(str(exc)) from None  # the import screen tells OSErrors
+        numbers = list(range(1, len(lines) + 1))  # the file's line number of each value
         if lines and "," in lines[0] and "openid" in [c.strip().lower() for c in lines[0].split(",")]:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
+            numbers = numbers[1:]
         if self.is_tim:  # IM account ids are free strings, not 28-character openids
             from wxtui.tim.sync import read_accounts
 
-            openids, junk = read_accounts(lines)
+            openids, junk_text = read_accounts(lines)
+            junk = set(junk_text)
+            invalid_lines = tuple(n for n, line in zip(numbers, lines) if line.strip() in junk)
         else:
-            openids, junk = openid_lines(lines)
+            openids, junk_numbered = openid_lines(lines)
+            invalid_lines = tuple(numbers[k - 1] for k, _ in junk_numbered)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
-        return ImportResult(len(known), len(set(openids)) - len(known), len(junk), self.members[1],
-                            self.member_ids)
+        first_line: dict[str, int] = {}
+        for number, line in zip(numbers, lines):
+            first_line.setdefault(line.strip().lstrip("\ufeff"), number)
+        unknown = [o for o in dict.fromkeys(openids) if o not in known]
+        return ImportResult(len(known), len(unknown), len(invalid_lines), self.members[1], self.member_ids,
+                            unknown_lines=tuple(sorted(first_line[o] for o in unknown if o in first_line)),
+                            invalid_lines=invalid_lines)
 
     async def aclose(self) -> None:
         """Stop what runs for this account (the scheduler's jobs stay resumable)."""
@@ -289,8 +336,15 @@ class AccountModel:
             else:
                 followers = ji.Followers.of(self.store.openids_of([intent.target.row_id]).values())
         kind = intent.kind
+        if kind == "tag" and intent.tagid is None:
+            return ji.CreateTagAndTag(intent.tag_name, followers)
         if kind == "tag":
             return ji.TagFollowers(intent.tagid, followers)
+        if kind in ("set_remark", "set_tags"):
+            (openid,) = followers.openids
+            if kind == "set_remark":
+                return ji.SetRemark(openid, intent.text)
+            return ji.SetFollowerTags(openid, intent.tagids)
         if kind == "untag":
             return ji.UntagFollowers(intent.tagid, followers)
         if kind == "clear_tags":
@@ -306,8 +360,12 @@ class AccountModel:
     def _target_words(self, intent: Intent) -> str:
         who = intent.target.description if intent.target is not None else ""
         name = f'"{intent.tag_name or self._tag_names.get(intent.tagid, intent.tagid)}"'
+        if intent.kind == "set_tags":
+            names = [self._tag_names.get(t, f"#{t}") for t in intent.tagids]
+            return f"the tags of {who}: " + (", ".join(names) if names else "none")
         return {
-            "tag": f"tag {name} onto {who}",
+            "tag": f"tag {name} onto {who}" + (" (a new tag, created by this job)" if intent.tagid is None else ""),
+            "set_remark": f'the remark of {who}: "{intent.text}"' if intent.text else f"the remark of {who}: none",
             "untag": f"tag {name} off {who}",
             "clear_tags": f"every tag of {who}",
             "blacklist": f"{who} onto the blacklist",
@@ -353,6 +411,19 @@ class AccountModel:
     def recent_jobs(self, limit: int = 5):
         """Snapshots of the latest jobs, for the jobs panel at start-up."""
         return [self.jobs.status(record.id) for record in reversed(self.jobs.jobs(limit))]
+
+    async def follower_card(self, openid: str):
+        """One follower's card (wxtui.follower): their tags asked of the service just now."""
+        from wxtui.follower import read_follower
+
+        card = await read_follower(self.session.client, self.store, self.jobs.journal, openid, tim=self.is_tim)
+        self.refresh_tag_names()
+        return card
+
+    def follower_target(self, openid: str) -> Target | None:
+        """The follower as an action's target (None when the cache no longer holds them)."""
+        ids = self.store.follower_ids([openid])
+        return Target(openid, 1, ids[openid]) if openid in ids else None
 
     def interrupted_jobs(self):
         return self.jobs.interrupted()

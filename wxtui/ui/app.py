@@ -38,7 +38,8 @@ class WxtuiApp(App):
         self.opener = opener
         self.demo_opener = demo_opener
         self.clock = clock
-        self.keymap = dict(keymap or {})
+        self.base_keymap = dict(keymap or {})  # given at launch; each account's keymap goes over it
+        self.keymap = dict(self.base_keymap)
         # None: sync when the cache has never been synced (a new account, the demo).
         self.sync_on_start = sync_on_start
         self.keyring_note = keyring_note
@@ -46,6 +47,7 @@ class WxtuiApp(App):
         self.cursor_blink = cursor_blink
         self.session = None
         self.model = None
+        self._open_model = None
         self._stack = contextlib.AsyncExitStack()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
@@ -86,7 +88,18 @@ class WxtuiApp(App):
         from wxtui.ui.screens.main import MainScreen
         from wxtui.wechat.errors import redact
 
-        await self._close_session()
+        closing = self.session.label if self.session is not None else ""
+        # Back to the "Opening…" screen first: the closing account's screens and their workers
+        # go before its cache and client do, so none of them reads a closed cache.
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        stopped = await self._close_session()
+        if stopped:
+            n = len(stopped)
+            self.notify(f"{n} job{'s' if n != 1 else ''} of {closing} stopped ("
+                        + ", ".join(f"#{job_id}" for job_id in stopped)
+                        + f"): press j then R to resume once {closing} is open again.",
+                        title="Jobs stopped", severity="warning", timeout=20)
         try:
             session = await self._stack.enter_async_context(opener())
         except Exception as exc:  # any failure to open is told, never shown as a traceback
@@ -113,10 +126,13 @@ class WxtuiApp(App):
             return
         self.session = session
         profile = getattr(session, "profile", None)
-        if profile is not None and profile.keymap:
-            self.keymap = {**profile.keymap, **self.keymap}
-            self.set_keymap(self.keymap)
-        self.model = AccountModel(session, self.clock)
+        # The account's own keys over the app's, from scratch: another account's never linger.
+        self.keymap = {**(profile.keymap if profile is not None else {}), **self.base_keymap}
+        self.set_keymap(self.keymap)
+        notice = getattr(session, "extras", {}).get("notice")
+        if notice:
+            self.notify(notice, title="Demo", severity="warning", timeout=20)
+        self.model = self._open_model = AccountModel(session, self.clock)
         screen = MainScreen(self.model)
         if len(self.screen_stack) > 1:  # the first-run screen, or another account's
             await self.switch_screen(screen)
@@ -128,14 +144,21 @@ class WxtuiApp(App):
         if sync:
             screen.action_sync()
 
-    async def _close_session(self) -> None:
+    async def _close_session(self) -> list[int]:
+        """Close the open account: its running jobs stop (resumable); returns their ids."""
+        stopped: list[int] = []
+        # `model` stays readable after the close (what the last account's jobs became); only
+        # the one still open is closed, once.
+        model, self._open_model = self._open_model, None
+        if model is not None:
+            stopped = model.running_jobs()
+            await model.aclose()
         stack, self._stack = self._stack, contextlib.AsyncExitStack()
         self.session = None
         await stack.aclose()
+        return stopped
 
     async def on_unmount(self) -> None:
-        if self.model is not None:
-            await self.model.aclose()
         await self._close_session()
 
     def open_configured(self, name: str) -> None:
@@ -146,6 +169,34 @@ class WxtuiApp(App):
     def open_demo(self) -> None:
         if self.demo_opener is not None:
             self.open_account(self.demo_opener)
+
+    def action_switch_account(self) -> None:
+        """The configured accounts and the demo; the one chosen replaces the open one."""
+        from wxtui.config import ConfigError, Config, load_config
+        from wxtui.ui.screens.switch_account import SwitchAccountScreen, account_choices
+
+        problem = ""
+        try:
+            config = load_config()
+        except ConfigError as exc:
+            config, problem = Config(), f"The config cannot be read: {exc}"
+        session = self.session
+        profile = getattr(session, "profile", None)
+        screen = SwitchAccountScreen(
+            account_choices(config, with_demo=self.demo_opener is not None),
+            current=profile.name if profile is not None else None,
+            current_is_demo=bool(session is not None and session.is_demo),
+            running_jobs=len(self._open_model.running_jobs()) if self._open_model is not None else 0,
+            current_label=session.label if session is not None else "", problem=problem)
+        self.push_screen(screen, self._switch_to)
+
+    def _switch_to(self, choice) -> None:
+        if choice is None:
+            return
+        if choice.is_demo:
+            self.open_demo()
+        else:
+            self.open_configured(choice.name)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.cursor_blink and isinstance(event.widget, Input):
@@ -161,6 +212,7 @@ class WxtuiApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers every action of the app, under its plain-language name."""
+        from wxtui.ui.screens.follower import FollowerScreen
         from wxtui.ui.screens.main import MainScreen
 
         main = screen if isinstance(screen, MainScreen) else None
@@ -173,10 +225,14 @@ class WxtuiApp(App):
                     callback = partial(main.run_action, action.removeprefix("screen."))
                 elif heading == "Followers" and main is not None:
                     callback = partial(main.table.run_action, action)
+                elif heading == "One follower" and isinstance(screen, FollowerScreen):
+                    callback = partial(screen.run_action, action)
                 elif heading == "Everywhere":
                     callback = partial(self.run_action, action)
                 else:
                     continue
                 title = keys.LONG_HELP.get(binding.id or "", binding.description)
                 yield SystemCommand(title, f"{heading} · key {keys.key_for(binding, self.keymap)}", callback)
+        yield SystemCommand("Switch account", "Open another configured account, or the demo",
+                            self.action_switch_account)
         yield SystemCommand("Theme", "Change the colours", self.action_change_theme)

@@ -22,12 +22,17 @@ DEFAULT_MAX_SESSIONS = 2
 def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo", help="open the app on the built-in emulator (no account needed)",
-        description="Open the app on an in-process WeChat emulator with demo followers.")
+        description="Open the app on an in-process WeChat emulator with demo followers. The demo "
+                    "is kept between launches in the data folder (see wxtui doctor), so a job "
+                    "left running resumes; --fresh starts it over.")
     demo.add_argument("--followers", type=argtypes.demo_followers, default=100_000, metavar="N",
                       help="how many demo followers (default 100,000)")
     demo.add_argument("--slow", action="store_true",
                       help="add latency and transient faults, so retries show live")
     demo.add_argument("--seed", type=argtypes.seed, default=1, help="the demo data's seed (default 1)")
+    demo.add_argument("--fresh", action="store_true",
+                      help="start the demo over (it is otherwise kept between launches: its "
+                           "followers, tags, blacklist and jobs; each --followers and --seed is a demo of its own)")
     _display_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -69,18 +74,34 @@ def _display_options(parser: argparse.ArgumentParser) -> None:
                         help="leave the mouse to the terminal (select and copy text as usual)")
 
 
-def demo_opener(followers: int, *, slow: bool = False, seed: int = 1):
-    """An opener for the demo: the emulator is built in a thread, so the first frame is not held."""
+def demo_opener(followers: int, *, slow: bool = False, seed: int = 1, fresh: bool = False):
+    """An opener for the demo as it was left (wxtui.kept_demo): loaded or built in a thread, so
+    the first frame is not held, and saved when it closes. `fresh` applies to the first opening
+    only: switching back to the demo later finds it as it was."""
+    starts = {"fresh": fresh}
 
     @contextlib.asynccontextmanager
     async def opener():
         import asyncio
 
-        from wxtui.session import build_demo, open_session
+        from wxtui.kept_demo import open_kept_demo
+        from wxtui.session import open_session, slow_faults
 
-        emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow)
-        async with open_session(emulator=emulator) as session:
-            yield session
+        demo = await asyncio.to_thread(open_kept_demo, followers, seed, fresh=starts["fresh"])
+        starts["fresh"] = False
+        try:
+            async with open_session(emulator=demo.emulator, store_path=demo.cache_path) as session:
+                session.extras["notice"] = demo.notice
+                session.extras["kept_demo"] = demo
+                if slow:
+                    if session.store.last_synced_at() is None:
+                        # The first sync fills the cache at full speed; then the calls slow down.
+                        session.extras["after_first_sync"] = lambda: slow_faults(demo.emulator)
+                    else:
+                        slow_faults(demo.emulator)
+                yield session
+        finally:
+            await asyncio.to_thread(demo.close)
 
     return opener
 
@@ -128,7 +149,7 @@ def _run(app, args) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from wxtui.ui.app import WxtuiApp
 
-    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed)
+    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, fresh=args.fresh)
     return _run(WxtuiApp(opener, demo_opener=opener), args)
 
 

@@ -40,6 +40,7 @@ MEMBERS = [
     Binding("e", "screen.export", "Export", id="export", show=False),
     Binding("i", "screen.import_openids", "Import", id="import", show=False),
     Binding("escape", "screen.clear_filter", "Clear filter", id="clear_filter", show=False),
+    Binding("enter", "screen.open_follower", "Open", id="open_follower", show=False),
 ]
 
 TAGS = [
@@ -52,6 +53,15 @@ JOBS = [
     Binding("x", "screen.cancel_job", "Cancel job", id="cancel_job"),
     Binding("R", "screen.resume_job", "Resume", id="resume_job"),
     Binding("enter", "screen.job_details", "Details", id="job_details"),
+]
+
+# The follower screen's (one follower, opened with enter on a row).
+FOLLOWER = [
+    Binding("r", "edit_remark", "Remark", id="edit_remark"),
+    Binding("t", "set_tags", "Set tags", id="set_tags"),
+    Binding("b", "blacklist", "Block", id="follower_blacklist"),
+    Binding("B", "unblacklist", "Unblock", id="follower_unblacklist"),
+    Binding("escape", "close", "Back", id="close_follower"),
 ]
 
 # Cursor keys of the member table (kept here so they can be remapped too).
@@ -72,6 +82,7 @@ GROUPS: list[tuple[str, list[Binding]]] = [
     ("Followers", TABLE[:3] + MEMBERS),
     ("Tags", TAGS),
     ("Jobs", JOBS),
+    ("One follower", FOLLOWER),
     ("Everywhere", MAIN + APP),
 ]
 
@@ -92,6 +103,12 @@ LONG_HELP: dict[str, str] = {
     "unblacklist": "Take the selected followers off the blacklist",
     "export": "Export the selection (or the view) to a CSV file",
     "import": "Import openids from a file into the selection",
+    "open_follower": "Open the follower under the cursor: details, tags, jobs",
+    "edit_remark": "Edit the follower's remark",
+    "set_tags": "Set the follower's tags with a checklist",
+    "follower_blacklist": "Blacklist the follower",
+    "follower_unblacklist": "Take the follower off the blacklist",
+    "close_follower": "Back to the followers",
     "new_tag": "Create a tag",
     "rename_tag": "Rename the highlighted tag",
     "delete_tag": "Delete the highlighted tag (or segment)",

@@ -44,6 +44,8 @@ _TITLES = {  # {members}: "followers", or "users" on a Tencent Cloud IM account
     "unblacklist": ("Take {members} off the blacklist", "Unblacklist"),
     "delete_tag": ("Delete a tag", "Delete"),
     "undo": ("Undo a job", "Undo"),
+    "set_remark": ("Set a remark", "Set remark"),
+    "set_tags": ("Set the tags of a {member}", "Apply"),
 }
 DESTRUCTIVE = frozenset({"clear_tags", "blacklist", "delete_tag"})
 
@@ -86,12 +88,12 @@ def summarize(kind: str, plan, target: str, members: tuple[str, str] = ("followe
     """The confirmation's words for a planner's Plan (wxtui.jobs.planner). `members`: what the
     account's people are called, singular and plural."""
     title, verb = _TITLES.get(kind, (plan.title, "Run"))
-    title = title.replace("{members}", members[1])
+    title = title.replace("{members}", members[1]).replace("{member}", members[0])
     count = plan.targets
     noun = "tag" if kind == "delete_tag" else (members[0] if count == 1 else members[1])
     return ActionSummary(
         title=title,
-        verb=f"{verb} {count:,}" if kind not in ("delete_tag", "undo") else verb,
+        verb=f"{verb} {count:,}" if kind not in ("delete_tag", "undo", "set_remark", "set_tags") else verb,
         count=count,
         target=target,
         calls=len(plan.calls),

@@ -43,7 +43,7 @@ class ActionsMixin:
         return target
 
     def _fail(self, what: str, exc: BaseException) -> None:
-        self.notify(plain_error(exc), title=what, severity="error", timeout=12)
+        self.notify(plain_error(exc), title=what, severity="error", timeout=12, markup=False)
 
     async def _confirm_and_start(self, intent: Intent) -> None:
         try:
@@ -97,17 +97,8 @@ class ActionsMixin:
             TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag))
         if choice is None:
             return
-        tagid = choice.tagid
-        if tagid is None:
-            try:
-                tag = await self.model.create_tag(choice.name)
-            except Exception as exc:
-                self._fail(f"Could not create the tag {choice.name!r}", exc)
-                return
-            tagid = tag.id
-            self.notify(f"Created the tag {tag.name!r}")
-            self.load_tags()
-        await self._confirm_and_start(Intent("untag" if untag else "tag", target, tagid, choice.name))
+        # A new tag (tagid None) is the job's first call: confirmed with it, or never created.
+        await self._confirm_and_start(Intent("untag" if untag else "tag", target, choice.tagid, choice.name))
 
     @screen_work(group="action", exclusive=True)
     async def action_clear_tags(self) -> None:
@@ -287,20 +278,21 @@ class ActionsMixin:
             return
         if event.state == DONE and not event.failures_count:
             changed = f", {event.targets_done:,} changed" if event.targets_total else ""
-            self.notify(f"{event.title}: done{changed}", title="Job finished")
+            # Titles name tags and remarks: their brackets are text, not markup.
+            self.notify(f"{event.title}: done{changed}", title="Job finished", markup=False)
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
             detail = f" — {failure_text(first.message, first.errcode)}" if first else ""
             self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
                         "Press j, then enter for the list.", title="Job finished with failures",
-                        severity="warning", timeout=12)
+                        severity="warning", timeout=12, markup=False)
         else:
             if event.paused_for_quota:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
             reason = f". {event.message}" if event.message and event.message != event.state else ""
             self.notify(f"{event.title}: {event.state}{reason}", title=f"Job {event.state}",
-                        severity="warning", timeout=12)
+                        severity="warning", timeout=12, markup=False)
 
     def _highlighted_job(self) -> JobEvent | None:
         event = self.jobs_panel.highlighted_event

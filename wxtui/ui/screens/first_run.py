@@ -40,6 +40,7 @@ class FirstRunScreen(Screen):
             yield Static(INTRO, classes="note")
             with Horizontal(classes="buttons"):
                 yield Button("Try the demo (100,000 followers)", id="demo", variant="primary")
+                yield Button("Switch account…", id="switch")
             yield Label("Or add an account", classes="dialog-title")
             yield Static(ADD_HELP, classes="note")
             if self.keyring_note:
@@ -62,6 +63,10 @@ class FirstRunScreen(Screen):
     @on(Button.Pressed, "#demo")
     def _demo(self) -> None:
         self.action_demo()
+
+    @on(Button.Pressed, "#switch")
+    def _switch(self) -> None:
+        self.app.action_switch_account()
 
     @on(Button.Pressed, "#add")
     @on(Input.Submitted, "#secret")

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
@@ -26,6 +26,7 @@ from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
 from wxtui.ui.screens.guard import screen_is_live, screen_work
 from wxtui.ui.screens.segments import QuerySuggester, SegmentsMixin
+from wxtui.ui.widgets.footer import FittingFooter
 from wxtui.ui.widgets.header import AccountHeader
 from wxtui.ui.widgets.jobs_panel import JobsPanel
 from wxtui.ui.widgets.member_table import MemberTable
@@ -86,7 +87,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
                 yield Label("", id="filter-error")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     @property
     def table(self) -> MemberTable:
@@ -329,3 +330,13 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
             self.jobs_panel.focus()
         else:
             self.notify("No jobs yet")
+
+    def action_open_follower(self) -> None:
+        from wxtui.ui.screens.follower import FollowerScreen
+
+        row = self.table.cursor_row
+        if row is None:
+            self.notify(f"No {self.model.members[0]} under the cursor", severity="warning")
+            return
+        # What changed there (remark, tags, blacklist) shows in the rows on return.
+        self.app.push_screen(FollowerScreen(self.model, row.openid), lambda _: self.reload())

@@ -195,3 +195,77 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def remark_check(text: str) -> str:
+    """Live validation of a remark: WeChat takes fewer than 30 bytes of UTF-8 (empty clears it)."""
+    size = len(text.encode("utf-8"))
+    if size >= limits.MAX_REMARK_BYTES:
+        return f"At most {limits.MAX_REMARK_BYTES - 1} bytes (a Chinese character takes 3)"
+    return ""
+
+
+def remark_meter(text: str) -> str:
+    return f"{len(text.encode('utf-8'))}/{limits.MAX_REMARK_BYTES - 1} bytes"
+
+
+class TagChecklistScreen(ModalScreen["tuple[int, ...] | None"]):
+    """Every tag, those the follower carries checked; answers the checked tag ids, or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="checklist.cancel")]
+
+    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], carried: Iterable[int]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.tags = list(tags)
+        self.carried = set(carried)
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import SelectionList
+
+        with Vertical(classes="dialog picker checklist"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield SelectionList[int](
+                *((Text.assemble(fmt.fit(name, 24), " ", (fmt.count(count).rjust(6), "dim")),
+                   tagid, tagid in self.carried) for tagid, name, count in self.tags),
+                id="checklist")
+            with Horizontal(classes="prompt-status"):
+                yield Label("", id="checklist-error", classes="error")
+                yield Label("", id="checklist-meter", classes="meter")
+            yield Label("space checks · tab, enter applies · esc cancels", classes="meter")
+            with Horizontal(classes="buttons"):
+                yield Button("Apply", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._validate()
+
+    def _checked(self) -> tuple[int, ...]:
+        from textual.widgets import SelectionList
+
+        return tuple(sorted(self.query_one(SelectionList).selected))
+
+    def _validate(self) -> bool:
+        n = len(self._checked())
+        error = (f"A follower carries at most {limits.MAX_TAGS_PER_FOLLOWER} tags"
+                 if n > limits.MAX_TAGS_PER_FOLLOWER else "")
+        self.query_one("#checklist-error", Label).update(error)
+        self.query_one("#checklist-meter", Label).update(f"{n} of {limits.MAX_TAGS_PER_FOLLOWER} tags")
+        self.query_one("#ok", Button).disabled = bool(error)
+        return not error
+
+    def on_selection_list_selected_changed(self, event) -> None:
+        event.stop()
+        self._validate()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            if self._validate():
+                self.dismiss(self._checked())
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
