@@ -268,6 +268,7 @@ async def scene_log(pilot) -> None:
                            (FIXED_NOW - 59, FIXED_NOW - 59))
     await pilot.press("L")
     await wait_for_screen(pilot, AuditLogScreen)
+    await _quiet(pilot)
 
 
 async def scene_follower(pilot) -> None:
