@@ -43,6 +43,12 @@ def _zero_first_page(cache: Path) -> None:
     cache.write_bytes(bytes(data))
 
 
+def _unknown_schema_format(cache: Path) -> None:
+    data = bytearray(cache.read_bytes())
+    data[47] = 9  # the header's schema format number: SQLite knows 1 to 4
+    cache.write_bytes(bytes(data))
+
+
 def _truncate(cache: Path) -> None:
     data = cache.read_bytes()
     cache.write_bytes(data[: len(data) // 2])
@@ -71,6 +77,7 @@ BROKEN_CACHES = {
     "a text file": (_replace(lambda c: c.write_text("followers\n" * 100)), "not an SQLite database"),
     "first page zeroed": (_zero_first_page, "not an SQLite database"),
     "truncated": (_truncate, "truncated"),
+    "an unknown schema format": (_unknown_schema_format, "unsupported file format"),
     "a folder": (_replace(lambda c: c.mkdir()), "is a folder"),
     "a link to /dev/null": (_replace(lambda c: c.symlink_to("/dev/null")), "a link to /dev/null"),
     "a table missing": (_drop_table("followers"), "table followers is missing"),

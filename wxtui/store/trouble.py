@@ -23,8 +23,8 @@ FULL = "full"  # the disk (or the file's page limit) is full
 
 # Error texts of sqlite3 that mean the file itself is in trouble.
 _DAMAGED_TEXTS = ("file is not a database", "database disk image is malformed", "no such table",
-                  "malformed database schema", "file is encrypted", "no such column",
-                  "unsupported file format")
+                  "unsupported file format",
+                  "malformed database schema", "file is encrypted", "no such column")
 _UNWRITABLE_TEXTS = ("readonly database", "unable to open database file", "disk i/o error",
                      "attempt to write a readonly")
 
