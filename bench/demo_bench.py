@@ -3,7 +3,7 @@
     python bench/demo_bench.py --followers 100000 [--slow] [--launches 2] [--state-only]
 
 With --state-only: builds the demo emulator, then times writing and reading its snapshot
-(wxtui.emulator.persist) and a change log of a tagging job over everyone (one line a call of
+(wxtui.families.wechat.emulator.persist) and a change log of a tagging job over everyone (one line a call of
 50), and prints the file sizes.
 
 Otherwise the app runs headless (`wxtui demo` as the command builds it) in a fresh process per
@@ -40,8 +40,8 @@ def peak_rss_mb() -> float:
 
 
 def state_only(followers: int, seed: int) -> dict:
-    from wxtui.emulator import Emulator
-    from wxtui.emulator.persist import ChangeLog, load_state, save_state
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.families.wechat.emulator.persist import ChangeLog, load_state, save_state
 
     folder = Path(tempfile.mkdtemp(prefix="wxtui-demo-bench-"))
     t0 = time.perf_counter()
@@ -75,7 +75,7 @@ def state_only(followers: int, seed: int) -> dict:
 
 async def launch(followers: int, seed: int, slow: bool, started_at: float) -> dict:
     from wxtui.ui.app import WxtuiApp
-    from wxtui.ui.commands import demo_opener
+    from wxtui.core.session import demo_opener
     from wxtui.ui.screens.main import MainScreen
 
     opener = demo_opener(followers, slow=slow, seed=seed)

@@ -71,7 +71,7 @@ async def _run_mix(http: httpx.AsyncClient, token: str, openids: list[str], mix:
 
 
 async def inprocess(calls: int) -> dict[str, int]:
-    from wxtui.emulator import Emulator
+    from wxtui.families.wechat.emulator import Emulator
 
     emu = Emulator.demo(followers=100_000, seed=1, latency_ms=0)
     acct = emu.account
@@ -113,7 +113,7 @@ async def loopback(calls: int, seconds: float) -> dict[str, float]:
 
 _BUILD_1M = """
 import json, time, psutil
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 process = psutil.Process()
 before = process.memory_info().rss
 started = time.perf_counter()

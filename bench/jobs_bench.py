@@ -36,9 +36,9 @@ FIVE_TAGS = ("Bench A", "Bench B", "Bench C", "Bench D", "Bench E")
 
 def serve(latency_ms: float) -> None:
     """Child process: build both accounts, print their credentials as JSON, serve until killed."""
-    from wxtui.emulator import Emulator
-    from wxtui.emulator.server import base_url, bind
-    from wxtui.emulator.server import serve as run_server
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.emulation.server import base_url, bind
+    from wxtui.emulation.server import serve as run_server
 
     emu = Emulator(seed=7)
     emu.faults.latency_ms = latency_ms
@@ -75,10 +75,11 @@ class Bench:
         self.admin.post("/_emulator/stats/reset").raise_for_status()
 
     async def open(self, account: dict, name: str):
+        from wxtui.families.wechat.family import FAMILY as WECHAT
         from wxtui.jobs.service import JobService
         from wxtui.store import Store
-        from wxtui.sync import Sync
-        from wxtui.wechat.client import WeChatClient
+        from wxtui.families.wechat.sync import Sync
+        from wxtui.families.wechat.client import WeChatClient
 
         client = WeChatClient.with_secret(account["appid"], account["secret"], hosts=[self.url],
                                           max_in_flight=self.concurrency)
@@ -88,7 +89,7 @@ class Bench:
         self.faults(latency_ms=self.latency_ms)
         if not result.ok:
             raise RuntimeError(f"sync failed: {result.message}")
-        return client, store, JobService(client, store, concurrency=self.concurrency, event_interval=0.5)
+        return client, store, JobService(client, store, family=WECHAT, concurrency=self.concurrency, event_interval=0.5)
 
     async def timed_job(self, jobs, plan, path: str) -> dict:
         self.reset_stats()

@@ -19,8 +19,8 @@ are the client's alone: HTTP, JSON, the sync and the cache writes. Prints JSON:
 
 With more than one --transport, each is measured in a process of its own (so that its peak RSS
 is its own) against the same emulator, one after the other, and the figures are printed by
-transport. The transports: `default` (what the API clients choose: wxtui.net's aiohttp, or
-httpx's own under a proxy), `aiohttp` (wxtui.net's, on httpx-aiohttp), `httpcore` (httpx's
+transport. The transports: `default` (what the API clients choose: wxtui.core.net's aiohttp, or
+httpx's own under a proxy), `aiohttp` (wxtui.core.net's, on httpx-aiohttp), `httpcore` (httpx's
 own), `pyreqwest` (pyreqwest's httpx transport, for comparison: not a dependency, install it
 first).
 """
@@ -41,9 +41,9 @@ from pathlib import Path
 
 def serve(followers: int, latency_ms: float, seed: int) -> None:
     """The child process: build the account, print how to reach it, serve until killed."""
-    from wxtui.emulator import Emulator
-    from wxtui.emulator.server import base_url, bind
-    from wxtui.emulator.server import serve as run_server
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.emulation.server import base_url, bind
+    from wxtui.emulation.server import serve as run_server
 
     emu = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
     sock = bind("127.0.0.1", 0)
@@ -64,7 +64,7 @@ def make_transport(name: str, concurrency: int):
     if name == "httpcore":
         return httpx.AsyncHTTPTransport(limits=limits)
     if name == "aiohttp":
-        from wxtui.net import ApiHttpTransport
+        from wxtui.core.net import ApiHttpTransport
 
         return ApiHttpTransport(limits=limits)
     if name == "pyreqwest":
@@ -78,8 +78,8 @@ def make_transport(name: str, concurrency: int):
 async def run_sync(url: str, appid: str, secret: str, cache: Path, concurrency: int,
                    transport: str = "default") -> dict:
     from wxtui.store import Store
-    from wxtui.sync import Sync
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.sync import Sync
+    from wxtui.families.wechat.client import WeChatClient
 
     store = Store.open(cache)
     try:

@@ -24,9 +24,9 @@ import time
 
 import httpx
 
-from wxtui.tim import limits
-from wxtui.tim.client import TimClient, batches
-from wxtui.tim.emulator.demo import account_name
+from wxtui.families.tim import limits
+from wxtui.families.tim.client import TimClient, batches
+from wxtui.families.tim.emulator.demo import account_name
 
 
 def start_emulator(accounts: int, latency_ms: float) -> tuple[subprocess.Popen, dict[str, str]]:

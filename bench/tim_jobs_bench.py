@@ -30,13 +30,13 @@ from tim_bench import start_emulator  # noqa: E402
 
 from wxtui.jobs.journal import Journal  # noqa: E402
 from wxtui.jobs.scheduler import Scheduler  # noqa: E402
-from wxtui.jobs.tim_ops import TimOperations, remove_all_calls  # noqa: E402
+from wxtui.families.tim.operations import TimOperations, remove_all_calls  # noqa: E402
 from wxtui.store import Store  # noqa: E402
-from wxtui.tim import limits  # noqa: E402
-from wxtui.tim.cache import cached_tags_of  # noqa: E402
-from wxtui.tim.client import TimClient  # noqa: E402
-from wxtui.tim.emulator.demo import account_name  # noqa: E402
-from wxtui.tim.sync import import_accounts  # noqa: E402
+from wxtui.families.tim import limits  # noqa: E402
+from wxtui.families.tim.cache import cached_tags_of  # noqa: E402
+from wxtui.families.tim.client import TimClient  # noqa: E402
+from wxtui.families.tim.emulator.demo import account_name  # noqa: E402
+from wxtui.families.tim.sync import import_accounts  # noqa: E402
 
 
 async def run(accounts: int, concurrency: int, latency_ms: float) -> dict:

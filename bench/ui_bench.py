@@ -61,10 +61,11 @@ async def measure_app(cache: Path, started_at: float) -> dict:
 
     import httpx
 
-    from wxtui.session import Session
+    from wxtui.core.session import Session
+    from wxtui.families.wechat.family import FAMILY as WECHAT
     from wxtui.store import Store
     from wxtui.ui.app import WxtuiApp
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     store = Store.open(cache)
     # The bench measures the screen, not the network: every call is refused at once.
@@ -73,7 +74,7 @@ async def measure_app(cache: Path, started_at: float) -> dict:
 
     @contextlib.asynccontextmanager
     async def opener():
-        yield Session("Bench", "wx00000000000000aa", client, store)
+        yield Session("Bench", "wx00000000000000aa", client, store, family=WECHAT)
 
     app = WxtuiApp(opener, sync_on_start=False)
     out: dict = {}

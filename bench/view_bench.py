@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from wxtui.store import Filter, Sort, SortKey, Store
-from wxtui.wechat.models import Follower, Tag
+from wxtui.families.wechat.models import Follower, Tag
 
 FIRST_ROWS = 100
 PAGE = 50
@@ -30,7 +30,7 @@ RUNS = 3
 
 def build_cache(path: Path, followers: int, seed: int) -> float:
     """Fill the cache with the demo account of this size; returns seconds taken."""
-    from wxtui.emulator import Emulator
+    from wxtui.families.wechat.emulator import Emulator
 
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
@@ -66,6 +66,7 @@ def filters_to_measure(store: Store) -> dict[str, tuple[Filter, Sort]]:
     big = by_name.get("广东", tags[-1])
     rare = next(t for t in tags if t.count > 0)
     other = by_name.get("会员", tags[-2])
+    third = next(t for t in reversed(tags) if t.id not in (big.id, other.id))
     newest = Sort()
     return {
         "all": (Filter(), newest),
@@ -84,6 +85,15 @@ def filters_to_measure(store: Store) -> dict[str, tuple[Filter, Sort]]:
         "all_by_remark": (Filter(), Sort(SortKey.REMARK, descending=False)),
         "big_tag_by_openid": (Filter(tags={big.id}), Sort(SortKey.OPENID, descending=False)),
         "hostile_text": (Filter(text='%_"*#\\'), newest),
+        # Searches that match no one (the slow case when a plan scans rows), one Latin letter.
+        "no_match_latin": (Filter(text="zzzz"), newest),
+        "no_match_zh_4chars": (Filter(text="张伟伟伟"), newest),
+        "one_letter_q": (Filter(text="q"), newest),
+        "text_by_openid": (Filter(text="王"), Sort(SortKey.OPENID, descending=False)),
+        # A segment: three tags AND / OR / NOT, a scene and a year of subscriptions.
+        "segment": (Filter(tags={big.id, other.id}, not_tags={third.id}, scenes={"ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH"},
+                           subscribed_from=1704067200, subscribed_to=1767225600), newest),
+        "tags_or_not": (Filter(tags={big.id, other.id}, not_tags={third.id}), newest),
         # A saved segment as a person types it in the filter bar: three tags (all of them), a
         # scene and a range of follow days, through the query parser.
         "segment_3_tags_scene_dates": (_segment(store, tags), newest),

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs_support import add_account, served
-from wxtui import paths
-from wxtui.cli import main
+from wxtui.core import paths
+from wxtui.cli.main import main
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from wxtui.wechat.transport import RetryPolicy
+from wxtui.core.transport import RetryPolicy
 
 # Retries in tests: the same rules, shorter waits.
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01, minute_wait_s=0.001, timeout_s=5.0)
@@ -23,14 +23,14 @@ def private_home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def emu():
-    from wxtui.emulator import Emulator
+    from wxtui.families.wechat.emulator import Emulator
 
     return Emulator.demo(followers=300, seed=7)
 
 
 @pytest.fixture
 async def client(emu):
-    from wxtui.wechat.client import WeChatClient
+    from wxtui.families.wechat.client import WeChatClient
 
     async with WeChatClient.with_secret(
         emu.account.appid, emu.account.secret, transport=emu.transport(), retry=FAST_RETRY, seed=1
@@ -38,15 +38,15 @@ async def client(emu):
         yield c
 
 
-# -- keyrings (wxtui.secrets) -----------------------------------------------------------------------
+# -- keyrings (wxtui.core.secrets) -----------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
 def _fresh_secret_state():
-    """wxtui.secrets caches the keyring probe and the secrets found in this process: start clean."""
+    """wxtui.core.secrets caches the keyring probe and the secrets found in this process: start clean."""
     import sys
 
-    secrets = sys.modules.get("wxtui.secrets")
+    secrets = sys.modules.get("wxtui.core.secrets")
     if secrets is not None:
         secrets.reset_keyring_probe()
         secrets.forget_session_secret()
@@ -56,7 +56,7 @@ def _fresh_secret_state():
 def _install_keyring(backend):
     import keyring
 
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
@@ -68,7 +68,7 @@ def _install_keyring(backend):
 def _restore_keyring(previous):
     import keyring
 
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     keyring.set_keyring(previous)
     secrets.reset_keyring_probe()
@@ -123,7 +123,7 @@ def served_emu(emu):
     import asyncio
     import threading
 
-    from wxtui.emulator.server import serving
+    from wxtui.emulation.server import serving
 
     box: dict = {}
     started = threading.Event()

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
-from wxtui.emulator import Emulator
-from wxtui.emulator.server import base_url, bind
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.emulation.server import base_url, bind
 
 TAGGING = "/cgi-bin/tags/members/batchtagging"
 

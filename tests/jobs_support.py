@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from wxtui.families.wechat.family import FAMILY as WECHAT
 from wxtui.jobs.service import JobService
 from wxtui.store import Store
-from wxtui.wechat.client import WeChatClient
-from wxtui.wechat.models import Follower, Tag
-from wxtui.wechat.transport import RetryPolicy
+from wxtui.families.wechat.client import WeChatClient
+from wxtui.families.wechat.models import Follower, Tag
+from wxtui.core.transport import RetryPolicy
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01, minute_wait_s=0.001, timeout_s=5.0)
 
@@ -40,7 +41,7 @@ async def job_service(emu, path: Path, *, concurrency: int = 8, retry: RetryPoli
         fill_cache(store, acct)
     client = WeChatClient.with_secret(acct.appid, acct.secret, transport=emu.transport(),
                                       max_in_flight=concurrency, retry=retry, seed=1)
-    service = JobService(client, store, concurrency=concurrency, event_interval=event_interval)
+    service = JobService(client, store, family=WECHAT, concurrency=concurrency, event_interval=event_interval)
     try:
         yield service
     finally:
@@ -55,7 +56,7 @@ def served(emu):
     import asyncio
     import threading
 
-    from wxtui.emulator.server import serving
+    from wxtui.emulation.server import serving
 
     ready = threading.Event()
     box: dict = {}

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass, field
 
 from wxtui.store import Filter, Sort, SortKey, Store
-from wxtui.wechat import limits
-from wxtui.wechat.models import Follower, Tag
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.models import Follower, Tag
 
 PREFIX = "oTeSt_"
 TAG_IDS = (2, 100, 101, 102, 103, 104)

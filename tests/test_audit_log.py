@@ -12,8 +12,8 @@ import socket
 import pytest
 
 from jobs_support import add_account, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.audit import parse_since
 
 

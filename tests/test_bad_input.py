@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bad_input_support import digest, run_cli, synced_account
-from wxtui import paths
+from wxtui.core import paths
 
 CACHE_COMMANDS = [
     ["tag", "--tag", "VIP", "--everyone", "--dry-run"],
@@ -252,7 +252,7 @@ def _owned_by_runner(path: Path) -> None:
 
 
 def _config_for(home: Path, emu) -> None:
-    from wxtui.config import Config, new_profile
+    from wxtui.core.config import Config, new_profile
 
     os.environ["WXTUI_HOME"], saved = str(home), os.environ.get("WXTUI_HOME")
     try:
@@ -373,7 +373,7 @@ def test_files_and_streams_are_read_with_limits_and_never_hang(tmp_path, emu, mo
         for stdin in (None, closed):
             run = run_cli(["tag", "--tag", "VIP", "--stdin", "--yes"], stdin=stdin)
             _assert_clean(run, 2, "standard input is closed")
-        from wxtui import listfile
+        from wxtui.core import listfile
 
         monkeypatch.setattr(listfile, "MAX_BYTES", 1000)
         run = run_cli(["tag", "--tag", "VIP", "--stdin", "--yes"], stdin="x" * 5000)
@@ -449,7 +449,7 @@ def test_openid_file_lines_are_echoed_escaped(tmp_path, emu, monkeypatch):
 
 
 def test_the_last_net_turns_an_unexpected_error_into_a_paragraph_with_the_log(monkeypatch, private_home):
-    from wxtui.jobs import cli_run
+    from wxtui.cli import jobs_run as cli_run
 
     def broken(args):
         raise RuntimeError("no such thing as \x1b[2J access_token=abc123")
@@ -466,7 +466,7 @@ def test_the_last_net_turns_an_unexpected_error_into_a_paragraph_with_the_log(mo
 async def test_the_app_shows_a_damaged_cache_and_repairs_it(emu, tmp_path):
     import contextlib
 
-    from wxtui.session import open_session
+    from wxtui.core.session import open_session
     from wxtui.ui.app import WxtuiApp
     from ui_fixtures import ready, wait_for_screen
     from wxtui.ui.screens.cache_trouble import CacheTroubleScreen

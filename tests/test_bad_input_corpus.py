@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bad_input_support import digest, run_cli, synced_account
 from jobs_support import state_of
-from wxtui import paths
+from wxtui.core import paths
 
 SETTINGS = dict(deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

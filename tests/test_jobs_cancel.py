@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 
 from jobs_support import job_service
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.events import CANCELLED, DONE, RUNNING
 from wxtui.jobs.intents import Followers, TagFollowers
-from wxtui.jobs.wechat_ops import TAGGING_PATH
-from wxtui.wechat.transport import RetryPolicy
+from wxtui.families.wechat.operations import TAGGING_PATH
+from wxtui.core.transport import RetryPolicy
 
 VIP = 106
 # A stuck call is never answered within a test: only giving it up ends the job.

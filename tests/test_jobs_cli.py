@@ -8,9 +8,9 @@ import json
 import pytest
 
 from jobs_support import add_account, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
-from wxtui.jobs.wechat_ops import TAGGING_PATH
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
+from wxtui.families.wechat.operations import TAGGING_PATH
 
 VIP = 106
 
@@ -104,11 +104,11 @@ def test_a_running_job_whose_process_is_gone_is_listed_interrupted(account, caps
     import subprocess
     import sys
 
-    from wxtui import paths
+    from wxtui.core import paths
     from wxtui.jobs.events import RUNNING
     from wxtui.jobs.intents import BlacklistFollowers, Followers
     from wxtui.jobs.journal import Journal
-    from wxtui.jobs.planner import Planner
+    from wxtui.families.wechat.planner import Planner
     from wxtui.store import Store
 
     cache = paths.cache_db(account.appid)

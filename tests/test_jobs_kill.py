@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from jobs_support import add_account
-from wxtui import paths
-from wxtui.cli import main
+from wxtui.core import paths
+from wxtui.cli.main import main
 
 pytestmark = pytest.mark.slow
 

@@ -9,14 +9,14 @@ import time
 import pytest
 
 from jobs_support import add_account, job_service, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs import scheduler as scheduler_module
 from wxtui.jobs.events import DONE, FAILED, PAUSED
 from wxtui.jobs.intents import ClearTags, Followers, TagFollowers
-from wxtui.jobs.wechat_ops import TAGGING_PATH
-from wxtui.wechat import limits
-from wxtui.wechat.client import WeChatClient
+from wxtui.families.wechat.operations import TAGGING_PATH
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.client import WeChatClient
 
 VIP = 106
 API_HOSTS = {limits.DEFAULT_HOST.split("://")[1], limits.BACKUP_HOST.split("://")[1]}
@@ -183,12 +183,12 @@ def cli_emu():
 def cli_account(cli_emu, monkeypatch):
     """A configured account on the served emulator; the client's retries and the scheduler's
     waits shortened, their rules unchanged."""
-    import wxtui.accounts
+    import wxtui.families.wechat.accounts
 
     from conftest import FAST_RETRY
 
-    build = wxtui.accounts.build_client
-    monkeypatch.setattr(wxtui.accounts, "build_client", lambda profile, **kw: build(profile, retry=FAST_RETRY, **kw))
+    build = wxtui.families.wechat.accounts.build_client
+    monkeypatch.setattr(wxtui.families.wechat.accounts, "build_client", lambda profile, **kw: build(profile, retry=FAST_RETRY, **kw))
     monkeypatch.setattr(scheduler_module, "RETRY_DELAY_S", 0.001, raising=False)
     acct = cli_emu.account
     monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
@@ -250,7 +250,7 @@ async def test_a_job_cancelled_while_its_credentials_are_still_being_fetched_end
 
 def test_without_an_appsecret_the_tag_command_says_so_once_and_the_job_resumes_later(
         failing_keyring, cli_account, capsys, monkeypatch):
-    from wxtui import secrets
+    from wxtui.core import secrets
 
     monkeypatch.delenv("WXTUI_SECRET_" + cli_account.appid.upper())
     secrets.forget_session_secret()  # the sync found it in this same process

@@ -7,11 +7,11 @@ import random
 import pytest
 
 from jobs_support import job_service, state_of
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.events import CANCELLED, DONE
 from wxtui.jobs.intents import (BlacklistFollowers, ClearTags, CreateTag, DeleteTag, Followers,
                                 RenameTag, SetRemark, TagFollowers, UnblacklistFollowers, UntagFollowers)
-from wxtui.wechat import limits
+from wxtui.families.wechat import limits
 
 VIP = 106
 

@@ -9,12 +9,12 @@ import random
 import pytest
 
 from jobs_support import FAST_RETRY, job_service, state_of
-from wxtui.emulator import Emulator
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs.events import CANCELLED, DONE, PAUSED
 from wxtui.jobs.intents import BlacklistFollowers, ClearTags, Followers, TagFollowers
-from wxtui.jobs.wechat_ops import TAGGING_PATH, next_china_midnight
-from wxtui.wechat import limits
-from wxtui.wechat.client import WeChatClient
+from wxtui.families.wechat.operations import TAGGING_PATH, next_china_midnight
+from wxtui.families.wechat import limits
+from wxtui.families.wechat.client import WeChatClient
 
 VIP = 106
 
@@ -260,7 +260,7 @@ async def test_a_job_runs_in_one_process_at_a_time(tmp_path):
         running = jobs.start(job_id)
         # Another program on the same cache (its own open file, as another process would have).
         other_store = Store.open(tmp_path / "c.sqlite")
-        other = JobService(jobs.client, other_store)
+        other = JobService(jobs.client, other_store, family=jobs.family)
         try:
             with pytest.raises(JobBusy):
                 other.scheduler.start(job_id)

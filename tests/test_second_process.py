@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from jobs_support import add_account
-from wxtui import paths
-from wxtui.cli import main
+from wxtui.core import paths
+from wxtui.cli.main import main
 from wxtui.store import Store
 from wxtui.store.trouble import BUSY, CacheTrouble
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from jobs_support import add_account, served
-from wxtui.cli import main
-from wxtui.emulator import Emulator
+from wxtui.cli.main import main
+from wxtui.families.wechat.emulator import Emulator
 from wxtui.store import Filter, Store
 from wxtui.store.segments import SegmentError, Segments
 

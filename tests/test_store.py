@@ -10,10 +10,10 @@ import pytest
 from sqlite_utils import Database
 
 from store_support import crafted_model, load, openid
-from wxtui import paths
+from wxtui.core import paths
 from wxtui.store import Filter, Store
 from wxtui.store.schema import cache_migrations
-from wxtui.wechat.models import Follower, Tag
+from wxtui.families.wechat.models import Follower, Tag
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ SYNCED_AT = FIXED_NOW - 2 * 60
 
 async def sync_store(session, synced_at: float = SYNCED_AT) -> None:
     """Fill the session's cache from its emulator."""
-    from wxtui.sync import Sync
+    from wxtui.families.wechat.sync import Sync
 
     result = await Sync(session.client, session.store).run()
     assert result.ok, result.message
@@ -28,8 +28,8 @@ async def sync_store(session, synced_at: float = SYNCED_AT) -> None:
 @contextlib.asynccontextmanager
 async def demo_session(tmp_path: Path, followers: int = FOLLOWERS, seed: int = SEED, *, synced: bool = True,
                        emulator=None):
-    from wxtui.emulator import Emulator
-    from wxtui.session import open_session
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.core.session import open_session
 
     emulator = emulator or Emulator.demo(followers=followers, seed=seed)
     async with open_session(emulator=emulator, store_path=tmp_path / "cache.sqlite") as session:
@@ -308,3 +308,46 @@ SCENES = {
     "switch-account": scene_switch_account,
 }
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+
+# -- what pilot tests of both families share ---------------------------------------------------
+
+async def confirm(pilot):
+    from wxtui.ui.screens.confirm import ConfirmScreen
+
+    dialog = await wait_for_screen(pilot, ConfirmScreen)
+    await pilot.press("y")
+    await settle(pilot)
+    return dialog
+
+
+def notifications(pilot) -> list[str]:
+    return [n.message for n in pilot.app._notifications]
+
+
+def last_notification(pilot) -> str:
+    return notifications(pilot)[-1]
+
+
+def openid_at(screen, index: int) -> str:
+    return screen.table.source.row(index).openid
+
+
+async def select_rows(pilot, screen, n: int) -> list[str]:
+    await pilot.press("space", *(["shift+down"] * (n - 1)))
+    await settle(pilot)
+    return [openid_at(screen, i) for i in range(n)]
+
+
+@contextlib.asynccontextmanager
+async def tim_session(tmp_path, accounts: int = 30):
+    """A Tencent Cloud IM demo account with `accounts` users imported into its cache."""
+    from wxtui.core.session import open_session
+    from wxtui.families.tim.emulator import TimEmulator
+    from wxtui.families.tim.sync import import_accounts
+
+    emu = TimEmulator.demo(accounts=accounts, seed=4)
+    async with open_session(emulator=emu, store_path=tmp_path / "tim.sqlite") as session:
+        result = await import_accounts(session.client, session.store, emu.state.accounts())
+        assert len(result.imported) == accounts
+        yield session

@@ -1,3 +1,3 @@
-from wxtui.cli import main
+from wxtui.cli.main import main
 
 raise SystemExit(main())

@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from wxtui.wechat.errors import redact
+from wxtui.core.errors import redact
 
 
 @dataclass(frozen=True, slots=True)

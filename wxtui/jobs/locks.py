@@ -122,7 +122,7 @@ def holders(cache_path: str | os.PathLike | None, *, exclude_self: bool = True) 
         files = sorted(lock_dir(cache_path).glob("*.lock"))
     except OSError:
         return []
-    from wxtui.argtypes import escape_control
+    from wxtui.cli.argtypes import escape_control
 
     found = []
     for path in files:

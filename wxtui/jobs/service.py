@@ -1,9 +1,11 @@
 """Bulk actions of one account in one place: plan, journal, run, resume, cancel, undo.
 
-`JobService(client, store)` owns the account's journal and its one scheduler; the UI and the
-command line hold one per open account:
+`JobService(client, store, family=…)` owns the account's journal and its one scheduler; the UI
+and the command line hold one per open account. The family (wxtui.family.Family, the session's)
+brings the operations the scheduler runs and the planner that turns intents into calls; nothing
+here knows which family it is:
 
-    jobs = JobService(session.client, session.store)
+    jobs = JobService(session.client, session.store, family=session.family)
     plan = await jobs.plan(TagFollowers(134, Followers.of(openids)))   # the dry run
     job_id = jobs.submit(plan)                                          # journaled, not started
     final = await jobs.run(job_id)                                      # or jobs.start(job_id)
@@ -22,9 +24,8 @@ from .events import CANCELLED, DONE, RUNNING, JobEvent, Listener
 from .intents import Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
-from .planner import Plan, PlanNote, Planner
+from .plans import Plan, PlanNote
 from .scheduler import Scheduler
-from .wechat_ops import WeChatOperations
 
 INTERRUPTED = "interrupted"  # shown for a running job whose process is gone (not a journal state)
 
@@ -48,11 +49,12 @@ def _undo_unit(undone_unit: str, has_targets: bool) -> str:
 
 
 class JobService:
-    def __init__(self, client: Any, store: Any, *, concurrency: int | None = None,
+    def __init__(self, client: Any, store: Any, *, family: Any, concurrency: int | None = None,
                  operations: OperationTable | None = None, event_interval: float = 0.2):
         self.client = client
         self.store = store
-        self.ops = operations or WeChatOperations()
+        self.family = family
+        self.ops = operations or family.operations()
         self.journal = Journal(store)
         self.scheduler = Scheduler(self.ops, client, self.journal, cache=store, concurrency=concurrency,
                                    event_interval=event_interval)
@@ -62,14 +64,14 @@ class JobService:
     async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
         return await self._planner().plan(intent, check_quota=check_quota)
 
-    def _planner(self) -> Planner:
+    def _planner(self):
         concurrency = self.scheduler.max_concurrency
         # Estimates come from the rate jobs actually got here once one has (journal, cache and
         # retries included), not from the latency of one call alone.
         throughput = self.scheduler.calls_per_second()
         seconds_per_call = concurrency / throughput if throughput else self.scheduler.seconds_per_call()
-        return Planner(self.store, self.client, operations=self.ops,
-                       seconds_per_call=seconds_per_call or None, concurrency=concurrency)
+        return self.family.planner(self.store, self.client, operations=self.ops,
+                                   seconds_per_call=seconds_per_call or None, concurrency=concurrency)
 
     def submit(self, plan: Plan) -> int:
         """Journal the plan's job and all its calls; nothing is sent yet. Returns the job id."""

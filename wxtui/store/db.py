@@ -25,7 +25,7 @@ from typing import Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
-from wxtui import paths
+from wxtui.core import paths
 
 from . import trouble
 from .filters import FollowerRow, NEWEST_FIRST, Filter, Sort, TagRow

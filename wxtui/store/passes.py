@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
-from wxtui.wechat.models import Follower, Tag
+from wxtui.core.members import Follower, Tag
 
 PASS_KEY = "sync.pass"
 NEXT_ID_KEY = "followers.next_id"

@@ -118,8 +118,47 @@ def m002_sync_passes(db: Database) -> None:
         """)
 
 
+
 @cache_migrations()
-def m003_segments(db: Database) -> None:
+def m003_remarks_by_time(db: Database) -> None:
+    # The non-empty remarks again, in subscribe-time order: a text search in the default order
+    # walks this newest first and stops at the first screenful of matches, and one that matches
+    # no one reads only this index (never the rows), at any size of account.
+    db.execute("CREATE INDEX followers_remark_by_time ON followers(subscribe_time, id, remark) WHERE remark != ''")
+
+
+@cache_migrations()
+def m004_tag_members(db: Database) -> None:
+    # Each tag's members as a compressed bitmap (tagsets.py), valid while its version is the
+    # tag's members_version. Every write that changes a tag's members updates its count, so a
+    # trigger on that update marks the bitmap stale; a tag deleted or written anew takes its
+    # bitmap along.
+    for statement in (
+        "ALTER TABLE tags ADD COLUMN members_version INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE tag_members (tagid INTEGER PRIMARY KEY, version INTEGER NOT NULL, members BLOB NOT NULL)",
+        "CREATE TRIGGER tag_members_stale AFTER UPDATE OF count ON tags BEGIN "
+        "UPDATE tags SET members_version = members_version + 1 WHERE id = NEW.id; END",
+        "CREATE TRIGGER tag_members_gone AFTER DELETE ON tags BEGIN "
+        "DELETE FROM tag_members WHERE tagid = OLD.id; END",
+        # INSERT OR REPLACE fires the delete trigger only under recursive_triggers: insert clears too.
+        "CREATE TRIGGER tag_members_new AFTER INSERT ON tags BEGIN "
+        "DELETE FROM tag_members WHERE tagid = NEW.id; END",
+    ):
+        db.execute(statement)
+
+
+@cache_migrations()
+def m005_untagged_covering(db: Database) -> None:
+    # SQLite reads every row of a partial index's scan to test its own condition unless the
+    # column is in the index: with tag_count in it, the untagged count (the tag list's, at
+    # every launch) reads the index alone (97 -> 22 ms at 1M). id keeps (subscribe_time, id)
+    # the index's order, so the view's walk needs no sort.
+    db.execute("DROP INDEX followers_untagged")
+    db.execute("CREATE INDEX followers_untagged ON followers(subscribe_time, id, tag_count) WHERE tag_count = 0")
+
+
+@cache_migrations()
+def m006_segments(db: Database) -> None:
     # A segment keeps its filter as JSON by tag id (a renamed tag stays in it); its query is
     # written afresh from the current tag names whenever it is shown.
     _execute_all(db, """

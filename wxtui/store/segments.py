@@ -98,7 +98,7 @@ def segment_or_query_filter(store, segment: str | None = None, query: str | None
     if segment is not None:
         found = Segments(store).find(segment)
         if found is None:
-            from wxtui.outside_text import visible
+            from wxtui.core.outside_text import visible
 
             saved = ", ".join(visible(s.name) for s in Segments(store).list()) or "none"
             raise SegmentError(f"no segment named {visible(repr(segment))} (saved: {saved})")
@@ -114,7 +114,7 @@ def query_problem(query: str, error) -> str:
     wide characters counted two columns)."""
     from rich.cells import cell_len
 
-    from wxtui.outside_text import visible
+    from wxtui.core.outside_text import visible
 
     before = visible(query[: error.start])
     bad = visible(query[error.start : error.end])

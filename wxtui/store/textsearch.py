@@ -1,20 +1,29 @@
 """Remark and openid search that any user text is safe in (`#`, quotes, `*`, `%`, `_`, `\\`).
 
-Measured on a 1M cache with the demo's 30% of followers carrying a remark (bench/view_bench.py):
-LIKE over the partial index of non-empty remarks scans 300k short strings in 25-40 ms, for
-any length of text, Chinese included. FTS5 trigram would answer in ~1 ms but only for 3+ characters
-(most Chinese names are 2, which need LIKE anyway), and building it costs ~15 s and ~260 MB
-per million remarks: most of the sync's CPU budget (20 µs per follower).
-So: LIKE with escaping, on the compact index; text never reaches SQL except as a parameter.
+Measured on the bench caches (bench/scale_bench.py, bench/view_bench.py): the demo's 30% of
+followers carry a remark, and LIKE over a partial index of the non-empty remarks reads them at
+~0.1 µs each, for any length of text, Chinese included. That index is kept in subscribe-time
+order with the remark beside it (followers_remark_by_time), so a search in the default order
+walks it newest first and stops at the first screenful of matches: a common text (one Chinese
+character) answers in a millisecond, a text that matches no one costs one scan of the remarks,
+never a read of the followers' rows. FTS5 trigram, measured beside it on the 1M cache (300k
+remarks, a loaded machine): a 3+ character text that matches no one in 0.02 ms against ~100 ms
+for the scan, but 58-89 ms, no better, for one that matches (it joins every match to sort it),
+and it cannot answer one or two characters (most Chinese names are two, the common case); its
+build took 11 s for the 300k remarks (~37 µs a remark: more than half the sync's budget of
+20 µs a follower, at every sync). Not kept.
+An openid prefix is a range of the openid index; every openid of an account starts with the
+same few characters, so a short prefix matches everyone and is planned as such (see views.py).
+Text never reaches SQL except as a parameter.
 """
 
 from __future__ import annotations
 
-from wxtui.wechat import limits
-
-_OPENID_CHARS = frozenset(limits.OPENID_ALPHABET)
-# Sorts after every openid character, so [text, text + _AFTER) is "starts with text".
-_AFTER = "\x7f"
+# Member ids (a WeChat openid, a Tencent Cloud IM account id) are short and without spaces: text
+# that could start one is also looked up in the ids' index.
+_LONGEST_ID = 64
+# Sorts after every id character in use, so [text, text + _AFTER) is "starts with text".
+_AFTER = "\U0010ffff"
 
 
 def like_pattern(text: str) -> str:
@@ -24,7 +33,7 @@ def like_pattern(text: str) -> str:
 
 
 def _may_be_openid(text: str) -> bool:
-    return 0 < len(text) <= limits.OPENID_LENGTH and all(c in _OPENID_CHARS for c in text)
+    return 0 < len(text) <= _LONGEST_ID and not any(c.isspace() for c in text)
 
 
 def text_condition(text: str) -> tuple[str, list]:
@@ -41,15 +50,16 @@ def text_condition(text: str) -> tuple[str, list]:
     return sql, params
 
 
-def text_candidates(text: str) -> tuple[str, list]:
-    """A subquery of the matching followers (columns id, subscribe_time), reading only indexes:
-    the compact one of non-empty remarks (which carries subscribe_time), and the openids'."""
+def remark_match(text: str) -> tuple[str, list]:
+    """A condition on followers f that is true when the (non-empty) remark contains text; it
+    names the partial index's own condition, so SQLite can read the remark from the index."""
     if "\x00" in text:
-        return "SELECT id, subscribe_time FROM followers WHERE 0", []
-    sql = ("SELECT id, subscribe_time FROM followers INDEXED BY followers_by_remark "
-           "WHERE remark != '' AND remark LIKE ? ESCAPE '\\'")
-    params: list = [like_pattern(text)]
-    if _may_be_openid(text):
-        sql += " UNION SELECT id, subscribe_time FROM followers WHERE openid >= ? AND openid < ?"
-        params += [text, text + _AFTER]
-    return sql, params
+        return "f.remark != '' AND f.remark < ''", []
+    return "f.remark != '' AND f.remark LIKE ? ESCAPE '\\'", [like_pattern(text)]
+
+
+def openid_range(text: str) -> tuple[str, str] | None:
+    """[low, high) of the openids that start with text, or None when no openid can."""
+    if "\x00" in text or not _may_be_openid(text):
+        return None
+    return text, text + _AFTER

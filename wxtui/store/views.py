@@ -5,7 +5,15 @@ SQLite's planner, without statistics, joins and then sorts: "tag X by subscribe 
 600k rows (seconds). So the plan is chosen here, from sizes the cache knows exactly (per-tag
 counts, untagged, blacklist): the query is driven either by a walk of an index that is already
 in the requested order (stopping after n rows for the first screen), or by the smallest set of
-candidates, collected and sorted. Whatever drives, every condition of the filter is applied.
+candidates, collected and sorted. Whatever drives, every condition of the filter is applied,
+and every statement names its index (INDEXED BY, CROSS JOIN), so SQLite's own choice cannot
+change with the size of the cache or with statistics.
+
+A walk that stops early is only trusted on a share of matches the cache knows: how many remarks
+a text matches, or how many followers came by a scene, is unknown until it runs, and a walk of
+every follower that expected many and finds none reads every row (25 s at 3M). Such a walk is
+tried under a budget of steps, then the plan bounded whatever matches answers. A text search in
+the default order is driven by the remarks' own index, whose worst case is one scan of it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from array import array
 from dataclasses import dataclass, field
 
 from .filters import Filter, FollowerRow, Sort, SortKey
-from .textsearch import text_candidates, text_condition
+from .tagsets import tag_count, tagged_candidates
+from .textsearch import openid_range, remark_match, text_condition
 
 # Costs in µs per row, measured on a 1M-follower cache (bench/view_bench.py; ±30%): only
 # their ratios steer the choice. Reading an index that covers what is asked is cheap; reaching
@@ -28,15 +37,29 @@ TABLE_ROW = 0.1
 REMARK_ROW = 0.08
 PROBE = 0.4
 SORT_ROW = 0.6
-# A cautious guess at the share of remarks a search matches, before it runs: a walk that
-# expects many matches and finds none reads every follower (2 s at 1M), the scan of the
-# remarks is bounded (~25 ms at 300k remarks), so the guess leans towards the scan.
-TEXT_MATCH_SHARE = 0.01
+ID_ROW = 0.5  # a follower row read by id, ids in ascending order (a tag bitmap's candidates)
+# A guess at the share of followers a search matches, before it runs. It only weighs the cost
+# of what comes after the search's own scan; no walk stops early on it.
+TEXT_MATCH_SHARE = 0.003
+# An openid prefix matching up to this many followers is collected and sorted beside the
+# remarks' walk; a shorter prefix matches so many (every openid of an account starts with the
+# same few characters) that the walk in order of every follower finds a screenful at once.
+OPENID_ARM_CAP = 5000
 FETCH = 8192
+# A walk chosen on a guessed share of matches (a text in openid order, a scene, "not these
+# tags") runs under this budget of SQLite VM steps (~20k followers walked, tens of ms); past it,
+# the plan that is bounded whatever matches takes over (a scene nobody has walked every
+# follower: 11 s at 1M on a loaded machine).
+WALK_BUDGET_STEPS = 80_000
+_STEPS_PER_CHECK = 1000
 
 
 class QueryCancelled(Exception):
     """View.cancel() interrupted a query that was running in another thread."""
+
+
+class _OverBudget(Exception):
+    """A walk bet on a guessed share of matches did not find its rows within its budget."""
 
 
 @dataclass
@@ -73,6 +96,12 @@ class _Source:
     f_cost: float = ROW_LOOKUP  # more per candidate when a condition or the order reads f
     estimate: float | None = None  # matches among the candidates, when not size
     sorts: dict[SortKey, str] = field(default_factory=dict)  # ORDER BY on d alone, no row read
+    sure: float | None = None  # matches known for certain, when estimate is a guess
+    # A union of candidate sets on followers f, each (FROM, WHERE, params), instead of from_sql.
+    arms: list[tuple[str, str, list]] = field(default_factory=list)
+    extra: float = 0.0  # a fixed cost on top of the per-row ones
+    hint: str = ""  # its index, named when no walk names one (SQLite's choice could change)
+    arm_columns: dict[str, str] = field(default_factory=dict)  # what the arms give without f
 
 
 def _conditions(flt: Filter) -> list[_Condition]:
@@ -140,6 +169,7 @@ class View:
         self._count: int | None = None
         self._running: sqlite3.Connection | None = None
         self._cancelled = threading.Event()
+        self._budget: int | None = None  # VM steps left to the query under way, if limited
 
     def __repr__(self) -> str:
         return f"View({self.filter.describe()} · {self.sort.describe()})"
@@ -148,8 +178,14 @@ class View:
 
     def first_ids(self, n: int = 100) -> array:
         conn, conds, sources, estimate = self._plan_inputs()
-        source = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
-        return self._ordered_ids(conn, source, conds, limit=n)
+        bet = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
+        safe = min(sources, key=lambda s: self._first_cost(s, conds, n, self._sure_estimate, sure=True))
+        if bet is not safe:
+            try:
+                return self._ordered_ids(conn, bet, conds, limit=n, budget=WALK_BUDGET_STEPS)
+            except _OverBudget:
+                pass
+        return self._ordered_ids(conn, safe, conds, limit=n)
 
     def first_rows(self, n: int = 100) -> list[FollowerRow]:
         """The first n rows in order, at once (the screen the user sees first)."""
@@ -168,9 +204,20 @@ class View:
         if self._count is None and self.filter.is_empty:
             self._count = self._fetch(self.store.reader(), "SELECT count(*) FROM followers", [])[0][0]
         if self._count is None:
+            self._count = self._guarded(self.store.reader(), lambda: tag_count(self.store, self.store.reader(),
+                                                                               self.filter))
+        if self._count is None:
             conn, conds, sources, _ = self._plan_inputs()
             source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
             sql, params = self._select(source, conds, "count(*)", need_f=False)
+            tagged = self._guarded(conn, lambda: tagged_candidates(self.store, conn, self.filter))
+            if tagged is not None and len(tagged) * ID_ROW < self._scan_cost(source, conds, sort_needs_f=False):
+                # The tags' bitmaps name exactly the followers the tags allow: read just those
+                # rows, in id order, for the other conditions (no membership probe at all).
+                rest = [c for c in conds if c.name not in ("tags", "not_tags") and not c.name.startswith("tag:")]
+                where = " AND ".join(c.sql.format(id="f.id") for c in rest) or "1"
+                sql = f"SELECT count(*) FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value WHERE {where}"
+                params = ["[" + ",".join(map(str, tagged)) + "]"] + [p for c in rest for p in c.params]
             self._count = self._fetch(conn, sql, params)[0][0]
         return self._count
 
@@ -214,12 +261,15 @@ class View:
     def _plan_inputs(self):
         conn = self.store.reader()
         conds = _conditions(self.filter)
+        self._text_sure = 0
+        self._sure_shares: dict[str, float] = {}
         sources = self._sources(conn, conds)
+        self._sure_estimate = self._estimate(sources, conds, sure=True)
         return conn, conds, sources, self._estimate(sources, conds)
 
     def _sources(self, conn, conds: list[_Condition]) -> list[_Source]:
         flt = self.filter
-        one = lambda sql, params=(): self._fetch(conn, sql, list(params))[0][0]  # noqa: E731
+        one = lambda sql, params=(): self._size(conn, sql, list(params))  # noqa: E731
         n_all = one("SELECT count(*) FROM followers")
         sources = [
             # Walk an index in the order asked for (stops early for the first rows).
@@ -228,7 +278,7 @@ class View:
             _Source("table", n_all, "followers f NOT INDEXED", "", [], "f.id", frozenset(), True,
                     per_row=TABLE_ROW, f_cost=0.0),
         ]
-        counts = dict(self._fetch(conn, "SELECT id, count FROM tags", []))
+        counts = self._tag_sizes(conn)
         dates = [c for c in conds if c.name in ("from", "to")]
         date_sql = "".join(" AND " + c.sql.replace("f.", "d.") for c in dates)
         date_params = [p for c in dates for p in c.params]
@@ -236,57 +286,112 @@ class View:
             for t in sorted(flt.tags):
                 covers = {f"tag:{t}" if flt.match_all_tags else "tags", "from", "to"}
                 sources.append(_Source(
-                    f"tag {t}", counts.get(t, n_all), "memberships d", "d.tagid = ?" + date_sql,
+                    f"tag {t}", counts.get(t, n_all), "memberships d INDEXED BY memberships_by_tag",
+                    "d.tagid = ?" + date_sql,
                     [t, *date_params], "d.follower", frozenset(covers), False,
                     {SortKey.SUBSCRIBE_TIME: [_Segment("d.subscribe_time {d}, d.follower {d}")]},
                 ))
         elif flt.tags:
             sources.append(_Source(
-                "any tag", sum(counts.get(t, n_all) for t in flt.tags),
-                # A follower's subscribe_time is the same in each of its memberships, so the pair
-                # is distinct per follower and the order needs no follower row.
-                "(SELECT DISTINCT follower, subscribe_time FROM memberships "
-                f"WHERE tagid IN ({_marks(flt.tags)})) d",
-                "", sorted(flt.tags), "d.follower", frozenset({"tags"}), False, per_row=INDEX_ROW + SORT_ROW,
-                sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.follower {d}"},
+                "any tag", sum(counts.get(t, n_all) for t in flt.tags), "", "", [], "d.follower",
+                frozenset({"tags", "from", "to"}), False,
+                # Each tag's memberships are in subscribe-time order in the index and a follower's
+                # subscribe_time is the same in each of its memberships: a UNION ordered by
+                # (subscribe_time, follower) merges the tags' walks, no follower row read, no
+                # sort, and the first rows come at once (DISTINCT and ORDER BY sorted them all:
+                # 0.4 s at 1M, 5.7 s at 3M).
+                walks={SortKey.SUBSCRIBE_TIME: [_Segment("")]},
+                arms=[("memberships d INDEXED BY memberships_by_tag", "d.tagid = ?" + date_sql, [t, *date_params])
+                      for t in sorted(flt.tags)],
+                arm_columns={"subscribe_time": "d.subscribe_time"},
             ))
         if dates:
             where = " AND ".join(c.sql for c in dates)
             size = one(f"SELECT count(*) FROM followers f INDEXED BY followers_by_subscribe_time WHERE {where}",
                        date_params)
             sources.append(_Source("followed", size, "followers f{hint}", where, date_params, "f.id",
-                                   frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]}))
+                                   frozenset({"from", "to"}), True, {SortKey.SUBSCRIBE_TIME: _ALL_WALKS[SortKey.SUBSCRIBE_TIME]},
+                                   hint="followers_by_subscribe_time"))
         if flt.untagged:
-            size = one("SELECT count(*) FROM followers WHERE tag_count = 0")
+            # At most everyone but the biggest tag's members: an exact count here (a scan of the
+            # untagged index, 50-80 ms at 1M) would be on every first screen of the untagged view.
+            size = max(n_all - max(counts.values(), default=0), 0)
             sources.append(_Source("untagged", size, "followers f{hint}", "f.tag_count = 0", [], "f.id",
                                    frozenset({"untagged"}), True,
                                    {SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}",
-                                                                      hint="followers_untagged")]}))
+                                                                      hint="followers_untagged")]},
+                                   per_row=REMARK_ROW, hint="followers_untagged"))
         if flt.blacklisted:
             sources.append(_Source("blacklist", one("SELECT count(*) FROM blacklist"),
                                    "blacklist d CROSS JOIN followers f ON f.openid = d.openid", "", [],
                                    "f.id", frozenset({"blacklisted"}), True, per_row=INDEX_ROW + ROW_LOOKUP,
                                    f_cost=0.0))
         if flt.text:
-            sql, params = text_candidates(flt.text)
-            remarks = one("SELECT count(*) FROM followers INDEXED BY followers_by_remark WHERE remark != ''")
-            # Its cost is known (a scan of the compact index of non-empty remarks); how many
-            # match is not, until it runs.
-            sources.append(_Source("text", remarks, f"({sql}) d", "", params, "d.id", frozenset({"text"}),
-                                   False, per_row=REMARK_ROW, estimate=remarks * TEXT_MATCH_SHARE,
-                                   sorts={SortKey.SUBSCRIBE_TIME: "d.subscribe_time {d}, d.id {d}"}))
+            sources.append(self._text_source(conn, flt.text, n_all))
+        # What the guessed shares are at least: nobody may have the scene; those without these
+        # tags are at least everyone less their members, the unblacklisted everyone less the list.
+        if flt.not_tags:
+            self._sure_shares["not_tags"] = max(0, n_all - sum(counts.get(t, 0) for t in flt.not_tags)) / max(n_all, 1)
+        if flt.blacklisted is False:
+            self._sure_shares["not_blacklisted"] = max(0, n_all - one("SELECT count(*) FROM blacklist")) / max(n_all, 1)
         return sources
 
-    @staticmethod
-    def _estimate(sources: list[_Source], conds: list[_Condition]) -> float:
-        """Expected matches, taking conditions as independent."""
+    # The sizes a plan is chosen from: all of them pass here (a test scales them up to see that
+    # the plans of a bigger cache keep their shape).
+    def _size(self, conn, sql: str, params: list) -> int:
+        return self._fetch(conn, sql, params)[0][0]
+
+    def _tag_sizes(self, conn) -> dict[int, int]:
+        return dict(self._fetch(conn, "SELECT id, count FROM tags", []))
+
+    def _text_source(self, conn, text: str, n_all: int) -> _Source:
+        """The followers whose remark contains text or whose openid starts with it: a walk of
+        the remarks' index in subscribe-time order (its cost is at most one scan of that
+        index, whatever matches), merged with the openids of the prefix, if any."""
+        remark_where, remark_params = remark_match(text)
+        remarks = ("followers f INDEXED BY followers_remark_by_time", remark_where, remark_params)
+        prefix = openid_range(text)
+        openids = 0
+        if prefix is not None:
+            openids = min(OPENID_ARM_CAP, self._size(
+                conn, "SELECT count(*) FROM (SELECT 1 FROM followers INDEXED BY followers_by_openid "
+                "WHERE openid >= ? AND openid < ? LIMIT ?)", [*prefix, OPENID_ARM_CAP]))
+        # Openids are random beyond the account's prefix, so the prefix's share of followers is
+        # the same all along the subscribe-time order, and a walk in that order may count on it;
+        # in openid order they are all in one place, and only the range itself finds them.
+        self._text_sure = openids if self.sort.key is not SortKey.OPENID else 0
+        if self.sort.key is SortKey.OPENID:
+            extra = openids * INDEX_ROW  # the range, walked in order beside the remarks
+        elif openids >= OPENID_ARM_CAP:
+            extra = n_all * (ROW_LOOKUP + SORT_ROW)  # a range this wide is not collected
+        else:
+            extra = openids * (ROW_LOOKUP + SORT_ROW)
+        # The size is an upper bound of the remarks (what they are is not worth a count per
+        # keystroke): the scan's cost, not the matches, is what is known.
+        common = dict(name="text", size=n_all, id_col="f.id", covers=frozenset({"text"}), has_f=True,
+                      per_row=REMARK_ROW, estimate=max(n_all * TEXT_MATCH_SHARE, openids), sure=openids,
+                      extra=extra)
+        if openids:
+            return _Source(from_sql="", where="", params=[], arms=[
+                remarks, ("followers f INDEXED BY followers_by_openid", "f.openid >= ? AND f.openid < ?",
+                          list(prefix))], **common)
+        return _Source(from_sql=remarks[0], where=remark_where, params=remark_params,
+                       walks={SortKey.SUBSCRIBE_TIME: [_Segment("f.subscribe_time {d}, f.id {d}")]},
+                       **common)
+
+    def _estimate(self, sources: list[_Source], conds: list[_Condition], sure: bool = False) -> float:
+        """Expected matches, taking conditions as independent; with sure, a search's matches
+        are only those known for certain (a walk must not bet on a guess)."""
         n_all = max(sources[0].size, 1)
         estimate = float(n_all)
         for s in sources[2:]:
-            estimate *= min((s.size if s.estimate is None else s.estimate) / n_all, 1.0)
+            matches = s.size if s.estimate is None else s.estimate
+            if sure and s.name == "text":
+                matches = self._text_sure
+            estimate *= min(matches / n_all, 1.0)
         for c in conds:
             if c.name in ("not_tags", "scenes", "languages", "not_blacklisted"):
-                estimate *= 0.5
+                estimate *= self._sure_shares.get(c.name, 0.0) if sure else 0.5
         return estimate
 
     def _row_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
@@ -299,10 +404,16 @@ class View:
 
     def _scan_cost(self, s: _Source, conds: list[_Condition], sort_needs_f: bool) -> float:
         yielded = s.size if s.estimate is None else s.estimate
-        return s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
+        return s.extra + s.size * s.per_row + yielded * self._row_cost(s, conds, sort_needs_f)
 
-    def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float) -> float:
+    def _first_cost(self, s: _Source, conds: list[_Condition], n: int, estimate: float,
+                    sure: bool = False) -> float:
+        """The cost of the first n rows; with sure, of those a walk is certain to find: a walk
+        that counts on a guessed share is costed as reading all it may have to read."""
         if self.sort.key in s.walks:
+            if sure and s.sure is not None:
+                # The search's own walk: at its worst, one scan of the remarks' index.
+                return self._scan_cost(s, conds, False)
             share = max(estimate, 1.0) / max(s.size, 1)
             return min(s.size, n / share) * (s.per_row + self._row_cost(s, conds, False))
         return self._all_cost(s, conds, estimate)
@@ -318,9 +429,14 @@ class View:
     def _select(self, s: _Source, conds: list[_Condition], what: str, need_f: bool,
                 segment: _Segment | None = None) -> tuple[str, list]:
         rest = [c for c in conds if c.name not in s.covers]
+        if s.arms:
+            # Ordered, the UNION is a merge of the arms' walks instead of a temporary b-tree.
+            union, params = self._union(s, rest, ("id", "subscribe_time"))
+            return f"SELECT {what.format(id='id')} FROM ({union} ORDER BY subscribe_time, id)", params
         join_f = not s.has_f and (need_f or any(c.needs_f for c in rest))
         id_expr = "f.id" if (s.has_f or join_f) else s.id_col
-        from_sql = s.from_sql.format(hint=f" INDEXED BY {segment.hint}" if segment and segment.hint else "")
+        hint = segment.hint if segment and segment.hint else s.hint
+        from_sql = s.from_sql.format(hint=f" INDEXED BY {hint}" if hint else "")
         if join_f:
             from_sql += f" CROSS JOIN followers f ON f.id = {s.id_col}"
         where = [w for w in (s.where, segment.where if segment else "") if w]
@@ -330,7 +446,50 @@ class View:
             sql += " WHERE " + " AND ".join(where)
         return sql, s.params + [p for c in rest for p in c.params]
 
-    def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+    def _union(self, s: _Source, rest: list[_Condition], names: tuple[str, ...]) -> tuple[str, list]:
+        """The arms of s as one UNION of these columns (id first), every condition of the
+        filter applied in each arm, ordered when it can be a merge of ordered arms."""
+        join_f = not s.has_f and (any(c.needs_f for c in rest) or any(n not in s.arm_columns for n in names[1:]))
+        id_expr = "f.id" if s.has_f or join_f else s.id_col
+        columns = ", ".join([f"{id_expr} AS id"] + [f"{s.arm_columns.get(n, 'f.' + n)} AS {n}" for n in names[1:]])
+        selects, params = [], []
+        for from_sql, where, arm_params in s.arms:
+            if join_f:
+                from_sql += f" CROSS JOIN followers f ON f.id = {s.id_col}"
+            wheres = [where] + [c.sql.format(id=id_expr) for c in rest]
+            selects.append(f"SELECT {columns} FROM {from_sql} WHERE {' AND '.join(wheres)}")
+            params += arm_params + [p for c in rest for p in c.params]
+        return " UNION ".join(selects), params
+
+    def _ordered_union_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+        rest = [c for c in conds if c.name not in s.covers]
+        d = "DESC" if self.sort.descending else "ASC"
+        tail = f" LIMIT {limit}" if limit is not None else ""
+        if self.sort.key is SortKey.REMARK:
+            union, params = self._union(s, rest, ("id", "remark", "subscribe_time"))
+            sql = f"SELECT f.id FROM ({union}) f ORDER BY {_order_by(self.sort)}{tail}"
+        else:
+            # Ordered by its result columns, the UNION is a merge of its arms, each read in
+            # that order (the remarks' walk stops as soon as the first rows are out).
+            key = "subscribe_time" if self.sort.key is SortKey.SUBSCRIBE_TIME else "openid"
+            union, params = self._union(s, rest, ("id", key))
+            order = f"{key} {d}, id {d}" if key == "subscribe_time" else f"{key} {d}"
+            sql = f"{union} ORDER BY {order}{tail}"
+        out = array("q")
+        self._fetch_into(conn, sql, params, out)
+        return out
+
+    def _ordered_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None,
+                     budget: int | None = None) -> array:
+        self._budget = budget
+        try:
+            return self._ordered_source_ids(conn, s, conds, limit)
+        finally:
+            self._budget = None
+
+    def _ordered_source_ids(self, conn, s: _Source, conds: list[_Condition], limit: int | None) -> array:
+        if s.arms:
+            return self._ordered_union_ids(conn, s, conds, limit)
         d = "DESC" if self.sort.descending else "ASC"
         walk = s.walks.get(self.sort.key)
         own_sort = s.sorts.get(self.sort.key)
@@ -359,12 +518,26 @@ class View:
     def _guarded(self, conn, run):
         if self._cancelled.is_set():
             raise QueryCancelled(repr(self))
+        checks = [0]
+        budget = self._budget
+        if budget is not None and budget <= 0:
+            raise _OverBudget()
         self._running = conn
+        if budget is not None:
+            def over_budget() -> int:
+                checks[0] += 1
+                return checks[0] * _STEPS_PER_CHECK > budget
+            conn.set_progress_handler(over_budget, _STEPS_PER_CHECK)
         try:
             return run()
         except sqlite3.OperationalError as exc:
             if "interrupt" in str(exc):
+                if budget is not None and checks[0] * _STEPS_PER_CHECK > budget and not self._cancelled.is_set():
+                    raise _OverBudget() from None
                 raise QueryCancelled(repr(self)) from None
             raise
         finally:
+            if budget is not None:
+                conn.set_progress_handler(None, 0)
+                self._budget = budget - checks[0] * _STEPS_PER_CHECK
             self._running = None

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Iterable, Sequence
 
-from wxtui.wechat.models import Follower, Tag
+from wxtui.core.members import Follower, Tag
+
+from .tagsets import follow_write, kept_version
 
 _CHUNK = 500
 
@@ -26,6 +28,7 @@ class WriteThrough:
         added = 0
         with self.transaction():
             conn = self.conn
+            kept = kept_version(conn, tagid)
             for chunk in _chunks(ids):
                 before = conn.total_changes
                 conn.executemany(
@@ -36,6 +39,7 @@ class WriteThrough:
                 added += conn.total_changes - before
                 self._recount_followers(chunk)
             conn.execute("UPDATE tags SET count = count + ? WHERE id = ?", (added, tagid))
+            follow_write(conn, tagid, ids, True, kept)
         return added
 
     def apply_untagged(self, tagid: int, openids: Iterable[str]) -> int:
@@ -45,6 +49,7 @@ class WriteThrough:
         removed = 0
         with self.transaction():
             conn = self.conn
+            kept = kept_version(conn, tagid)
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 removed += conn.execute(
@@ -52,6 +57,7 @@ class WriteThrough:
                 ).rowcount
                 self._recount_followers(chunk)
             conn.execute("UPDATE tags SET count = max(count - ?, 0) WHERE id = ?", (removed, tagid))
+            follow_write(conn, tagid, ids, False, kept)
         return removed
 
     def apply_blacklisted(self, openids: Iterable[str]) -> None:

@@ -19,8 +19,7 @@ from wxtui.store import Filter, Store, TagRow, View
 from wxtui.ui import format as fmt
 from wxtui.ui.rows import MemberRow, RowSource
 from wxtui.ui.summary import ActionSummary, summarize
-from wxtui.wechat import limits
-from wxtui.wechat.errors import ValidationError, WxtuiError
+from wxtui.core.errors import ValidationError, WxtuiError
 
 SELECTION_NAME = "main"
 
@@ -52,7 +51,7 @@ class PlannedAction:
     """A dry run, ready to confirm and start."""
 
     summary: ActionSummary | None
-    plan: object = None  # wxtui.jobs.planner.Plan
+    plan: object = None  # wxtui.families.wechat.planner.Plan
     nothing_to_do: str = ""  # set when there is nothing to confirm (all no-ops, or refused)
 
 
@@ -141,17 +140,13 @@ class AccountModel:
         self.clock = clock
         self.selection = self.store.selection(SELECTION_NAME)
         profile = getattr(session, "profile", None)
-        # A Tencent Cloud IM account: its jobs run on the TIM family, its sync learns tags.
-        self.is_tim = getattr(session, "extras", {}).get("kind") == "tim"
-        # What the screens call the account's people (singular, plural) and their ids.
-        self.members = ("user", "users") if self.is_tim else ("follower", "followers")
-        self.member_ids = "account ids" if self.is_tim else "openids"
-        operations = None
-        if self.is_tim:
-            from wxtui.jobs.tim_ops import TimOperations
-
-            operations = TimOperations()
-        self.jobs = JobService(session.client, self.store, operations=operations,
+        # The account's API family: what its people are called, what it can do, how it plans.
+        self.family = session.family
+        self.capabilities = self.family.capabilities
+        nouns = self.family.nouns
+        self.members = (nouns.member, nouns.members)
+        self.member_ids = nouns.member_ids
+        self.jobs = JobService(session.client, self.store, family=self.family,
                                concurrency=getattr(profile, "concurrency", None))
         self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
         self._tag_names: dict[int, str] = {}
@@ -203,8 +198,9 @@ class AccountModel:
         for row in self.store.rows_by_ids(ids):
             if row is None:
                 continue
-            tags = ", ".join(names.get(t, f"#{t}") for t in row.tagids if t != limits.STAR_TAG_ID)
-            if limits.STAR_TAG_ID in row.tagids:
+            star = self.family.star_tag
+            tags = ", ".join(names.get(t, f"#{t}") for t in row.tagids if t != star)
+            if star is not None and star in row.tagids:
                 tags = "★ " + tags if tags else "★"
             out.append(MemberRow(row.id, row.openid, row.remark, tags, row.subscribe_time, row.scene))
         return out
@@ -232,28 +228,19 @@ class AccountModel:
     # -- quota --------------------------------------------------------------------------------
 
     async def tagging_quota(self) -> dict[str, dict]:
-        """Today's quota of the call bulk actions spend most (tagging), as plans report quotas."""
-        if self.is_tim:  # Tencent Cloud IM has a rate, not a daily quota
-            return {}
-        path = "/cgi-bin/tags/members/batchtagging"
-        quota = await self.session.client.get_quota(path)
-        return {path: {"daily_limit": quota.daily_limit, "remain": quota.remain, "needed": 0}}
+        """Today's quota of the call bulk actions spend most (tagging), as plans report quotas;
+        empty for a family without a daily quota."""
+        return await self.family.quota(self.session.client)
 
     # -- sync ---------------------------------------------------------------------------------
 
     async def sync(self, progress: Callable[[str], None]):
         """Pull the account into the cache; progress(text) as it goes. Returns the SyncResult."""
-        from wxtui.sync import Sync
-
-        if self.is_tim:
-            from wxtui.ui.tim_account import learn_tim_tags
-
-            return await learn_tim_tags(self, progress)
 
         def on_event(event) -> None:
             progress(sync_progress_text(event))
 
-        result = await Sync(self.session.client, self.store, on_event=on_event).run()
+        result = await self.family.sync(self.session.client, self.store, on_event=on_event)
         self.refresh_tag_names()
         if result.ok:
             after_first_sync = self.session.extras.pop("after_first_sync", None)
@@ -287,10 +274,9 @@ class AccountModel:
         return written
 
     def import_openids(self, path: Path) -> ImportResult:
-        """Openids from a file (one a line, or a CSV with an openid column) into the selection."""
-        from wxtui.jobs.planner import openid_lines
+        """Member ids from a file (one a line, or a CSV with an openid column) into the selection."""
 
-        from wxtui.listfile import ListFileError, read_lines
+        from wxtui.core.listfile import ListFileError, read_lines
 
         try:
             lines = read_lines(path)
@@ -301,15 +287,8 @@ class AccountModel:
             column = [c.strip().lower() for c in lines[0].split(",")].index("openid")
             lines = [fields[column] if len(fields) > column else "" for fields in csv.reader(lines[1:])]
             numbers = numbers[1:]
-        if self.is_tim:  # IM account ids are free strings, not 28-character openids
-            from wxtui.tim.sync import read_accounts
-
-            openids, junk_text = read_accounts(lines)
-            junk = set(junk_text)
-            invalid_lines = tuple(n for n, line in zip(numbers, lines) if line.strip() in junk)
-        else:
-            openids, junk_numbered = openid_lines(lines)
-            invalid_lines = tuple(numbers[k - 1] for k, _ in junk_numbered)
+        openids, junk_numbered = self.family.parse_ids(lines)
+        invalid_lines = tuple(numbers[k - 1] for k, _ in junk_numbered)
         known = self.store.follower_ids(openids)
         self.selection.add(known.values())
         first_line: dict[str, int] = {}
@@ -374,11 +353,8 @@ class AccountModel:
         }[intent.kind]
 
     async def plan(self, intent: Intent) -> PlannedAction:
-        """The planner's dry run, as the confirmation dialog states it."""
-        if self.is_tim:
-            from wxtui.ui.tim_account import plan_tim_intent
-
-            return await plan_tim_intent(self, intent)
+        """The planner's dry run, as the confirmation dialog states it (what the family cannot
+        do comes back as the plan's error, with nothing to confirm)."""
         plan = await self.jobs.plan(self._engine_intent(intent))
         return self._planned(intent.kind, plan, self._target_words(intent))
 
@@ -413,10 +389,9 @@ class AccountModel:
         return [self.jobs.status(record.id) for record in reversed(self.jobs.jobs(limit))]
 
     async def follower_card(self, openid: str):
-        """One follower's card (wxtui.follower): their tags asked of the service just now."""
-        from wxtui.follower import read_follower
-
-        card = await read_follower(self.session.client, self.store, self.jobs.journal, openid, tim=self.is_tim)
+        """One member's card (wxtui.core.member_card), read by the account's family: their tags
+        asked of the service just now."""
+        card = await self.family.read_member_card(self.session.client, self.store, self.jobs.journal, openid)
         self.refresh_tag_names()
         return card
 
@@ -463,21 +438,16 @@ class AccountModel:
     async def create_tag(self, name: str) -> TagRow:
         from wxtui.jobs.intents import CreateTag
 
-        if self.is_tim:
-            from wxtui.ui.tim_account import create_tim_tag
-
-            return await create_tim_tag(self, name)
         await self._run_single(CreateTag(name))
         tag = self.tag_named(name)
         if tag is None:
-            raise WxtuiError(f"WeChat created the tag {name!r} but the cache does not show it; sync the account")
+            raise WxtuiError(f"{self.family.nouns.service} created the tag {name!r} but the cache does not "
+                             "show it; sync the account")
         self.refresh_tag_names()
         return tag
 
     async def rename_tag(self, tagid: int, name: str) -> None:
         from wxtui.jobs.intents import RenameTag
 
-        if self.is_tim:
-            raise ValidationError("Tencent Cloud IM tags are free text on each account: they cannot be renamed")
         await self._run_single(RenameTag(tagid, name))
         self.refresh_tag_names()

@@ -3,7 +3,7 @@
     WxtuiApp(opener).run()
 
 `opener` is a zero-argument callable returning an async context manager that yields a ready
-`wxtui.session.Session`; the app holds it open while it runs. Without one, the app starts on
+`wxtui.core.session.Session`; the app holds it open while it runs. Without one, the app starts on
 the first-run screen (try the demo, or add an account).
 """
 
@@ -38,8 +38,10 @@ class WxtuiApp(App):
         self.opener = opener
         self.demo_opener = demo_opener
         self.clock = clock
-        self.base_keymap = dict(keymap or {})  # given at launch; each account's keymap goes over it
-        self.keymap = dict(self.base_keymap)
+        # The app's keymap ([keymap] of the config) and the one in force: the app's, with the
+        # open account's own remaps on top; rebuilt at every open, so none outlives its account.
+        self.app_keymap = dict(keymap or {})
+        self.keymap = dict(self.app_keymap)
         # None: sync when the cache has never been synced (a new account, the demo).
         self.sync_on_start = sync_on_start
         self.keyring_note = keyring_note
@@ -86,7 +88,7 @@ class WxtuiApp(App):
     async def _open_account(self, opener: Opener) -> None:
         from wxtui.ui.account import AccountModel
         from wxtui.ui.screens.main import MainScreen
-        from wxtui.wechat.errors import redact
+        from wxtui.core.errors import redact
 
         closing = self.session.label if self.session is not None else ""
         # Back to the "Opening…" screen first: the closing account's screens and their workers
@@ -127,9 +129,11 @@ class WxtuiApp(App):
         self.session = session
         profile = getattr(session, "profile", None)
         # The account's own keys over the app's, from scratch: another account's never linger.
-        self.keymap = {**(profile.keymap if profile is not None else {}), **self.base_keymap}
-        self.set_keymap(self.keymap)
-        notice = getattr(session, "extras", {}).get("notice")
+        keymap = {**self.app_keymap, **(profile.keymap if profile is not None else {})}
+        if keymap != self.keymap:
+            self.keymap = keymap
+            self.set_keymap(keymap)
+        notice = session.extras.get("notice")
         if notice:
             self.notify(notice, title="Demo", severity="warning", timeout=20)
         self.model = self._open_model = AccountModel(session, self.clock)
@@ -162,7 +166,7 @@ class WxtuiApp(App):
         await self._close_session()
 
     def open_configured(self, name: str) -> None:
-        from wxtui.ui.commands import account_opener
+        from wxtui.core.session import account_opener
 
         self.open_account(account_opener(name))
 
@@ -172,7 +176,7 @@ class WxtuiApp(App):
 
     def action_switch_account(self) -> None:
         """The configured accounts and the demo; the one chosen replaces the open one."""
-        from wxtui.config import ConfigError, Config, load_config
+        from wxtui.core.config import ConfigError, Config, load_config
         from wxtui.ui.screens.switch_account import SwitchAccountScreen, account_choices
 
         problem = ""
@@ -220,7 +224,7 @@ class WxtuiApp(App):
             for binding in bindings:
                 action = binding.action
                 if action.startswith("screen."):
-                    if main is None:
+                    if main is None or not main.check_action(action.removeprefix("screen."), ()):
                         continue
                     callback = partial(main.run_action, action.removeprefix("screen."))
                 elif heading == "Followers" and main is not None:

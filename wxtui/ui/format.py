@@ -1,7 +1,7 @@
 """Plain text formatting shared by the widgets: counts, ages, dates, cells. No Textual here.
 
 Text from outside (tag names, remarks, openids, errmsgs, titles that hold them) reaches a widget
-through `fit` or `literal`: control characters shown as escapes (wxtui.outside_text), and as a
+through `fit` or `literal`: control characters shown as escapes (wxtui.core.outside_text), and as a
 rich Text, never as a markup string (a tag named "[/]x" is not a closing tag).
 """
 
@@ -12,7 +12,7 @@ import time
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from wxtui.outside_text import visible, visible_lines  # noqa: F401 (the widgets' way to them)
+from wxtui.core.outside_text import visible, visible_lines  # noqa: F401 (the widgets' way to them)
 
 ELLIPSIS = "…"
 

@@ -1,8 +1,10 @@
-"""Every key binding of the app, by pane, with the ids users remap in their profile's keymap.
+"""Every key binding of the app, by pane, with the ids users remap in the config's keymap.
 
-    [accounts.acme.keymap]
+    [keymap]
     tag = "ctrl+t"
     blacklist = "x"
+
+(An account's own [accounts.NAME.keymap] applies on top while that account is open.)
 
 The help screen and the command palette read these same lists, so a remapped key shows where the
 binding is documented. Actions prefixed `screen.` run on the main screen, whichever pane is

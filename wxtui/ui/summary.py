@@ -74,18 +74,16 @@ def quota_state(quota: dict[str, dict]) -> tuple[str, bool]:
     return "quota ok", False
 
 
-def failure_text(message: str, errcode: int | None) -> str:
-    """A failure's message with the errcode table's hint, once."""
+def failure_text(message: str, errcode: int | None, describe) -> str:
+    """A failure's message with the hint of the family's error table (`describe`), once."""
     if errcode is None:
         return message
-    from wxtui.wechat.errors import describe
-
     hint = describe(errcode).hint
     return f"{message}: {hint}" if hint and hint not in message else message
 
 
 def summarize(kind: str, plan, target: str, members: tuple[str, str] = ("follower", "followers")) -> ActionSummary:
-    """The confirmation's words for a planner's Plan (wxtui.jobs.planner). `members`: what the
+    """The confirmation's words for a planner's Plan (wxtui.families.wechat.planner). `members`: what the
     account's people are called, singular and plural."""
     title, verb = _TITLES.get(kind, (plan.title, "Run"))
     title = title.replace("{members}", members[1]).replace("{member}", members[0])

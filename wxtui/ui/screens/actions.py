@@ -8,6 +8,7 @@ scheduler, and the result comes back as a notification in plain language.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 from wxtui.jobs.events import DONE, PAUSED, RUNNING, JobEvent
@@ -18,8 +19,7 @@ from wxtui.ui.screens.guard import plain_error, screen_is_live, screen_work
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
 from wxtui.ui.summary import failure_text, quota_state
-from wxtui.wechat import limits
-from wxtui.wechat.errors import redact
+from wxtui.core.errors import redact
 
 DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
 
@@ -74,7 +74,8 @@ class ActionsMixin:
     def _tag_rows(self, *, with_reserved: bool) -> list[tuple[int, str, int]]:
         out = []
         for entry in self.tag_list.tag_entries:
-            if entry.tagid in (0, 1) or (entry.reserved and not with_reserved):
+            # reserved tags are never put on anyone, except the star where reserved ones are offered
+            if entry.reserved and (not with_reserved or entry.tagid != self.model.family.star_tag):
                 continue
             out.append((entry.tagid, entry.name, entry.count))
         return out
@@ -94,7 +95,8 @@ class ActionsMixin:
             return
         title = f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…"
         choice: TagChoice | None = await self.app.push_screen_wait(
-            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag))
+            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag,
+                            most_bytes=self.model.family.max_tag_bytes))
         if choice is None:
             return
         # A new tag (tagid None) is the job's first call: confirmed with it, or never created.
@@ -125,13 +127,14 @@ class ActionsMixin:
 
     @screen_work(group="action", exclusive=True)
     async def action_new_tag(self) -> None:
-        if len(self.tag_list.tag_entries) >= limits.MAX_TAGS_PER_ACCOUNT:
-            self.notify("The account already has 100 tags: delete one you no longer need first",
+        most, size = self.model.family.max_tags, self.model.family.max_tag_bytes
+        if most is not None and len(self.tag_list.tag_entries) >= most:
+            self.notify(f"The account already has {most} tags: delete one you no longer need first",
                         severity="warning")
             return
         name = await self.app.push_screen_wait(TextPromptScreen(
-            "New tag", placeholder="name (at most 30 bytes)", check=tag_name_check(self._names()),
-            meter=tag_name_meter, ok="Create"))
+            "New tag", placeholder=f"name (at most {size} bytes)", check=tag_name_check(self._names(), most=size),
+            meter=partial(tag_name_meter, most=size), ok="Create"))
         if not name:
             return
         try:
@@ -148,7 +151,8 @@ class ActionsMixin:
             self.notify(f"Highlight a tag in the tag list to {verb} it", severity="warning")
             return None
         if entry.reserved:
-            self.notify(f"{entry.name!r} is reserved by WeChat and cannot be {verb}d", severity="warning")
+            self.notify(f"{entry.name!r} is reserved by {self.model.family.nouns.service} and cannot be {verb}d",
+                        severity="warning")
             return None
         return entry
 
@@ -158,8 +162,9 @@ class ActionsMixin:
         if entry is None:
             return
         name = await self.app.push_screen_wait(TextPromptScreen(
-            f"Rename {entry.name!r}", value=entry.name, check=tag_name_check(self._names(), allow=entry.name),
-            meter=tag_name_meter, ok="Rename"))
+            f"Rename {entry.name!r}", value=entry.name,
+            check=tag_name_check(self._names(), allow=entry.name, most=self.model.family.max_tag_bytes),
+            meter=partial(tag_name_meter, most=self.model.family.max_tag_bytes), ok="Rename"))
         if not name or name == entry.name:
             return
         try:
@@ -282,7 +287,7 @@ class ActionsMixin:
             self.notify(f"{event.title}: done{changed}", title="Job finished", markup=False)
         elif event.state == DONE:
             first = event.failures[0] if event.failures else None
-            detail = f" — {failure_text(first.message, first.errcode)}" if first else ""
+            detail = f" — {failure_text(first.message, first.errcode, self.model.family.describe_code)}" if first else ""
             self.notify(f"{event.title}: {event.failures_count:,} failed{detail}. "
                         "Press j, then enter for the list.", title="Job finished with failures",
                         severity="warning", timeout=12, markup=False)
@@ -337,7 +342,7 @@ class ActionsMixin:
         if event is None:
             return
         failures = await asyncio.to_thread(self.model.job_failures, event.job_id)
-        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures))
+        choice = await self.app.push_screen_wait(JobDetailScreen(event, failures, self.model.family.describe_code))
         if choice == "resume":
             await self.model.resume(event.job_id)
         elif choice == "undo":

@@ -77,9 +77,9 @@ class FirstRunScreen(Screen):
 
     @work(group="add", exclusive=True)
     async def add_account(self, name: str, appid: str, secret: str) -> None:
-        from wxtui.accounts.manage import add_account
-        from wxtui.config import ConfigError, load_config, new_profile
-        from wxtui.wechat.errors import WxtuiError, redact
+        from wxtui.core.accounts import add_account
+        from wxtui.core.config import ConfigError, load_config, new_profile
+        from wxtui.core.errors import WxtuiError, redact
 
         error = self.query_one("#add-error", Label)
         try:

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from wxtui.follower import CACHED, FollowerCard
+from wxtui.core.member_card import CACHED, FollowerCard
 from wxtui.jobs.events import JobEvent
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
@@ -90,11 +90,11 @@ class FollowerScreen(Screen[None]):
             yield Label(Text(f"{noun} · {fmt.visible(self.openid)}"), id="follower-title", classes="dialog-title")
             yield Label("Reading…", id="follower-status", classes="note")
             with Vertical(id="follower-facts"):
-                for name in (TIM_FACTS if self.model.is_tim else FACTS):
+                for name in (TIM_FACTS if (not self.model.capabilities.remarks) else FACTS):
                     with Horizontal(classes="fact"):
                         yield Label(name, classes="fact-name")
                         yield Label("", id=f"fact-{name.replace(' ', '-')}", classes="fact-value")
-            if self.model.is_tim:
+            if (not self.model.capabilities.remarks):
                 yield Static("Tencent Cloud IM has no remark, blacklist, language or subscription details "
                              "for an account; change its tags with t and u on the main screen.",
                              classes="note", id="follower-missing")
@@ -158,9 +158,9 @@ class FollowerScreen(Screen[None]):
         return target
 
     def _refuse_on_tim(self, what: str) -> bool:
-        if self.model.is_tim:
+        if (not self.model.capabilities.remarks):
             self.notify(NOT_ON_TIM.format(what=what), severity="warning")
-        return self.model.is_tim
+        return (not self.model.capabilities.remarks)
 
     def _unread(self) -> bool:
         if self.card is None:
@@ -188,7 +188,7 @@ class FollowerScreen(Screen[None]):
     async def action_set_tags(self) -> None:
         if self._unread():
             return
-        if self.model.is_tim:
+        if (not self.model.capabilities.remarks):
             self.notify("Change a Tencent Cloud IM account's tags with t and u on the main screen",
                         severity="warning")
             return

@@ -14,7 +14,7 @@ import logging
 
 from textual import work
 
-from wxtui.wechat.errors import WxtuiError, redact
+from wxtui.core.errors import WxtuiError, redact
 
 log = logging.getLogger("wxtui.ui")
 

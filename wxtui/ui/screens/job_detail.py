@@ -34,10 +34,11 @@ class JobDetailScreen(ModalScreen[str | None]):
         Binding("x", "choose('cancel')", "Cancel job", id="detail.cancel"),
     ]
 
-    def __init__(self, event: JobEvent, failures: list[Failure]) -> None:
+    def __init__(self, event: JobEvent, failures: list[Failure], describe) -> None:
         super().__init__()
         self.event = event
         self.failures = failures
+        self.describe = describe  # the account's family's error table
 
     def compose(self) -> ComposeResult:
         e = self.event
@@ -68,7 +69,7 @@ class JobDetailScreen(ModalScreen[str | None]):
             table.add_columns("openid", "errcode", "what happened")
             for f in self.failures[:MAX_SHOWN]:
                 table.add_row(literal(f.target), "" if f.errcode is None else str(f.errcode),
-                              literal(failure_text(f.message, f.errcode)))
+                              literal(failure_text(f.message, f.errcode, self.describe)))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -71,6 +71,17 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         self._view: View | None = None
         self._debounce: Timer | None = None
 
+    # Actions a family may lack, and the capability each needs (wxtui.family.Capabilities).
+    NEEDS = {"blacklist": "blacklist", "unblacklist": "blacklist", "rename_tag": "rename_tag",
+             "delete_tag": "delete_tag"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The bindings of what the account's family cannot do are hidden, and do nothing."""
+        needed = self.NEEDS.get(action)
+        if needed is not None and not getattr(self.model.capabilities, needed):
+            return False
+        return True
+
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -81,7 +92,8 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
                 with Horizontal(id="browser-bar"):
                     yield Label(self.model.members[1].capitalize(), id="view-title")
                     yield Label("", id="view-counts")
-                yield Input(placeholder="/ filter by account id, or tag:A -tag:B · ? explains" if self.model.is_tim
+                yield Input(placeholder=f"/ filter by {self.model.family.nouns.member_id}, or tag:A -tag:B · ? explains"
+                            if not self.model.capabilities.remarks
                             else "/ filter: remark, openid, or tag:VIP -tag:Staff followed:2024-01.. · ? explains",
                             id="filter", suggester=QuerySuggester(lambda: self.model.tag_names))
                 yield Label("", id="filter-error")
@@ -111,6 +123,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         header.appid = self.model.appid
         header.synced_at = self.model.store.last_synced_at()
         self.table.selected_among = self.model.selected_among
+        self.table.shown = {column.key: column.label for column in self.model.family.columns()}
         self.jobs_panel.members = self.model.members[1]
         self.table.focus()
         self._unsubscribe = self.model.jobs.subscribe(self.job_event)
@@ -120,6 +133,9 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
 
     @screen_work(group="quota", exclusive=True)
     async def read_quota(self) -> None:
+        if not self.model.capabilities.quota:  # a family without a daily quota: nothing to say
+            self.header.quota = ""
+            return
         try:
             self._show_quota(await self.model.tagging_quota())
         except Exception:  # the header then says so; the actions report real errors themselves
@@ -173,8 +189,9 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
     def _apply_tags(self, summary: TagSummary) -> None:
         self.tag_list.set_entries(
             summary.total, summary.untagged, summary.blacklisted,
-            (TagEntry("tag", t.id, t.name, t.count) for t in summary.tags),
-            blacklist=not self.model.is_tim)  # Tencent Cloud IM has no blacklist
+            (TagEntry("tag", t.id, t.name, t.count, reserved=t.id in self.model.family.reserved_tags)
+             for t in summary.tags),
+            blacklist=self.model.capabilities.blacklist)
         self.view_total = summary.total
         if self.entry.option_id not in self.tag_list.entries:
             # The tag being viewed is gone (deleted here or on WeChat): show everyone instead.

@@ -16,23 +16,30 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
-from wxtui.wechat import limits
+DEFAULT_TAG_BYTES = 30  # WeChat's; an account's family says its own (Family.max_tag_bytes)
+# WeChat's remark and tags-per-follower limits: the follower screen edits remarks and tag sets
+# only on a family that has them (wxtui.families.wechat.limits holds the same numbers).
+MAX_REMARK_BYTES = 30
+MAX_TAGS_PER_FOLLOWER = 20
 
 # A check of the text typed so far: an error to show (the OK button is disabled), or "".
 Check = Callable[[str], str]
 
 
-def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
-    """Live validation of a tag name: empty, over 30 bytes of UTF-8, or taken."""
+def tag_name_bytes(name: str) -> int:
+    return len(name.encode("utf-8"))
+
+
+def tag_name_check(existing: Iterable[str], allow: str = "", most: int = DEFAULT_TAG_BYTES) -> Check:
+    """Live validation of a tag name: empty, over `most` bytes of UTF-8 (the family's limit), or taken."""
     taken = {n.casefold() for n in existing} - {allow.casefold()}
 
     def check(text: str) -> str:
         name = text.strip()
         if not name:
             return "A tag needs a name"
-        size = limits.tag_name_bytes(name)
-        if size > limits.MAX_TAG_NAME_BYTES:
-            return f"Over {limits.MAX_TAG_NAME_BYTES} bytes (a Chinese character takes 3)"
+        if tag_name_bytes(name) > most:
+            return f"Over {most} bytes (a Chinese character takes 3)"
         if name.casefold() in taken:
             return "A tag with this name exists already"
         return ""
@@ -40,8 +47,8 @@ def tag_name_check(existing: Iterable[str], allow: str = "") -> Check:
     return check
 
 
-def tag_name_meter(text: str) -> str:
-    return f"{limits.tag_name_bytes(text.strip())}/{limits.MAX_TAG_NAME_BYTES} bytes"
+def tag_name_meter(text: str, most: int = DEFAULT_TAG_BYTES) -> str:
+    return f"{tag_name_bytes(text.strip())}/{most} bytes"
 
 
 class TextPromptScreen(ModalScreen[str | None]):
@@ -119,12 +126,14 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel"),
                 Binding("down", "down", show=False), Binding("up", "up", show=False)]
 
-    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True) -> None:
+    def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True,
+                 most_bytes: int = DEFAULT_TAG_BYTES) -> None:
         super().__init__()
         self.title_text = title
         self.tags = [(tagid, name, count) for tagid, name, count in tags]
         self.allow_create = allow_create
-        self.check = tag_name_check([])
+        self.most_bytes = most_bytes
+        self.check = tag_name_check([], most=most_bytes)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
@@ -157,7 +166,7 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
                 note = error
             else:
                 items.append(Option(Text.assemble(("+ create ", "bold"), fmt.visible(query)), id="create"))
-                note = tag_name_meter(query)
+                note = tag_name_meter(query, self.most_bytes)
         options.set_options(items)
         if items:
             options.highlighted = 0
@@ -200,13 +209,13 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 def remark_check(text: str) -> str:
     """Live validation of a remark: WeChat takes fewer than 30 bytes of UTF-8 (empty clears it)."""
     size = len(text.encode("utf-8"))
-    if size >= limits.MAX_REMARK_BYTES:
-        return f"At most {limits.MAX_REMARK_BYTES - 1} bytes (a Chinese character takes 3)"
+    if size >= MAX_REMARK_BYTES:
+        return f"At most {MAX_REMARK_BYTES - 1} bytes (a Chinese character takes 3)"
     return ""
 
 
 def remark_meter(text: str) -> str:
-    return f"{len(text.encode('utf-8'))}/{limits.MAX_REMARK_BYTES - 1} bytes"
+    return f"{len(text.encode('utf-8'))}/{MAX_REMARK_BYTES - 1} bytes"
 
 
 class TagChecklistScreen(ModalScreen["tuple[int, ...] | None"]):
@@ -247,10 +256,10 @@ class TagChecklistScreen(ModalScreen["tuple[int, ...] | None"]):
 
     def _validate(self) -> bool:
         n = len(self._checked())
-        error = (f"A follower carries at most {limits.MAX_TAGS_PER_FOLLOWER} tags"
-                 if n > limits.MAX_TAGS_PER_FOLLOWER else "")
+        error = (f"A follower carries at most {MAX_TAGS_PER_FOLLOWER} tags"
+                 if n > MAX_TAGS_PER_FOLLOWER else "")
         self.query_one("#checklist-error", Label).update(error)
-        self.query_one("#checklist-meter", Label).update(f"{n} of {limits.MAX_TAGS_PER_FOLLOWER} tags")
+        self.query_one("#checklist-meter", Label).update(f"{n} of {MAX_TAGS_PER_FOLLOWER} tags")
         self.query_one("#ok", Button).disabled = bool(error)
         return not error
 

@@ -49,6 +49,7 @@ class AccountHeader(Widget):
             text.append(self.sync_progress, style="bold")
         else:
             text.append(fmt.ago(self.synced_at, self.clock()))
-        text.append(" · ")
-        text.append(self.quota, style="bold reverse" if self.quota_warning else "")
+        if self.quota:
+            text.append(" · ")
+            text.append(self.quota, style="bold reverse" if self.quota_warning else "")
         return text

@@ -38,9 +38,25 @@ MIN_REMARK = 8
 MIN_TAGS = 10
 
 
-def layout_columns(width: int) -> list[Column]:
+def layout_columns(width: int, shown: dict[str, str] | None = None) -> list[Column]:
     """Columns that fit `width` cells (one space between columns): the openid shortens first,
-    then the scene and the date drop; remark and tags share what is left."""
+    then the scene and the date drop; remark and tags share what is left. `shown` (key ->
+    heading, the account family's columns) keeps only those, under their headings; the last
+    of remark and tags takes the room the others leave."""
+    columns = _layout_all(width)
+    if shown is None:
+        return columns
+    kept = [Column(c.key, shown.get(c.key, c.title), c.width) for c in columns
+            if c.key == "mark" or c.key in shown]
+    spare = width - sum(c.width for c in kept) - (len(kept) - 1)
+    for index in reversed(range(len(kept))):
+        if kept[index].key in ("tags", "remark") and spare > 0:
+            kept[index] = kept[index]._replace(width=kept[index].width + spare)
+            break
+    return kept
+
+
+def _layout_all(width: int) -> list[Column]:
     # The whole openid as soon as it fits beside a minimal remark, tags and date column.
     full = MARK_WIDTH + 1 + OPENID_FULL + 1 + MIN_REMARK + 1 + MIN_TAGS + 1 + DATE_WIDTH
     openid = OPENID_FULL if width >= full else OPENID_SHORT
@@ -130,6 +146,7 @@ class MemberTable(ScrollView, can_focus=True):
         self._anchor: int | None = None
         self._columns: list[Column] = []
         self._columns_width = -1
+        self.shown: dict[str, str] | None = None  # the family's columns (key -> heading); None: all
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -267,7 +284,7 @@ class MemberTable(ScrollView, can_focus=True):
 
     def _columns_for(self, width: int) -> list[Column]:
         if width != self._columns_width:
-            self._columns = layout_columns(width)
+            self._columns = layout_columns(width, self.shown)
             self._columns_width = width
         return self._columns
 

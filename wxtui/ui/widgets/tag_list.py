@@ -13,7 +13,6 @@ from textual.widgets.option_list import Option
 
 from wxtui.ui import format as fmt
 from wxtui.ui import keys
-from wxtui.wechat import limits
 
 NAME_WIDTH = 13
 COUNT_WIDTH = 5
@@ -27,6 +26,7 @@ class TagEntry:
     tagid: int | None = None  # a segment's id for a segment
     name: str = ""
     count: int = 0
+    reserved: bool = False  # kept by the service: cannot be renamed, deleted or put on anyone
     filter: object = None  # a segment's Filter
 
     @property
@@ -34,10 +34,6 @@ class TagEntry:
         if self.kind in ("tag", "segment"):
             return f"{self.kind}:{self.tagid}"
         return self.kind
-
-    @property
-    def reserved(self) -> bool:
-        return self.kind == "tag" and self.tagid in limits.RESERVED_TAG_IDS
 
 
 def _prompt(entry: TagEntry) -> Text:
@@ -48,7 +44,7 @@ def _prompt(entry: TagEntry) -> Text:
     elif entry.kind != "tag":
         style = "bold"
     elif entry.reserved:
-        label = "*" + label  # reserved by WeChat: cannot be renamed or deleted
+        label = "*" + label  # reserved by the service: cannot be renamed or deleted
         style = "italic"
     text = Text(no_wrap=True)
     text.append(fmt.fit(label, NAME_WIDTH), style=style)

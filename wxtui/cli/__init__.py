@@ -1,0 +1,1 @@
+"""The `wxtui` command: family-neutral verbs, each resolving the account's family once."""

@@ -1,0 +1,1 @@
+"""What every family and every room above them stands on: errors, config, paths, the session."""

@@ -1,0 +1,1 @@
+"""What both API emulators share: the clock, fault injection, statistics, serving over HTTP."""
