@@ -1,6 +1,6 @@
 """How fast views answer on a big cache: first rows, exact count, ordered ids, a page by id.
 
-    python bench/view_bench.py [--followers 1000000] [--cache PATH] [--seed 1]
+    python bench/view_bench.py [--followers 1000000] [--cache PATH] [--seed 1] [--only NAME,...]
 
 The cache is built once from the emulator's demo data (the same distribution the demo shows:
 a regional tag on 12% of followers, rare tags of a handful, 30% with a remark) through the
@@ -94,12 +94,28 @@ def filters_to_measure(store: Store) -> dict[str, tuple[Filter, Sort]]:
         "segment": (Filter(tags={big.id, other.id}, not_tags={third.id}, scenes={"ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH"},
                            subscribed_from=1704067200, subscribed_to=1767225600), newest),
         "tags_or_not": (Filter(tags={big.id, other.id}, not_tags={third.id}), newest),
+        # A saved segment as a person types it in the filter bar: three tags (all of them), a
+        # scene and a range of follow days, through the query parser.
+        "segment_3_tags_scene_dates": (_segment(store, tags), newest),
     }
 
 
-def measure(store: Store) -> dict:
+def _segment(store: Store, tags) -> Filter:
+    from wxtui.store.query import parse, quote
+
+    biggest = [t.name for t in sorted(tags, key=lambda t: -t.count)[:3]]
+    query = " ".join(f"tag:{quote(name, for_value=True)}" for name in biggest)
+    query += " scene:qr_code|search followed:2020-01-01..2025-12-31"
+    parsed = parse(query, store.tag_names())
+    assert parsed.error is None, parsed.error
+    return parsed.filter
+
+
+def measure(store: Store, only: set[str] | None = None) -> dict:
     out: dict = {}
     for name, (flt, sort) in filters_to_measure(store).items():
+        if only and name not in only:
+            continue
         first_ms, _ = _ms(lambda: store.view(flt, sort).first_rows(FIRST_ROWS))
         count_ms, count = _ms(lambda: store.view(flt, sort).count())
         ids_ms, ids = _ms(lambda: store.view(flt, sort).row_ids())
@@ -117,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--followers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "wxtui-view-bench.sqlite")
+    parser.add_argument("--only", metavar="NAME,...", help="measure only these filters (by name)")
     args = parser.parse_args(argv)
     build_s = None
     if args.cache.exists():
@@ -129,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         build_s = round(build_cache(args.cache, args.followers, args.seed), 1)
     store = Store.open(args.cache)
     try:
-        result = {"followers": store.follower_count(), **measure(store), "build_s": build_s}
+        result = {"followers": store.follower_count(), **measure(store, set(args.only.split(",")) if args.only else None), "build_s": build_s}
     finally:
         store.close()
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)

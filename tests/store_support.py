@@ -96,6 +96,8 @@ def _matches(flt: Filter, f: Follower, blacklisted: bool) -> bool:
             return False
     if flt.scenes and f.subscribe_scene not in flt.scenes:
         return False
+    if flt.languages and f.language not in flt.languages:
+        return False
     if flt.subscribed_from is not None and f.subscribe_time < flt.subscribed_from:
         return False
     if flt.subscribed_to is not None and f.subscribe_time >= flt.subscribed_to:

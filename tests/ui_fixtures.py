@@ -262,6 +262,44 @@ async def scene_history(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
 
 
+async def scene_segments(pilot) -> None:
+    """Two saved segments in the tag pane, one chosen, and a query with a typo in the bar."""
+    from wxtui.store.query import parse
+    from wxtui.store.segments import Segments
+
+    screen = await ready(pilot)
+    store = pilot.app.session.store
+    names = store.tag_names()
+    segments = Segments(store, clock=lambda: FIXED_NOW)
+    segments.save("Beijing QR", parse("tag:北京 scene:qr_code -blacklisted", names).filter)
+    segments.save("VIP 2024", parse("tag:VIP followed:2024-01-01..2024-12-31", names).filter)
+    screen.load_segments()
+    await settle(pilot)
+    entry = next(e for e in screen.tag_list.segment_entries if e.name == "Beijing QR")
+    screen.tag_list.choose(entry.option_id)
+    await settle(pilot)
+    await pilot.press("slash")
+    screen.query_one("#filter").value = "-tag:Staff lang:zh_CN tag:Gold"  # as pasted: one change
+    await _quiet(pilot)
+
+
+async def scene_log(pilot) -> None:
+    from wxtui.ui.screens.audit_log import AuditLogScreen
+
+    await _job_with_failures(pilot)
+    # The journal's times, rids and who ran it come from the real clock and machine: fixed here.
+    store = pilot.app.session.store
+    with store.transaction():
+        store.conn.execute("UPDATE jobs SET created_at = ?, started_at = ?, finished_at = ?, run_by = 'li.wei', "
+                           "run_on = 'ops-sh-01'", (FIXED_NOW - 60, FIXED_NOW - 59, FIXED_NOW - 57))
+        store.conn.execute("UPDATE job_calls SET sent_at = ? + id * 0.2, updated_at = ? + id * 0.2 + 0.1, "
+                           "rid = CASE WHEN rid != '' THEN printf('6541a2f0-%010x', id * 7919) ELSE '' END",
+                           (FIXED_NOW - 59, FIXED_NOW - 59))
+    await pilot.press("L")
+    await wait_for_screen(pilot, AuditLogScreen)
+    await _quiet(pilot)
+
+
 async def scene_follower(pilot) -> None:
     """One follower, opened with enter: a row with a remark and tags."""
     from wxtui.ui.screens.follower import FollowerScreen
@@ -293,6 +331,8 @@ SCENES = {
     "help": scene_help,
     "jobs": scene_jobs,
     "job-detail": scene_job_detail,
+    "segments": scene_segments,
+    "log": scene_log,
     "follower": scene_follower,
     "switch-account": scene_switch_account,
     "history": scene_history,

@@ -166,6 +166,10 @@ def _followers_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--stdin", action="store_true", help="openids on standard input, one per line")
     g.add_argument("--selection", metavar="NAME", type=argtypes.bounded_text(200, "a selection name"), help="a selection saved in the app")
     g.add_argument("--everyone", action="store_true", help="every follower in the cache")
+    g.add_argument("--segment", metavar="NAME", type=argtypes.bounded_text(200, "a segment name"),
+                   help="a saved segment (see: wxtui segments list)")
+    g.add_argument("--query", metavar="QUERY", type=argtypes.bounded_text(argtypes.MAX_TEXT, "--query"),
+                   help="followers matching a query, e.g. 'tag:VIP -tag:Staff followed:2024-01-01..'")
     f = parser.add_argument_group("or a filter over the cache (combined with AND)")
     f.add_argument("--with-tag", action="append", metavar="NAME", type=argtypes.bounded_text(200, "a tag name"), default=[], help="carries this tag (repeat: any of them)")
     f.add_argument("--all-tags", action="store_true", help="with several --with-tag: all of them")

@@ -114,13 +114,15 @@ def _explicit_ids(args, family) -> tuple[list[str] | None, list[tuple[int, str]]
     """Member ids of --file or --stdin (None for the other sources), and the junk lines, reported."""
     nouns = family.nouns
     sources = [name for name, given in (("--file", args.file), ("--stdin", args.stdin),
-                                        ("--selection", args.selection), ("--everyone", args.everyone)) if given]
+                                        ("--selection", args.selection), ("--everyone", args.everyone),
+                                        ("--segment", args.segment), ("--query", args.query)) if given]
     filtering = _filter_given(args)
     if len(sources) > 1 or (sources and filtering):
-        raise UsageError(f"give the {nouns.members} one way: --file, --stdin, --selection, --everyone or filter flags")
+        raise UsageError(f"give the {nouns.members} one way: --file, --stdin, --selection, --segment, --query, "
+                         "--everyone or filter flags")
     if not sources and not filtering:
-        raise UsageError(f"which {nouns.members}? give --file PATH, --stdin, --selection NAME, filter flags "
-                         "(--with-tag, --untagged, ...) or --everyone")
+        raise UsageError(f"which {nouns.members}? give --file PATH, --stdin, --selection NAME, --segment NAME, "
+                         "--query QUERY, filter flags (--with-tag, --untagged, ...) or --everyone")
     if not args.file and not args.stdin:
         return None, []
     from wxtui.core.listfile import ListFileError, read_lines
@@ -215,6 +217,13 @@ def _followers(args, store, openids: list[str] | None) -> Followers:
         return Followers(selection=args.selection)
     if args.everyone:
         return Followers(filter=Filter())
+    if args.segment or args.query:
+        from wxtui.store.segments import SegmentError, segment_or_query_filter
+
+        try:
+            return Followers(filter=segment_or_query_filter(store, args.segment, args.query))
+        except SegmentError as exc:
+            raise UsageError(str(exc)) from None
     scenes = {s.upper() if s.upper().startswith("ADD_SCENE_") else "ADD_SCENE_" + s.upper() for s in args.scene}
     return Followers(filter=Filter(
         tags={_tag_id(store, t) for t in args.with_tag}, match_all_tags=args.all_tags,

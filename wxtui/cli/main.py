@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "wxtui.cli.doctor",
     "wxtui.cli.jobs",
     "wxtui.cli.stats",
+    "wxtui.cli.segments",
+    "wxtui.cli.log",
     "wxtui.cli.sync",
     "wxtui.cli.app",
 )

@@ -8,9 +8,10 @@ they changed (the planner drops proven no-ops), which is what an undo inverts.
 
 Tables (migration set "wxtui.jobs", applied by the store with its own):
   jobs          one row per job: kind, title, state and why, counts of the plan, job variables,
-                and a stop asked for by another process (`wxtui jobs cancel` while a job runs)
+                a stop asked for by another process (`wxtui jobs cancel` while a job runs), and
+                who created it (OS user and host)
   job_calls     one row per call: operation, params and targets (JSON), state, attempts,
-                retries, last errcode and message; a call split to isolate a bad target is
+                retries, last errcode, message and request id (rid), when first sent; a call split to isolate a bad target is
                 state 'split' and its halves point to it with parent_id
   job_failures  one row per target that could not be changed, with errcode and message
   job_verifications  what reading a sample of a job's targets back found (jobs/verify.py)
@@ -92,6 +93,36 @@ def m001_journal(db: Database) -> None:
         "CREATE INDEX job_failures_by_job ON job_failures(job_id, id)",
     ):
         db.execute(statement)
+
+
+@journal_migrations()
+def m002_audit(db: Database) -> None:
+    # Who ran a job (recorded when it is created), and for each call when it was first sent
+    # and the request id the platform gave a failed answer (rid), which its support asks for.
+    for statement in (
+        "ALTER TABLE jobs ADD COLUMN run_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE jobs ADD COLUMN run_on TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE job_calls ADD COLUMN sent_at REAL",
+        "ALTER TABLE job_calls ADD COLUMN rid TEXT NOT NULL DEFAULT ''",
+    ):
+        db.execute(statement)
+
+
+def who_runs() -> tuple[str, str]:
+    """The operating-system user and the host name of this process, for the audit log."""
+    import getpass
+    import os
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name, no USER variable (a bare container): the uid still says who
+        user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = "unknown"
+    return user, host
 
 
 @dataclass(slots=True)
@@ -192,12 +223,13 @@ class Journal:
                    undo_of: int | None = None) -> int:
         """Write a job and all its calls (state pending) in one transaction; returns its id."""
         now = self._clock()
+        run_by, run_on = who_runs()
         with self.store.transaction():
             cursor = self._write(
                 "INSERT INTO jobs (family, kind, title, intent, plan, state, undo_of, targets, noops, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, updated_at, run_by, run_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [family, kind, title, _dumps(intent), _dumps(plan or {}), READY, undo_of, targets,
-                 noops, now, now],
+                 noops, now, now, run_by, run_on],
             )
             job_id = cursor.lastrowid
             self.store.conn.executemany(
@@ -309,14 +341,15 @@ class Journal:
         now = self._clock()
         with self.store.transaction():
             self.store.conn.executemany(
-                "UPDATE job_calls SET state = 'in_flight', updated_at = ? WHERE id = ?",
-                [(now, c.id) for c in calls])
+                "UPDATE job_calls SET state = 'in_flight', updated_at = ?, sent_at = coalesce(sent_at, ?) "
+                "WHERE id = ?",
+                [(now, now, c.id) for c in calls])
         for c in calls:
             c.state = IN_FLIGHT
 
     def finish(self, call: CallRecord, state: str, *, retries: int = 0, errcode: int | None = None,
                message: str = "", output: dict | None = None, failures: Iterable[Failure] = (),
-               children: Iterable[CallSpec] = (), job_vars: dict | None = None) -> list[int]:
+               children: Iterable[CallSpec] = (), job_vars: dict | None = None, rid: str = "") -> list[int]:
         """Record a call's end, its failures, the calls it was split into and the job variables
         it set, in one transaction (the caller's, which also holds the call's effect on the
         cache). Returns the children's ids."""
@@ -325,8 +358,8 @@ class Journal:
         with self.store.transaction():
             self._write(
                 "UPDATE job_calls SET state = ?, retries = retries + ?, errcode = ?, message = ?, output = ?, "
-                "updated_at = ? WHERE id = ?",
-                [state, retries, errcode, message, _dumps(output) if output else None, now, call.id])
+                "updated_at = ?, rid = CASE WHEN ? != '' THEN ? ELSE rid END WHERE id = ?",
+                [state, retries, errcode, message, _dumps(output) if output else None, now, rid, rid, call.id])
             failures = list(failures)
             if failures:
                 self.store.conn.executemany(
@@ -349,14 +382,15 @@ class Journal:
         return child_ids
 
     def release(self, call: CallRecord, *, retries: int = 0, errcode: int | None = None,
-                message: str = "", attempted: bool = False) -> None:
+                message: str = "", attempted: bool = False, rid: str = "") -> None:
         """The call goes back to pending (quota pause, transient failure, a stop): it will be
         sent again. attempted: it was tried and the answer was a transient failure."""
         with self.store.transaction():
             self._write(
                 "UPDATE job_calls SET state = 'pending', retries = retries + ?, attempts = attempts + ?, "
-                "errcode = ?, message = ?, updated_at = ? WHERE id = ?",
-                [retries, int(attempted), errcode, message, self._clock(), call.id])
+                "errcode = ?, message = ?, updated_at = ?, rid = CASE WHEN ? != '' THEN ? ELSE rid END "
+                "WHERE id = ?",
+                [retries, int(attempted), errcode, message, self._clock(), rid, rid, call.id])
         call.state = PENDING
         call.retries += retries
         call.attempts += int(attempted)

@@ -31,6 +31,7 @@ class Outcome:
     code: int | None
     message: str
     resume_after: float | None = None  # unix seconds (PAUSE: when the quota resets)
+    rid: str = ""  # the platform's request id of the failed answer, for the audit log
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import logging
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -381,6 +381,8 @@ class Scheduler:
                 if not on_wire:
                     raise
                 outcome = self.family.classify(exc)
+                if getattr(exc, "rid", ""):
+                    outcome = replace(outcome, rid=exc.rid)
                 # Stop before the slot is handed on, so no call of this job goes after this one.
                 if outcome.verdict is Verdict.PAUSE:
                     self._stop(run.job_id, PAUSED, outcome.message, outcome.resume_after)
@@ -474,20 +476,21 @@ class Scheduler:
             children = [CallSpec(call.op, call.params, call.targets[:half], call.phase),
                         CallSpec(call.op, call.params, call.targets[half:], call.phase)]
             await self._results.add(_Result(call, SPLIT, None, dict(
-                retries=retries, errcode=outcome.code, message=outcome.message, children=children)))
+                retries=retries, errcode=outcome.code, message=outcome.message, children=children,
+                rid=outcome.rid)))
             counters.calls_total += 1  # one call became two
             run.split_into_pending(call.phase)
             return
         if verdict in (Verdict.PAUSE, Verdict.STOP):  # the job was stopped when the answer came
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
-                              message=outcome.message)
+                              message=outcome.message, rid=outcome.rid)
             return
         if verdict is Verdict.RETRY_LATER:
             # Never a failure: the platform may even have made the change (an answer lost on
             # the way back). The call stays pending; after its budget, the job pauses.
             attempts = run.transient_failures[call.id] = run.transient_failures.get(call.id, 0) + 1
             await self._write(self.journal.release, call, retries=retries, errcode=outcome.code,
-                              message=outcome.message, attempted=True)
+                              message=outcome.message, attempted=True, rid=outcome.rid)
             if run.stop_state is not None:
                 return
             if attempts < MAX_ATTEMPTS:
@@ -503,7 +506,8 @@ class Scheduler:
         if not call.targets:
             failures = [Failure("", outcome.code, outcome.message)]
         await self._results.add(_Result(call, CALL_FAILED, None, dict(
-            retries=retries, errcode=outcome.code, message=outcome.message, failures=failures)))
+            retries=retries, errcode=outcome.code, message=outcome.message, failures=failures,
+            rid=outcome.rid)))
         counters.calls_failed += 1
         counters.targets_failed += len(call.targets)
         counters.add_failures(failures)

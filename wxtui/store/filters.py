@@ -17,7 +17,7 @@ class Filter:
     blacklisted: True only blacklisted followers, False only the others, None both.
     text: the remark contains it (case-insensitive for Latin letters), or the openid starts
     with it. scenes: subscribe_scene is one of these. subscribed_from / subscribed_to: unix
-    seconds, from inclusive, to exclusive.
+    seconds, from inclusive, to exclusive. languages: the follower's language is one of these.
     """
 
     tags: frozenset[int] = frozenset()
@@ -29,10 +29,11 @@ class Filter:
     scenes: frozenset[str] = frozenset()
     subscribed_from: int | None = None
     subscribed_to: int | None = None
+    languages: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers; keep the frozen, hashable form.
-        for name in ("tags", "not_tags", "scenes"):
+        for name in ("tags", "not_tags", "scenes", "languages"):
             value = getattr(self, name)
             if not isinstance(value, frozenset):
                 object.__setattr__(self, name, frozenset(value))
@@ -69,11 +70,13 @@ class Filter:
             start = _day(self.subscribed_from) if self.subscribed_from is not None else ""
             end = _day(self.subscribed_to) if self.subscribed_to is not None else ""
             parts.append(f"followed {start}..{end}")
+        if self.languages:
+            parts.append("language " + " | ".join(sorted(self.languages)))
         return " · ".join(parts) if parts else "all followers"
 
     def to_json(self) -> str:
         d = asdict(self)
-        for name in ("tags", "not_tags", "scenes"):
+        for name in ("tags", "not_tags", "scenes", "languages"):
             d[name] = sorted(d[name])
         return json.dumps(d, ensure_ascii=False, sort_keys=True)
 

@@ -156,6 +156,22 @@ def m005_untagged_covering(db: Database) -> None:
     db.execute("DROP INDEX followers_untagged")
     db.execute("CREATE INDEX followers_untagged ON followers(subscribe_time, id, tag_count) WHERE tag_count = 0")
 
+
+@cache_migrations()
+def m006_segments(db: Database) -> None:
+    # A segment keeps its filter as JSON by tag id (a renamed tag stays in it); its query is
+    # written afresh from the current tag names whenever it is shown.
+    _execute_all(db, """
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            filter TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):

@@ -27,6 +27,7 @@ FULL = "full"  # the disk (or the file's page limit) is full
 _DAMAGED_TEXTS = ("file is not a database", "database disk image is malformed", "no such table",
                   "unsupported file format",
                   "malformed database schema", "file is encrypted", "no such column",
+                  # Text that is not UTF-8 where the cache only ever writes UTF-8: a damaged page.
                   "could not decode to utf-8")
 _UNWRITABLE_TEXTS = ("readonly database", "unable to open database file", "disk i/o error",
                      "attempt to write a readonly")

@@ -124,6 +124,8 @@ def _conditions(flt: Filter) -> list[_Condition]:
         out.append(_Condition("text", *text_condition(flt.text), True))
     if flt.scenes:
         out.append(_Condition("scenes", f"f.scene IN ({_marks(flt.scenes)})", sorted(flt.scenes), True))
+    if flt.languages:
+        out.append(_Condition("languages", f"f.language IN ({_marks(flt.languages)})", sorted(flt.languages), True))
     if flt.subscribed_from is not None:
         out.append(_Condition("from", "f.subscribe_time >= ?", [flt.subscribed_from], True))
     if flt.subscribed_to is not None:
@@ -388,7 +390,7 @@ class View:
                 matches = self._text_sure
             estimate *= min(matches / n_all, 1.0)
         for c in conds:
-            if c.name in ("not_tags", "scenes", "not_blacklisted"):
+            if c.name in ("not_tags", "scenes", "languages", "not_blacklisted"):
                 estimate *= self._sure_shares.get(c.name, 0.0) if sure else 0.5
         return estimate
 

@@ -26,6 +26,7 @@ MAIN = [
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
     Binding("h", "screen.history", "History", id="history", show=False),
+    Binding("L", "screen.audit_log", "Log", id="audit_log", show=False),
     # Here, not with the followers' keys: emptying the selection must work from any pane.
     Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
 ]
@@ -33,6 +34,7 @@ MAIN = [
 MEMBERS = [
     Binding("a", "screen.select_all", "All", id="select_all"),
     Binding("slash", "screen.filter", "Filter", id="filter"),
+    Binding("S", "screen.save_segment", "Save segment", id="save_segment", show=False),
     Binding("t", "screen.tag", "Tag", id="tag"),
     Binding("u", "screen.untag", "Untag", id="untag"),
     Binding("c", "screen.clear_tags", "Clear tags", id="clear_tags", show=False),
@@ -94,8 +96,9 @@ LONG_HELP: dict[str, str] = {
     "extend_down": "Extend the selection downwards",
     "select_all": "Select every follower matching the filter",
     "clear_selection": "Clear the selection",
-    "filter": "Filter followers by remark or openid as you type",
-    "clear_filter": "Clear the text filter",
+    "filter": "Filter as you type: text, or a query (tag:VIP -tag:Staff followed:2024-01-01..; ? in the bar explains)",
+    "save_segment": "Save what the browser shows as a named segment (listed in the tag pane)",
+    "clear_filter": "Clear the filter bar",
     "tag": "Tag the selected followers (pick or create a tag)",
     "untag": "Untag the selected followers",
     "clear_tags": "Remove every tag from the selected followers",
@@ -111,7 +114,7 @@ LONG_HELP: dict[str, str] = {
     "close_follower": "Back to the followers",
     "new_tag": "Create a tag",
     "rename_tag": "Rename the highlighted tag",
-    "delete_tag": "Delete the highlighted tag",
+    "delete_tag": "Delete the highlighted tag (or segment)",
     "cancel_job": "Cancel the highlighted job",
     "resume_job": "Resume the highlighted paused or interrupted job",
     "job_details": "Show the highlighted job's failures",
@@ -119,6 +122,7 @@ LONG_HELP: dict[str, str] = {
     "undo": "Undo the last finished job",
     "jobs": "Go to the jobs panel",
     "history": "Plot followers and tags over time, and the daily new and cancelled followers",
+    "audit_log": "The audit log: every job and API call, who ran it, errcodes and rids",
     "help": "Show every key",
     "quit": "Quit wxtui",
 }

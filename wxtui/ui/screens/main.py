@@ -19,11 +19,13 @@ from textual.widgets import Input, Label
 
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
+from wxtui.store.query import combine, parse as parse_query
 from wxtui.ui import format as fmt, keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
 from wxtui.ui.screens.guard import screen_is_live, screen_work
+from wxtui.ui.screens.segments import QuerySuggester, SegmentsMixin
 from wxtui.ui.widgets.footer import FittingFooter
 from wxtui.ui.widgets.header import AccountHeader
 from wxtui.ui.widgets.jobs_panel import JobsPanel
@@ -47,10 +49,12 @@ def entry_filter(entry: TagEntry) -> Filter:
         return Filter(blacklisted=True)
     if entry.kind == "tag":
         return Filter(tags={entry.tagid})
+    if entry.kind == "segment":
+        return entry.filter
     return Filter()
 
 
-class MainScreen(ActionsMixin, Screen):
+class MainScreen(SegmentsMixin, ActionsMixin, Screen):
     BINDINGS = keys.MAIN
 
     def __init__(self, model: AccountModel) -> None:
@@ -58,6 +62,7 @@ class MainScreen(ActionsMixin, Screen):
         self.model = model
         self.entry = TagEntry("all", name="All")
         self.text = ""
+        self.query_filter = Filter()  # what the filter bar's query means (its last good one)
         self.view_filter = Filter()
         self.shown_filter: Filter | None = None  # the filter of the rows on screen
         self.view_total: int | None = None  # followers in the cache
@@ -87,8 +92,11 @@ class MainScreen(ActionsMixin, Screen):
                 with Horizontal(id="browser-bar"):
                     yield Label(self.model.members[1].capitalize(), id="view-title")
                     yield Label("", id="view-counts")
-                yield Input(placeholder=f"/ filter by {self.model.family.nouns.member_id}" if not self.model.capabilities.remarks
-                            else "/ filter by remark or openid", id="filter")
+                yield Input(placeholder=f"/ filter by {self.model.family.nouns.member_id}, or tag:A -tag:B · ? explains"
+                            if not self.model.capabilities.remarks
+                            else "/ filter: remark, openid, or tag:VIP -tag:Staff followed:2024-01.. · ? explains",
+                            id="filter", suggester=QuerySuggester(lambda: self.model.tag_names))
+                yield Label("", id="filter-error")
                 yield MemberTable(id="members")
         yield JobsPanel(id="jobs")
         yield FittingFooter(compact=True)
@@ -159,7 +167,7 @@ class MainScreen(ActionsMixin, Screen):
     async def _first_load(self) -> None:
         """The first frame: a screenful of rows and the tag counts, side by side; only then the
         complete id list (which would slow them down)."""
-        view = self._view = self.model.view(self.current_filter())
+        view = self._view = self.model.view(self.current_filter() or Filter())
         first, summary = await asyncio.gather(asyncio.to_thread(view.first_ids, FIRST_ROWS),
                                               asyncio.to_thread(self.model.tag_summary))
         self._apply_tags(summary)
@@ -192,6 +200,7 @@ class MainScreen(ActionsMixin, Screen):
             # The tag being viewed is gone (deleted here or on WeChat): show everyone instead.
             self._show_entry(self.tag_list.entries["all"])
         self._show_counts()
+        self.load_segments()
 
     @on(TagList.Chosen)
     def _tag_chosen(self, event: TagList.Chosen) -> None:
@@ -205,6 +214,8 @@ class MainScreen(ActionsMixin, Screen):
         title = "Blacklist" if entry.kind == "blacklisted" else f"{members.capitalize()} · {entry.name}"
         if entry.kind == "all":
             title = members.capitalize()
+        elif entry.kind == "segment":
+            title = f"{members.capitalize()} · segment {entry.name}"
         self.query_one("#view-title", Label).update(fmt.literal(title))
         self.table.empty_text = self.empty_text()
         self.set_class(entry.kind == "blacklisted", "-blacklist")
@@ -218,7 +229,23 @@ class MainScreen(ActionsMixin, Screen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == "?":  # asks what the bar understands; the query stays as it was
+            event.input.value = self.text
+            self.action_query_help()
+            return
         self.text = event.value
+        parsed = parse_query(event.value, self.model.tag_names)
+        self.show_query_error(event.value, parsed.error)
+        if parsed.error is not None:
+            # A term still being typed (the last one) leaves the terms before it in force;
+            # an error earlier in the query keeps the rows of the last good query.
+            error = parsed.error
+            if event.value[error.end:].strip():
+                return
+            parsed = parse_query(event.value[: event.value.rfind(" ", 0, error.start) + 1], self.model.tag_names)
+            if parsed.error is not None:
+                return
+        self.query_filter = parsed.filter
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.load_view)
@@ -227,13 +254,23 @@ class MainScreen(ActionsMixin, Screen):
     def _filter_submitted(self) -> None:
         self.table.focus()
 
-    def current_filter(self) -> Filter:
-        return replace(entry_filter(self.entry), text=self.text)
+    def current_filter(self) -> Filter | None:
+        """The tag pane's choice and the filter bar's query together; None when one Filter
+        cannot say both (the bar then says so)."""
+        return combine(entry_filter(self.entry), self.query_filter)
 
     def load_view(self, keep_cursor: bool = False) -> None:
+        flt = self.current_filter()
+        if flt is None:
+            from wxtui.store.query import QueryError
+
+            self.show_query_error(self.text, QueryError(
+                "the tag pane's choice and this query cannot be combined: choose All, or fold them into one query",
+                0, len(self.text)))
+            return
+        self.show_query_error(self.text, parse_query(self.text, self.model.tag_names).error)
         if self._view is not None:
             self._view.cancel()  # the older query stops in its thread
-        flt = self.current_filter()
         self.view_filter = flt
         self._view = view = self.model.view(flt)
         self._run_view(view, keep_cursor)

@@ -1,4 +1,5 @@
-"""The tag list: All, Untagged, Blacklisted, then every tag with its follower count."""
+"""The tag list: All, Untagged, Blacklisted, then every tag with its follower count, then the
+saved segments under their own heading, each with its live count."""
 
 from __future__ import annotations
 
@@ -21,21 +22,26 @@ COUNT_WIDTH = 5
 class TagEntry:
     """What a line of the tag list stands for."""
 
-    kind: str  # "all" | "untagged" | "blacklisted" | "tag"
-    tagid: int | None = None
+    kind: str  # "all" | "untagged" | "blacklisted" | "tag" | "segment"
+    tagid: int | None = None  # a segment's id for a segment
     name: str = ""
     count: int = 0
     reserved: bool = False  # kept by the service: cannot be renamed, deleted or put on anyone
+    filter: object = None  # a segment's Filter
 
     @property
     def option_id(self) -> str:
-        return f"tag:{self.tagid}" if self.kind == "tag" else self.kind
+        if self.kind in ("tag", "segment"):
+            return f"{self.kind}:{self.tagid}"
+        return self.kind
 
 
 def _prompt(entry: TagEntry) -> Text:
     label = entry.name
     style = ""
-    if entry.kind != "tag":
+    if entry.kind == "segment":
+        style = "italic"
+    elif entry.kind != "tag":
         style = "bold"
     elif entry.reserved:
         label = "*" + label  # reserved by the service: cannot be renamed or deleted
@@ -61,20 +67,36 @@ class TagList(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.entries: dict[str, TagEntry] = {}
+        self._fixed: list[TagEntry] = []
+        self._tags: list[TagEntry] = []
+        self._segments: list[TagEntry] = []
 
     def set_entries(self, total: int, untagged: int, blacklisted: int, tags: Iterable[TagEntry], *,
                     blacklist: bool = True) -> None:
         """Replace the list, keeping the highlight on the same entry. blacklist=False: the
         account has none (Tencent Cloud IM), so no Blacklisted entry."""
-        current = self.highlighted_entry
         fixed = [TagEntry("all", name="All", count=total), TagEntry("untagged", name="Untagged", count=untagged)]
         if blacklist:
             fixed.append(TagEntry("blacklisted", name="Blacklisted", count=blacklisted))
-        tag_entries = list(tags)
+        self._fixed, self._tags = fixed, list(tags)
+        self._rebuild()
+
+    def set_segments(self, segments: Iterable[TagEntry]) -> None:
+        """Replace the saved segments (kind "segment"), shown after the tags under a heading."""
+        self._segments = list(segments)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        current = self.highlighted_entry
+        fixed, tag_entries = self._fixed, self._tags
         options: list[Option | None] = [Option(_prompt(e), id=e.option_id) for e in fixed]
         options.append(None)
         options.extend(Option(_prompt(e), id=e.option_id) for e in tag_entries)
-        self.entries = {e.option_id: e for e in fixed + tag_entries}
+        if self._segments:
+            options.append(None)
+            options.append(Option(Text("Segments", style="bold underline"), id="segments-heading", disabled=True))
+            options.extend(Option(_prompt(e), id=e.option_id) for e in self._segments)
+        self.entries = {e.option_id: e for e in fixed + tag_entries + self._segments}
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(options)
             wanted = current.option_id if current and current.option_id in self.entries else "all"
@@ -88,6 +110,10 @@ class TagList(OptionList):
     @property
     def tag_entries(self) -> list[TagEntry]:
         return [e for e in self.entries.values() if e.kind == "tag"]
+
+    @property
+    def segment_entries(self) -> list[TagEntry]:
+        return list(self._segments)
 
     def choose(self, option_id: str) -> None:
         if option_id in self.entries:
