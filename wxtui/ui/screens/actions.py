@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from wxtui.jobs.events import DONE, PAUSED, RUNNING, JobEvent
 from wxtui.jobs.verify import MISMATCHED, VERIFIED
@@ -375,10 +376,15 @@ class ActionsMixin:
             self.model.cancel(event.job_id)
 
     async def _repair(self, job_id: int) -> None:
+        await self._plan_confirm_start(lambda: self.model.plan_repair(job_id), "repair")
+
+    async def _plan_confirm_start(self, plan: Callable[[], object], what: str) -> None:
+        """A job planned from the journal (an undo, a repair): planned off the event loop,
+        confirmed, then started."""
         try:
-            planned = await asyncio.to_thread(self.model.plan_repair, job_id)
+            planned = await asyncio.to_thread(plan)
         except Exception as exc:
-            self._fail("Cannot repair", exc)
+            self._fail(f"Cannot {what}", exc)
             return
         if planned.nothing_to_do:
             self.notify(planned.nothing_to_do)
@@ -389,28 +395,14 @@ class ActionsMixin:
         try:
             await self.model.start(planned)
         except Exception as exc:
-            self._fail("Could not start the repair", exc)
+            self._fail(f"Could not start the {what}", exc)
 
     @screen_work(group="action", exclusive=True)
     async def action_undo(self) -> None:
         await self._undo(None)
 
     async def _undo(self, job_id: int | None) -> None:
-        try:
-            planned = await asyncio.to_thread(self.model.plan_undo, job_id)
-        except Exception as exc:
-            self._fail("Cannot undo", exc)
-            return
-        if planned.nothing_to_do:
-            self.notify(planned.nothing_to_do)
-            return
-        if not await self.app.push_screen_wait(ConfirmScreen(planned.summary)):
-            self.notify("Cancelled; nothing was changed")
-            return
-        try:
-            await self.model.start(planned)
-        except Exception as exc:
-            self._fail("Could not start the undo", exc)
+        await self._plan_confirm_start(lambda: self.model.plan_undo(job_id), "undo")
 
 
 def _path_check(*, for_writing: bool):
