@@ -81,3 +81,19 @@ def served(emu):
 def add_account(main, appid: str, url: str, name: str = "emu") -> None:
     """A configured account on the served emulator (its secret comes from the environment)."""
     assert main(["account", "add", name, "--appid", appid, "--host", url, "--no-secret", "--default"]) == 0
+
+
+@contextlib.contextmanager
+def synced_cli_account(emu, monkeypatch):
+    """The emulator served on loopback as the CLI's configured account (its AppSecret in the
+    environment, never the config) and synced once by `wxtui sync`; yields the emulated account
+    while it is served."""
+    from wxtui.cli.main import main
+
+    acct = emu.account
+    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
+    with served(emu) as url:
+        add_account(main, acct.appid, url)
+        assert main(["sync", "--quiet"]) == 0
+        yield acct
+

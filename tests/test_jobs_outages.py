@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from jobs_support import add_account, job_service, served
+from jobs_support import add_account, job_service, served, synced_cli_account
 from wxtui.cli.main import main
 from wxtui.families.wechat.emulator import Emulator
 from wxtui.jobs import scheduler as scheduler_module
@@ -190,11 +190,7 @@ def cli_account(cli_emu, monkeypatch):
     build = wxtui.families.wechat.accounts.build_client
     monkeypatch.setattr(wxtui.families.wechat.accounts, "build_client", lambda profile, **kw: build(profile, retry=FAST_RETRY, **kw))
     monkeypatch.setattr(scheduler_module, "RETRY_DELAY_S", 0.001, raising=False)
-    acct = cli_emu.account
-    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
-    with served(cli_emu) as url:
-        add_account(main, acct.appid, url)
-        assert main(["sync", "--quiet"]) == 0
+    with synced_cli_account(cli_emu, monkeypatch) as acct:
         yield acct
 
 

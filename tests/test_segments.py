@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from jobs_support import add_account, served
+from jobs_support import add_account, served, synced_cli_account
 from wxtui.cli.main import main
 from wxtui.families.wechat.emulator import Emulator
 from wxtui.store import Filter, Store
@@ -52,11 +52,7 @@ def emu():
 
 @pytest.fixture
 def account(emu, monkeypatch):
-    acct = emu.account
-    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
-    with served(emu) as url:
-        add_account(main, acct.appid, url)
-        assert main(["sync", "--quiet"]) == 0
+    with synced_cli_account(emu, monkeypatch) as acct:
         yield acct
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from jobs_support import add_account, served
+from jobs_support import add_account, served, synced_cli_account
 from wxtui.cli import exit_status
 from wxtui.core import paths
 from wxtui.cli.main import main
@@ -60,11 +60,7 @@ def emu():
 
 @pytest.fixture
 def account(emu, monkeypatch, capsys):
-    acct = emu.account
-    monkeypatch.setenv("WXTUI_SECRET_" + acct.appid.upper(), acct.secret)
-    with served(emu) as url:
-        add_account(main, acct.appid, url)
-        assert main(["sync", "--quiet"]) == 0
+    with synced_cli_account(emu, monkeypatch) as acct:
         capsys.readouterr()
         yield acct
 
