@@ -23,14 +23,17 @@ def held():
     global _saved, _fd
     try:
         import termios
-
+    except ImportError:  # not a POSIX system: nothing to hold
+        yield
+        return
+    try:
         fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
         keys = termios.tcgetattr(fd)
         keys[0] &= ~termios.IXON  # iflag: ctrl+q and ctrl+s are keys, not flow control
         keys[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: unechoed, readable at once
         termios.tcsetattr(fd, termios.TCSANOW, keys)
-    except (ImportError, OSError, ValueError, AttributeError):  # no terminal (or no termios)
+    except (termios.error, OSError, ValueError, AttributeError):  # not a terminal
         yield
         return
     _saved, _fd = saved, fd
@@ -50,7 +53,11 @@ def released():
     import termios
 
     fd = _fd
-    keys = termios.tcgetattr(fd)
+    try:
+        keys = termios.tcgetattr(fd)
+    except termios.error:
+        yield
+        return
     _set(fd, _saved)
     try:
         yield

@@ -207,8 +207,11 @@ class AccountModel:
             out.append(MemberRow(row.id, row.openid, row.remark, tags, row.subscribe_time, row.scene))
         return out
 
-    def row_source(self, ids: Sequence[int], *, complete: bool = True) -> RowSource:
-        return RowSource(ids, self.rows, complete=complete)
+    def row_source(self, ids: Sequence[int], *, complete: bool = True, length: int | None = None,
+                   wanted: Callable[[], None] | None = None) -> RowSource:
+        """The view's first ids (or all of them), its length when counted, and what to call when
+        a row past the known ids is wanted."""
+        return RowSource(ids, self.rows, complete=complete, length=length, wanted=wanted)
 
     # -- selection ----------------------------------------------------------------------------
 
