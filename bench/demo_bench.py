@@ -8,12 +8,14 @@ With --state-only: builds the demo emulator, then times writing and reading its 
 
 Otherwise the app runs headless (`wxtui demo` as the command builds it) in a fresh process per
 launch, all launches under one new WXTUI_HOME, so the first builds and syncs the demo and the
-next ones find it kept. Each prints one JSON object:
+next ones find it kept (the first launch starts from an empty data folder). Each prints one
+JSON object:
 
   usable_s        process start to the follower table showing rows and the tag counts
   synced_s        process start to the first sync's end (first launch only)
   opened_s        process start to the demo's emulator ready (built, or loaded and replayed)
-  build_s, load_s, save_s   the kept demo's own timings (save_s: the snapshot at exit)
+  build_s, fill_s, load_s, save_s   the kept demo's own timings (fill_s: a new demo's cache
+                  written from its emulator; save_s: the snapshot at exit)
   quit_s          ctrl+q to the process's end (the snapshot included)
   peak_rss_mb     the process's peak resident memory
 """

@@ -205,6 +205,7 @@ def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, fa
         try:
             async with open_session(emulator=kept.emulator, store_path=kept.cache_path) as session:
                 session.extras["notice"] = kept.notice
+                session.extras["kept_demo"] = kept  # its timings (build, load, save), for the bench
                 if slow:
                     if session.store.last_synced_at() is None:
                         session.extras["after_first_sync"] = lambda: slow_faults(kept.emulator)
