@@ -167,7 +167,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
         """The first frame: a screenful of rows before anything else; the tag counts, read
         beside them, as soon as they are in; then the view's count."""
         view = self._view = self.model.view(self.current_filter() or Filter())
-        summary = asyncio.ensure_future(asyncio.to_thread(self.model.tag_summary))
+        summary = asyncio.ensure_future(self.model.read_tag_summary())
         try:
             first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
         except BaseException:
@@ -190,7 +190,7 @@ class MainScreen(SegmentsMixin, ActionsMixin, Screen):
 
     @screen_work(group="tags", exclusive=True, what="Could not read the tags")
     async def load_tags(self) -> None:
-        self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
+        self._apply_tags(await self.model.read_tag_summary())
         self.table.refresh_rows()  # tag names in the rows may have changed
 
     def _apply_tags(self, summary: TagSummary) -> None:
