@@ -162,38 +162,20 @@ class RuleRunner:
     async def _resolve(self, rule: Rule, problem: str) -> tuple[Rule, str, str, str]:
         """The rule with its tag as the cache knows it now, the tag's name, a note, and why the
         rule cannot run ('' when it can)."""
-        segments = Segments(self.store)
         names = self.store.tag_names()
         note = ""
         if rule.tagid not in names:
-            same = [t for t, n in names.items() if n == rule.tag_name]
-            family = self.jobs.family
-            if not same and family.capabilities.free_tags:
+            if self.jobs.family.capabilities.free_tags and rule.tag_name not in names.values():
                 # Free tags (Tencent Cloud IM) are made by using them: number it in the cache again.
                 await self.jobs.plan(CreateTag(rule.tag_name))
                 names = self.store.tag_names()
-                same = [t for t, n in names.items() if n == rule.tag_name]
+            same = [t for t, n in names.items() if n == rule.tag_name]
             if len(same) == 1:
                 rule = await asyncio.to_thread(self.rules.follow_tag, rule.id, same[0], rule.tag_name)
                 note = f'its tag "{rule.tag_name}" was created again (#{same[0]}): the rule follows it'
-            else:
-                return rule, rule.tag_name, note, problem or (
-                    f'its tag "{rule.tag_name}" (#{rule.tagid}) was deleted: delete the rule '
-                    f"(wxtui rules delete {rule.id}) or add it again with another tag")
-        elif names[rule.tagid] != rule.tag_name:
+        elif names[rule.tagid] != rule.tag_name:  # renamed: the rule says its new name
             rule = await asyncio.to_thread(self.rules.follow_tag, rule.id, rule.tagid, names[rule.tagid])
-        segment = segments.get(rule.segment)
-        if segment is None:
-            return rule, rule.tag_name, note, problem or (
-                f'its segment "{rule.segment}" was deleted: save a segment of that name again, or delete '
-                f"the rule (wxtui rules delete {rule.id})")
-        unknown = sorted((segment.filter.tags | segment.filter.not_tags) - set(names))
-        if unknown:
-            return rule, rule.tag_name, note, problem or (
-                f'its segment "{rule.segment}" uses a tag that was deleted (#{unknown[0]}): save the segment '
-                "again with the tags it should use")
-        problem = problem or self_dependency(segment.filter, rule.tagid, rule.remove_leavers, names)
-        return rule, rule.tag_name, note, problem
+        return rule, rule.tag_name, note, problem or health(self.store, rule)  # the tag is numbered by now
 
     def _difference(self, rule: Rule) -> tuple[list[str], list[str]]:
         """(segment followers without the tag, tag holders no rule of that tag covers)."""
@@ -241,6 +223,29 @@ class RuleRunner:
     def record(self, planned: RulePlan, result: str | None = None) -> None:
         """Note a run that made no job: nothing to change, skipped, or declined."""
         self.rules.record_run(planned.rule.id, result or planned.outcome())
+
+
+def health(store, rule: Rule, *, free_tags: bool = False) -> str:
+    """Why the rule cannot run on the cache as it is ('' when it can): its segment or tag was
+    deleted, its query names a deleted tag, or it would undo itself. With free tags (made by
+    using them) a tag is never gone."""
+    names = store.tag_names()
+    segment = Segments(store).get(rule.segment)
+    known = rule.tagid in names or list(names.values()).count(rule.tag_name) == 1
+    if not known and not free_tags:
+        return (f'its tag "{rule.tag_name}" (#{rule.tagid}) was deleted: delete the rule '
+                f"(wxtui rules delete {rule.id}) or add it again with another tag")
+    if segment is None:
+        return (f'its segment "{rule.segment}" was deleted: save a segment of that name again, or delete '
+                f"the rule (wxtui rules delete {rule.id})")
+    unknown = sorted((segment.filter.tags | segment.filter.not_tags) - set(names))
+    if unknown:
+        return (f'its segment "{rule.segment}" uses a tag that was deleted (#{unknown[0]}): save the '
+                "segment again with the tags it should use")
+    tagid = rule.tagid if rule.tagid in names else next((t for t, n in names.items() if n == rule.tag_name), None)
+    if tagid is None:
+        return ""
+    return self_dependency(segment.filter, tagid, rule.remove_leavers, names)
 
 
 def _circle(start: int, deps: dict[int, set[int]]) -> set[int]:
