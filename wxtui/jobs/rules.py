@@ -30,6 +30,10 @@ from wxtui.store.segments import Segments
 from .intents import CreateTag, Followers, Intent, TagFollowers, UntagFollowers
 from .plans import Plan, count_of
 
+ORDER_NOTE = ("Rules run one after another after a sync, each on the cache as the one before left it; a rule "
+              "whose segment uses another rule's tag runs after it. No rule takes away a tag that another "
+              "rule of that tag gives.")
+
 
 @dataclass(frozen=True)
 class ApplyRule(Intent):

@@ -67,8 +67,12 @@ def error_text(query: str, error: QueryError) -> Text:
 
 def segment_entries(store) -> list[TagEntry]:
     """The saved segments with their counts now (a few indexed counts: run it off the UI)."""
+    from wxtui.store.rules import Rules
+
     segments = Segments(store)
-    return [TagEntry("segment", s.id, s.name, segments.count(s), filter=s.filter) for s in segments.list()]
+    ruled = {rule.segment for rule in Rules(store).list()}
+    return [TagEntry("segment", s.id, s.name, segments.count(s), filter=s.filter, ruled=s.name in ruled)
+            for s in segments.list()]
 
 
 class SegmentsMixin:
