@@ -94,7 +94,7 @@ class RulesScreen(ModalScreen[None]):
         with Vertical(classes="dialog rules"):
             yield Label("Rules: segments that keep a tag on their followers", classes="dialog-title")
             yield OptionList(id="rule-list")
-            yield Label("", id="rules-empty", classes="note")
+            yield Static("", id="rules-empty", classes="note")
             yield Static(ORDER_NOTE, classes="note")
             yield Label("n new · enter run now · p pause/resume · a ask/automatic · d delete · esc back",
                         classes="meter")
@@ -112,7 +112,7 @@ class RulesScreen(ModalScreen[None]):
         if rows:
             listing.highlighted = min(highlighted or 0, len(rows) - 1)
         listing.display = bool(rows)
-        self.query_one("#rules-empty", Label).update(
+        self.query_one("#rules-empty", Static).update(
             "" if rows else "No rules yet. Press n to give a saved segment a rule "
                             "(save a segment first: / to filter, then S).")
 
