@@ -112,7 +112,9 @@ class RulesScreen(ModalScreen[None]):
         if rows:
             listing.highlighted = min(highlighted or 0, len(rows) - 1)
         listing.display = bool(rows)
-        self.query_one("#rules-empty", Static).update(
+        empty = self.query_one("#rules-empty", Static)
+        empty.display = not rows
+        empty.update(
             "" if rows else "No rules yet. Press n to give a saved segment a rule "
                             "(save a segment first: / to filter, then S).")
 
