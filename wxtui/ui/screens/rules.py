@@ -96,7 +96,7 @@ class RulesScreen(ModalScreen[None]):
             yield OptionList(id="rule-list")
             yield Static("", id="rules-empty", classes="note")
             yield Static(ORDER_NOTE, classes="note")
-            yield Label("n new · enter run now · p pause/resume · a ask/automatic · d delete · esc back",
+            yield Label("n new · enter run now · p pause · a ask/automatic · d delete · esc back",
                         classes="meter")
 
     def on_mount(self) -> None:
