@@ -228,3 +228,57 @@ def test_a_rule_using_another_rules_tag_runs_after_it_and_circles_that_remove_ar
             assert [p.plan for p in plans] == [None, None] and all(p.problem for p in plans)
 
     asyncio.run(scenario())
+
+
+# -- Tencent Cloud IM: tags are free text on each account ------------------------------------------
+
+def test_a_rule_keeps_im_tags_and_finds_its_tag_by_name_in_a_rebuilt_cache(tmp_path):
+    from conftest import FAST_RETRY
+    from wxtui.family import family
+    from wxtui.families.tim.cache import remember_accounts
+    from wxtui.families.tim.emulator import TimEmulator
+    from wxtui.jobs.service import JobService
+
+    emu = TimEmulator.demo(accounts=300, seed=3)
+    state = emu.state
+    accounts = state.accounts()
+    store = Store.open(tmp_path / "tim.sqlite")
+    remember_accounts(store, {a: state.tags_of(a) for a in accounts})  # as tim-import leaves it
+
+    async def scenario():
+        async with emu.client(retry=FAST_RETRY, rate_limit=None, seed=1) as client:
+            jobs = JobService(client, store, family=family("tim"), event_interval=0)
+            try:
+                runner = RuleRunner(jobs)
+
+                async def run_all():
+                    async for planned in runner.each():
+                        assert not planned.problem, planned.problem
+                        if planned.plan is not None:
+                            assert (await jobs.run(runner.submit(planned))).state == "done"
+
+                names = {n: t for t, n in store.tag_names().items()}
+                Segments(store).save("Android", Filter(tags={names["android"]}))
+                rule, _ = Rules(store).add("Android", names["vip"], remove_leavers=True)
+                await run_all()
+                android = {a for a in accounts if "android" in state.tags_of(a)}
+                assert {a for a in accounts if "vip" in state.tags_of(a)} == android
+                # A cache rebuilt (doctor --repair, then an import) numbers only the tags someone
+                # carries: the rule's tag is not there, and the rule numbers it again by its name.
+                state.remove([(a, ["vip", "android"]) for a in android])
+                remember_accounts(store, {a: state.tags_of(a) for a in accounts})
+                with store.transaction():
+                    store.conn.execute("DELETE FROM tags WHERE name = 'vip'")
+                one = sorted(android)[0]
+                state.add([(one, ["android"])])
+                remember_accounts(store, {one: state.tags_of(one)})
+                await run_all()
+                assert {a for a in accounts if "vip" in state.tags_of(a)} == {one}
+                assert Rules(store).get(rule.id).tag_name == "vip"
+            finally:
+                await jobs.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
