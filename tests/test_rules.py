@@ -118,9 +118,11 @@ def test_leavers_lose_the_tag_unless_another_rule_of_that_tag_keeps_them(account
     assert planned[2]["plan"] is None and planned[2]["problem"] == ""
     assert account.tag_members(VIP) == state and len(_jobs(account)) == jobs_before
 
-    assert main(["rules", "run", "--yes"]) == 0
+    assert main(["rules", "run", "--yes", "--json"]) == 0
+    ran = {p["rule"]: p for p in json.loads(capsys.readouterr().out)}  # the progress went to stderr
     assert account.tag_members(VIP) == state - set(leavers)
     (job,) = [j for j in _jobs(account) if j.id > jobs_before]  # the Beijing rule had nothing to do
+    assert (ran[1]["job"], ran[1]["state"], ran[2]["job"]) == (job.id, "done", None)
     assert job.title == 'rule #1 "Guangdong" → "VIP": untag 3 who left'
     assert _job_targets(account, job.id) == {"untag": set(leavers)}
 
@@ -151,7 +153,10 @@ def test_a_rule_whose_segment_or_tag_was_deleted_is_reported_and_skipped(account
     assert main(["rules", "add", "Staff fans", "--tag", "Newsletter", "--auto"]) == 0
     assert main(["rules", "add", "guangdong", "--tag", "Newsletter"]) == 0
     state = {t: account.tag_members(t) for t in (VIP, NEWSLETTER)}
+    capsys.readouterr()
     assert main(["segments", "delete", "Guangdong"]) == 0
+    assert ("Its rules #1, #3 do nothing until a segment named 'Guangdong' is saved again"
+            in capsys.readouterr().out)
     account.delete_tag(STAFF)  # deleted on WeChat: the next sync drops it from the cache
     account.delete_tag(NEWSLETTER)
     capsys.readouterr()

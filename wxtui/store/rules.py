@@ -155,6 +155,19 @@ class Rules:
         return found
 
 
+def orphaned_note(segment: str, rules: list[Rule]) -> str:
+    """What becomes of the rules of a segment just deleted ('' when it had none)."""
+    from wxtui.core.outside_text import visible
+
+    mine = [r for r in rules if r.segment == segment]
+    if not mine:
+        return ""
+    numbers = ", ".join(f"#{r.id}" for r in mine)
+    which = f"Its rule {numbers} does" if len(mine) == 1 else f"Its rules {numbers} do"
+    return (f"{which} nothing until a segment named {visible(repr(segment))} is saved again "
+            f"(or delete {'it' if len(mine) == 1 else 'them'}: wxtui rules delete {mine[0].id}).")
+
+
 def depends_on(flt, tagid: int) -> bool:
     """Whether who matches the filter changes when followers gain or lose this tag."""
     return tagid in flt.tags or tagid in flt.not_tags or flt.untagged
@@ -164,9 +177,11 @@ def self_dependency(flt, tagid: int, remove_leavers: bool, names: dict[int, str]
     """Why a rule on this segment and tag would undo itself ('' when it would not): taking the
     tag away from those who leave a segment that the tag itself decides makes every run undo
     the one before."""
+    from wxtui.core.outside_text import visible
+
     if remove_leavers and depends_on(flt, tagid):
         reason = "its query uses untagged" if flt.untagged and tagid not in flt.tags | flt.not_tags \
-            else f'its query uses the tag "{names.get(tagid, f"#{tagid}")}" itself'
+            else f'its query uses the tag "{visible(names.get(tagid, f"#{tagid}"))}" itself'
         return (f"the segment's followers change when the rule tags them ({reason}): taking the tag from "
                 "those who leave would undo every run; drop --remove-leavers or change the segment")
     return ""

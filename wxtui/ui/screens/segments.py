@@ -141,9 +141,13 @@ class SegmentsMixin:
         from wxtui.store.query import format as format_query
 
         # No confirmation: a segment changes no follower, and the note gives back its query.
+        from wxtui.store.rules import Rules, orphaned_note
+
         await asyncio.to_thread(Segments(self.model.store).delete, entry.name)
         query = format_query(entry.filter, self.model.tag_names)
-        self.notify(fmt.literal(f"Deleted the segment {entry.name!r} ({query})").plain, timeout=10, markup=False)
+        note = orphaned_note(entry.name, await asyncio.to_thread(Rules(self.model.store).list))
+        self.notify(fmt.literal(f"Deleted the segment {entry.name!r} ({query})" + (f". {note}" if note else "")).plain,
+                    timeout=10, markup=False)
         self.load_segments()
 
     def action_audit_log(self) -> None:
