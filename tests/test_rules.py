@@ -172,6 +172,13 @@ def test_a_rule_whose_segment_or_tag_was_deleted_is_reported_and_skipped(account
     assert main(["segments", "save", "Guangdong", "tag:广东"]) == 0
     assert main(["rules", "run", "1", "--yes"]) == 0
     assert account.tag_members(GUANGDONG) <= account.tag_members(VIP)
+    # A tag created again under the rule's tag's name is followed (as an undone delete does).
+    newsletter = account.create_tag("Newsletter")
+    assert main(["sync", "--quiet", "--no-rules"]) == 0
+    capsys.readouterr()
+    assert main(["rules", "run", "3", "--yes"]) == 0
+    assert f'its tag "Newsletter" was created again (#{newsletter}): the rule follows it' in capsys.readouterr().out
+    assert account.tag_members(GUANGDONG) <= account.tag_members(newsletter)
     assert main(["rules", "delete", "Guangdong"]) == 2  # two rules on that segment: which?
     assert "carries 2 rules" in capsys.readouterr().err
     assert main(["rules", "delete", "3"]) == 0 and main(["rules", "delete", "Guangdong"]) == 0
@@ -287,3 +294,16 @@ def test_a_rule_keeps_im_tags_and_finds_its_tag_by_name_in_a_rebuilt_cache(tmp_p
         asyncio.run(scenario())
     finally:
         store.close()
+
+
+def test_platform_text_in_rules_is_shown_escaped(account, capsys):
+    hostile = account.create_tag("[b]x\x1b[2J")
+    account.set_tags(account.follower_openids()[0], [GUANGDONG])
+    assert main(["sync", "--quiet"]) == 0
+    assert main(["segments", "save", "Guangdong", "tag:广东"]) == 0
+    assert main(["rules", "add", "Guangdong", "--tag", str(hostile)]) == 0
+    assert main(["rules", "list"]) == 0
+    assert main(["rules", "run"]) == 2
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert 'carries tag "[b]x\\x1b[2J"' in out
