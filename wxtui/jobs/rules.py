@@ -111,6 +111,11 @@ class RuleRunner:
         order, problems = await asyncio.to_thread(self.order)
         wanted = set(chosen) if chosen is not None else None
         for rule in order:
+            # As it is now: the user may have paused, changed or deleted it while the rules
+            # before it ran (the app's rules screen stays usable meanwhile).
+            rule = await asyncio.to_thread(self.rules.get, rule.id)
+            if rule is None or rule.paused:
+                continue
             if wanted is not None and rule.id not in wanted:
                 continue
             if automatic_only and not rule.automatic:
