@@ -172,6 +172,31 @@ def m006_segments(db: Database) -> None:
         """)
 
 
+@cache_migrations()
+def m007_follower_sets(db: Database) -> None:
+    # Followers by scene, language, day and remark characters as bitmaps (followersets.py),
+    # current while `built` equals `changes`, which the triggers on followers bump. Left stale
+    # here: the next count builds them from the table; a sync collects them as it writes.
+    _execute_all(db, """
+        CREATE TABLE follower_sets (
+            kind TEXT NOT NULL,
+            key NOT NULL,
+            members BLOB NOT NULL,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE follower_sets_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            changes INTEGER NOT NULL,
+            built INTEGER
+        );
+        INSERT INTO follower_sets_state (id, changes, built) VALUES (1, 0, NULL)
+        """)
+    from .followersets import TRIGGERS
+
+    for sql in TRIGGERS:
+        db.execute(sql)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):

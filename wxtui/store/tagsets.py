@@ -62,6 +62,19 @@ def tagged_candidates(store, conn: sqlite3.Connection, flt: Filter) -> BitMap | 
     return members
 
 
+def kept_members(conn: sqlite3.Connection, tagid: int) -> BitMap | None:
+    """The tag's kept bitmap when it is current (an unknown tag has none), else None: for the
+    first rows, which never wait for a bitmap to be built."""
+    row = conn.execute("SELECT t.count, k.members FROM tags t LEFT JOIN tag_members k ON k.tagid = t.id "
+                       "AND k.version = t.members_version WHERE t.id = ?", (tagid,)).fetchone()
+    if row is None:
+        return BitMap()
+    if row[1] is None:
+        return None
+    members = BitMap.deserialize(row[1])
+    return members if len(members) == row[0] else None
+
+
 def tag_members(store, conn: sqlite3.Connection, tagid: int) -> BitMap:
     """The ids of the tag's members, as the cache holds them now."""
     own_transaction = not conn.in_transaction

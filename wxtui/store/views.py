@@ -23,6 +23,9 @@ import threading
 from array import array
 from dataclasses import dataclass, field
 
+from pyroaring import BitMap
+
+from . import followersets
 from .filters import Filter, FollowerRow, Sort, SortKey
 from .tagsets import tag_count, tagged_candidates
 from .textsearch import openid_range, remark_match, text_condition
@@ -52,6 +55,17 @@ FETCH = 8192
 # follower: 11 s at 1M on a loaded machine).
 WALK_BUDGET_STEPS = 80_000
 _STEPS_PER_CHECK = 1000
+# A filter's members found in the follower sets (followersets.py) are read and sorted by SQL
+# when they are at most this many (~1 µs each); more, in subscribe-time order, are walked day by
+# day, newest first, until a screenful is found. In another order, up to SORT_CAP are sorted;
+# past that the plans below, which walk that order, find a screenful at once.
+SORT_FEW = 5000
+SORT_CAP = 50_000
+# All the ids of a view in order from the sets, up to this many (more: the plans below).
+ROW_IDS_CAP = 100_000
+# A search of three characters or more: its candidates (every pair of its characters is in the
+# remark) are confirmed by LIKE, up to this many.
+CONFIRM_CAP = 300_000
 
 
 class QueryCancelled(Exception):
@@ -133,6 +147,17 @@ def _conditions(flt: Filter) -> list[_Condition]:
     return out
 
 
+def _guessed_by_plans(flt: Filter) -> bool:
+    """Whether the filter holds a condition whose share of followers the plans can only guess
+    (a text, a scene, a language, dates): then its members come from the follower sets."""
+    return bool(flt.text or flt.scenes or flt.languages or flt.subscribed_from is not None
+                or flt.subscribed_to is not None)
+
+
+def _json(ids) -> str:
+    return "[" + ",".join(map(str, ids)) + "]"
+
+
 def _marks(items) -> str:
     return ",".join("?" * len(items))
 
@@ -177,6 +202,10 @@ class View:
     # ---- public ----------------------------------------------------------------------------
 
     def first_ids(self, n: int = 100) -> array:
+        if _guessed_by_plans(self.filter):
+            found = self._from_sets(n)
+            if found is not None:
+                return found
         conn, conds, sources, estimate = self._plan_inputs()
         bet = min(sources, key=lambda s: self._first_cost(s, conds, n, estimate))
         safe = min(sources, key=lambda s: self._first_cost(s, conds, n, self._sure_estimate, sure=True))
@@ -193,6 +222,11 @@ class View:
 
     def row_ids(self) -> array:
         """Every matching id in order, as array('q'). Up to a second at 1M: run it off the UI."""
+        if _guessed_by_plans(self.filter):
+            found = self._from_sets(None)
+            if found is not None:
+                self._count = len(found)
+                return found
         conn, conds, sources, estimate = self._plan_inputs()
         source = min(sources, key=lambda s: self._all_cost(s, conds, estimate))
         ids = self._ordered_ids(conn, source, conds, limit=None)
@@ -206,6 +240,8 @@ class View:
         if self._count is None:
             self._count = self._guarded(self.store.reader(), lambda: tag_count(self.store, self.store.reader(),
                                                                                self.filter))
+        if self._count is None:
+            self._count = self._count_from_sets()
         if self._count is None:
             conn, conds, sources, _ = self._plan_inputs()
             source = min(sources, key=lambda s: self._scan_cost(s, conds, sort_needs_f=False))
@@ -255,6 +291,90 @@ class View:
         running = self._running
         if running is not None:
             running.interrupt()
+
+    # ---- from the follower sets --------------------------------------------------------------
+
+    def _match(self, conn, build: bool) -> followersets.Match | None:
+        return self._guarded(conn, lambda: followersets.match(self.store, conn, self.filter, build))
+
+    def _count_from_sets(self) -> int | None:
+        """The exact count by set algebra (the sets are built first if they are stale)."""
+        conn = self.store.reader()
+        found = self._match(conn, build=True)
+        if found is None:
+            return None
+        if found.exact:
+            return len(found.members)
+        if len(found.members) > CONFIRM_CAP:
+            return None
+        where, params = self._confirm(found)
+        return self._fetch(conn, f"SELECT count(*) FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value{where}",
+                           [_json(found.members), *params])[0][0]
+
+    def _from_sets(self, limit: int | None) -> array | None:
+        """The first `limit` ids in order (all of them: None) from the kept sets, or None when
+        they are stale or the plans do better. One read snapshot for the sets and the rows."""
+        conn = self.store.reader()
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            found = self._match(conn, build=False)
+            if found is None:
+                return None
+            members = found.members
+            if limit is None:
+                return self._sorted_members(conn, found, members, None) if len(members) <= ROW_IDS_CAP else None
+            if len(members) <= SORT_FEW:
+                return self._sorted_members(conn, found, members, limit)
+            if self.sort.key is SortKey.SUBSCRIBE_TIME:
+                return self._first_by_days(conn, found, limit)
+            if len(members) <= SORT_CAP:
+                return self._sorted_members(conn, found, members, limit)
+            return None
+        finally:
+            if own and conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def _first_by_days(self, conn, found: followersets.Match, n: int) -> array:
+        """Days newest first (oldest first, ascending): the members of each are collected until
+        a screenful is, then only those are read and sorted; every member of a later day comes
+        before any of an earlier one, so the order across days is the days' own."""
+        out = array("q")
+        pending = BitMap()
+        walk = followersets.day_sets(conn, self.sort.descending)
+        try:
+            for _, day in walk:
+                if self._cancelled.is_set():
+                    raise QueryCancelled(repr(self))
+                pending |= found.members & day
+                if len(pending) >= n - len(out):
+                    out.extend(self._sorted_members(conn, found, pending, n - len(out)))
+                    pending = BitMap()
+                    if len(out) >= n:
+                        return out
+            if pending:
+                out.extend(self._sorted_members(conn, found, pending, n - len(out)))
+            return out
+        finally:
+            walk.close()
+
+    def _sorted_members(self, conn, found: followersets.Match, members: BitMap, limit: int | None) -> array:
+        """These members (confirmed by the text condition when they are candidates) in order."""
+        where, params = self._confirm(found)
+        sql = (f"SELECT f.id FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value{where} "
+               f"ORDER BY {_order_by(self.sort)}")
+        if limit is not None:
+            sql += f" LIMIT {limit}"
+        out = array("q")
+        self._fetch_into(conn, sql, [_json(members), *params], out)
+        return out
+
+    def _confirm(self, found: followersets.Match) -> tuple[str, list]:
+        if found.exact:
+            return "", []
+        sql, params = text_condition(self.filter.text)
+        return f" WHERE {sql}", params
 
     # ---- planning --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from wxtui.core.members import Follower, Tag
 
+from . import followersets
 from .tagsets import follow_write, kept_version
 
 _CHUNK = 500
@@ -74,7 +75,9 @@ class WriteThrough:
     def apply_remark(self, openid: str, remark: str) -> None:
         self._record("apply_remark", openid, remark)
         with self.transaction():
+            change = followersets.before_change(self.conn, self.follower_ids([openid]).values())
             self.conn.execute("UPDATE followers SET remark = ? WHERE openid = ?", (remark, openid))
+            followersets.after_change(self.conn, change)
 
     def apply_tag_created(self, tag: Tag) -> None:
         self._record("apply_tag_created", tag.id, tag.name, tag.count)
