@@ -99,7 +99,8 @@ def _store(conn: sqlite3.Connection, sets: dict[tuple[str, object], BitMap]) -> 
     for sql in TRIGGERS:
         conn.execute(sql)
     conn.execute("DELETE FROM follower_sets")
-    rows = ((kind, key, members.serialize()) for (kind, key), members in sets.items() if members or kind == "all")
+    rows = ((kind, key, members.serialize()) for (kind, key), members in sets.items()
+            if kind != "tag" and (members or kind == "all"))
     conn.executemany("INSERT INTO follower_sets (kind, key, members) VALUES (?, ?, ?)", rows)
     conn.execute("UPDATE follower_sets_state SET built = changes")
 
@@ -151,6 +152,16 @@ class SetsBuilder:
         if self._waiting >= _FLUSH_IDS:
             self.flush()
 
+    def add_memberships(self, followers, tagids) -> None:
+        """Memberships as two columns: each tag's members are kept as a ("tag", id) set."""
+        pending = self._pending
+        for i, tagid in zip(followers, tagids):
+            ids_of = pending.get(("tag", tagid))
+            if ids_of is None:
+                ids_of = pending[("tag", tagid)] = array("I")
+            ids_of.append(i)
+        self._waiting += len(tagids)
+
     def add_remark_groups(self, groups) -> None:
         """(remark, ids) pairs, each remark once (a walk of the remark index)."""
         for remark, ids in groups:
@@ -190,15 +201,17 @@ class PassSets:
         self.pass_id = pass_id
         self.builder = SetsBuilder()
         self.broken = False
+        self.stored = False
 
-    def add_rows(self, rows: list, width: int) -> None:
+    def add_rows(self, rows: list, width: int, memberships: list) -> None:
         """Rows as the pass writes them: flat values, `width` a row, (id, openid, remark,
-        subscribe_time, scene, language, ...)."""
+        subscribe_time, scene, language, ...); memberships flat too, (follower, tag, time)."""
         if self.broken:
             return
         try:
             self.builder.add_columns(rows[0::width], rows[3::width], rows[4::width], rows[5::width],
                                      rows[2::width])
+            self.builder.add_memberships(memberships[0::3], memberships[1::3])
         except OverflowError:  # a row id beyond 32 bits: the plans work without the sets
             self.broken = True
 
@@ -215,7 +228,21 @@ class PassSets:
             mark_stale(conn)
             return False
         _store(conn, sets)
+        self.stored = True
         return True
+
+    def store_tags(self, conn: sqlite3.Connection) -> None:
+        """After the tags are recounted, and only when the pass's sets were kept and nothing
+        was replayed onto it: each tag's members as the pass wrote them, as its kept bitmap
+        (tagsets.py), where their number is the tag's count."""
+        if not self.stored:
+            return
+        members = {key[1]: found for key, found in self.builder.sets.items() if key[0] == "tag"}
+        for tagid, version, count in conn.execute("SELECT id, members_version, count FROM tags").fetchall():
+            found = members.get(tagid, BitMap())
+            if len(found) == count:
+                conn.execute("INSERT OR REPLACE INTO tag_members (tagid, version, members) VALUES (?, ?, ?)",
+                             (tagid, version, found.serialize()))
 
 
 def build(conn: sqlite3.Connection) -> dict[tuple[str, object], BitMap]:

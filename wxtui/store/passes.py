@@ -219,7 +219,7 @@ class SyncWrites:
         _insert_rows(conn, f"INSERT OR REPLACE INTO followers_next {_COLUMNS}", _ROW, 11, rows)
         _insert_rows(conn, "INSERT INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)", 3,
                      memberships)
-        self._sets_of_pass(pass_id).add_rows(rows, 11)
+        self._sets_of_pass(pass_id).add_rows(rows, 11, memberships)
 
     def _sets_of_pass(self, pass_id: int) -> followersets.PassSets:
         """The follower sets collected by this process for the pass; a pass resumed here that
@@ -306,11 +306,14 @@ class SyncWrites:
             if collected is not None and collected.pass_id == pass_id:
                 collected.store(conn)
             else:
+                collected = None
                 followersets.mark_stale(conn)
             self._pass_sets = None
             self.set_meta(PASS_KEY, None)
-            self._replay()
+            replayed = self._replay()
             self.refresh_tag_counts()
+            if collected is not None and not replayed:
+                collected.store_tags(conn)
             after = self.follower_count()
             self.set_meta("sync.finished_at", str(time.time()))
         return PassSummary(followers=after, added=after - kept, removed=before - kept)

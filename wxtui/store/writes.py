@@ -108,7 +108,8 @@ class WriteThrough:
                                   (op, json.dumps(args, ensure_ascii=False)))
         return args[-1] if args else None
 
-    def _replay(self) -> None:
+    def _replay(self) -> int:
+        """Apply the effects recorded while a pass ran; returns how many there were."""
         rows = self.conn.execute("SELECT op, args FROM sync_replay ORDER BY seq").fetchall()
         self.conn.execute("DELETE FROM sync_replay")
         for op, args in rows:
@@ -119,6 +120,7 @@ class WriteThrough:
                 self.upsert_followers([Follower(**d) for d in args[0]])
             else:
                 getattr(self, op)(*args)
+        return len(rows)
 
     # ---- shared by the sync's writes ---------------------------------------------------------
 
