@@ -14,6 +14,8 @@ What is kept (table follower_sets, one row per set):
   scene     by subscribe scene        language  by language
   day       by UTC day of subscribe_time (the edges of a range of dates are read from the
             subscribe-time index, exactly)
+  block     by 32 days (day // 32): a range of years is a few dozen blocks and the days at
+            its ends, not thousands of days (25 ms of a 30 ms count at 1M)
   gram      by every character and every pair of adjacent characters of the remark, ASCII
             letters folded as SQLite's LIKE folds them: a text of one or two characters is
             exactly its set; a longer one is the intersection of its pairs' sets, confirmed by
@@ -43,6 +45,9 @@ from .textsearch import openid_range
 from .trouble import CacheTrouble
 
 DAY = 86_400
+BLOCK = 32  # days
+# What the kept sets are (their kinds and keys); sets of another format are rebuilt.
+FORMAT = 1
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # An openid prefix matching more followers than this is left to the plans (every openid of an
 # account starts with the same few characters: "o" matches everyone).
@@ -74,7 +79,8 @@ def grams(remark: str) -> set[str]:
 def _keys(row: tuple) -> list[tuple[str, object]]:
     """The sets a follower row (id, subscribe_time, scene, language, remark) belongs to."""
     _, t, scene, language, remark = row
-    keys: list[tuple[str, object]] = [("all", ""), ("scene", scene), ("language", language), ("day", t // DAY)]
+    keys: list[tuple[str, object]] = [("all", ""), ("scene", scene), ("language", language), ("day", t // DAY),
+                                      ("block", t // DAY // BLOCK)]
     if remark:
         keys += [("gram", g) for g in grams(remark)]
     return keys
@@ -84,8 +90,8 @@ def _keys(row: tuple) -> list[tuple[str, object]]:
 
 def current(conn: sqlite3.Connection) -> int | None:
     """The changes counter the kept sets reflect, or None when they are stale or missing."""
-    row = conn.execute("SELECT changes, built FROM follower_sets_state").fetchone()
-    if row is None or row[1] is None or row[0] != row[1]:
+    row = conn.execute("SELECT changes, built, format FROM follower_sets_state").fetchone()
+    if row is None or row[1] is None or row[0] != row[1] or row[2] != FORMAT:
         return None
     # An older wxtui's sync drops the followers table with its triggers and does not put them
     # back: without them a change would go unseen.
@@ -102,7 +108,7 @@ def _store(conn: sqlite3.Connection, sets: dict[tuple[str, object], BitMap]) -> 
     rows = ((kind, key, members.serialize()) for (kind, key), members in sets.items()
             if kind != "tag" and (members or kind == "all"))
     conn.executemany("INSERT INTO follower_sets (kind, key, members) VALUES (?, ?, ?)", rows)
-    conn.execute("UPDATE follower_sets_state SET built = changes")
+    conn.execute("UPDATE follower_sets_state SET built = changes, format = ?", (FORMAT,))
 
 
 def mark_stale(conn: sqlite3.Connection) -> None:
@@ -191,7 +197,17 @@ class SetsBuilder:
 
     def finished(self) -> dict[tuple[str, object], BitMap]:
         self.flush()
-        return self.sets
+        sets = self.sets
+        for key in [k for k in sets if k[0] == "block"]:
+            del sets[key]
+        for (kind, day), members in list(sets.items()):
+            if kind == "day":
+                found = sets.get(("block", day // BLOCK))
+                if found is None:
+                    sets[("block", day // BLOCK)] = BitMap(members)
+                else:
+                    found |= members
+        return sets
 
 
 class PassSets:
@@ -380,26 +396,41 @@ def _tag_sets(store, conn, tagids, build: bool) -> dict[int, BitMap] | None:
 
 
 def _days(conn, start: int | None, end: int | None) -> BitMap:
-    """Followers with start <= subscribe_time < end: whole days from their sets, the partial
-    days at either end from the subscribe-time index."""
-    first_whole = None if start is None else -(-start // DAY)  # the first day that starts at or after start
-    last_whole = None if end is None else end // DAY  # days before this one end at or before end
-    wheres, params = ["kind = 'day'"], []
-    if first_whole is not None:
-        wheres.append("key >= ?")
-        params.append(first_whole)
-    if last_whole is not None:
-        wheres.append("key < ?")
-        params.append(last_whole)
-    if first_whole is not None and last_whole is not None and first_whole >= last_whole:
+    """Followers with start <= subscribe_time < end: whole blocks and whole days from their
+    sets, the partial days at either end from the subscribe-time index."""
+    first = None if start is None else -(-start // DAY)  # the first day starting at or after start
+    last = None if end is None else end // DAY  # the days before this one end at or before end
+    if first is not None and last is not None and first >= last:
         return _time_range(conn, start, end)
-    members = BitMap.union(BitMap(), *(BitMap.deserialize(r[0]) for r in conn.execute(
+    block_first = None if first is None else -(-first // BLOCK)
+    block_last = None if last is None else last // BLOCK
+    parts = []
+    if block_first is not None and block_last is not None and block_first >= block_last:
+        parts.append(_ranged(conn, "day", first, last))
+    else:
+        parts.append(_ranged(conn, "block", block_first, block_last))
+        if block_first is not None and first < block_first * BLOCK:
+            parts.append(_ranged(conn, "day", first, block_first * BLOCK))
+        if block_last is not None and block_last * BLOCK < last:
+            parts.append(_ranged(conn, "day", block_last * BLOCK, last))
+    if first is not None and start < first * DAY:
+        parts.append(_time_range(conn, start, first * DAY))
+    if last is not None and last * DAY < end:
+        parts.append(_time_range(conn, last * DAY, end))
+    return BitMap.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def _ranged(conn, kind: str, low: int | None, high: int | None) -> BitMap:
+    """The union of the sets of this kind keyed low <= key < high (None: no bound)."""
+    wheres, params = ["kind = ?"], [kind]
+    if low is not None:
+        wheres.append("key >= ?")
+        params.append(low)
+    if high is not None:
+        wheres.append("key < ?")
+        params.append(high)
+    return BitMap.union(BitMap(), *(BitMap.deserialize(r[0]) for r in conn.execute(
         f"SELECT members FROM follower_sets WHERE {' AND '.join(wheres)}", params)))
-    if first_whole is not None and start < first_whole * DAY:
-        members |= _time_range(conn, start, first_whole * DAY)
-    if last_whole is not None and last_whole * DAY < end:
-        members |= _time_range(conn, last_whole * DAY, end)
-    return members
 
 
 def _time_range(conn, start: int | None, end: int | None) -> BitMap:

@@ -175,7 +175,8 @@ def m006_segments(db: Database) -> None:
 @cache_migrations()
 def m007_follower_sets(db: Database) -> None:
     # Followers by scene, language, day and remark characters as bitmaps (followersets.py),
-    # current while `built` equals `changes`, which the triggers on followers bump. Left stale
+    # current while `built` equals `changes`, which the triggers on followers bump, and `format`
+    # is the one followersets.py writes (a later wxtui that keeps other sets rebuilds). Left stale
     # here: the next count builds them from the table; a sync collects them as it writes.
     _execute_all(db, """
         CREATE TABLE follower_sets (
@@ -187,7 +188,8 @@ def m007_follower_sets(db: Database) -> None:
         CREATE TABLE follower_sets_state (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             changes INTEGER NOT NULL,
-            built INTEGER
+            built INTEGER,
+            format INTEGER NOT NULL DEFAULT 0
         );
         INSERT INTO follower_sets_state (id, changes, built) VALUES (1, 0, NULL)
         """)
