@@ -547,13 +547,22 @@ def _match(store, conn, flt: Filter, build: bool) -> Match | None:
     return Match(members, exact)
 
 
-def day_sets(conn: sqlite3.Connection, descending: bool):
-    """(day, members) of every day with followers, in order: newest first when descending."""
+def members_by_day(conn: sqlite3.Connection, members: BitMap, descending: bool):
+    """(day, those of the members who followed that day) for every day some did, in order
+    (newest first when descending). A block of days none of them is in is skipped whole."""
     d = "DESC" if descending else "ASC"
-    cursor = conn.execute(f"SELECT key, members FROM follower_sets WHERE kind = 'day' ORDER BY key {d}")
+    blocks = conn.execute(f"SELECT key, members FROM follower_sets WHERE kind = 'block' ORDER BY key {d}")
     try:
-        while batch := cursor.fetchmany(64):
-            for day, blob in batch:
-                yield day, BitMap.deserialize(blob)
+        while batch := blocks.fetchmany(16):
+            for block, blob in batch:
+                found = members & BitMap.deserialize(blob)
+                if not found:
+                    continue
+                days = conn.execute(f"SELECT key, members FROM follower_sets WHERE kind = 'day' AND key >= ? "
+                                    f"AND key < ? ORDER BY key {d}", (block * BLOCK, (block + 1) * BLOCK)).fetchall()
+                for day, day_blob in days:
+                    those = found & BitMap.deserialize(day_blob)
+                    if those:
+                        yield day, those
     finally:
-        cursor.close()  # a walk that stops early must not keep its read snapshot open
+        blocks.close()  # a walk that stops early must not keep its read snapshot open

@@ -354,12 +354,12 @@ class View:
         before any of an earlier one, so the order across days is the days' own."""
         out = array("q")
         pending = BitMap()
-        walk = followersets.day_sets(conn, self.sort.descending)
+        walk = followersets.members_by_day(conn, found.members, self.sort.descending)
         try:
-            for _, day in walk:
+            for _, those in walk:
                 if self._cancelled.is_set():
                     raise QueryCancelled(repr(self))
-                pending |= found.members & day
+                pending |= those
                 if len(pending) >= n - len(out):
                     out.extend(self._sorted_members(conn, found, pending, n - len(out)))
                     pending = BitMap()
