@@ -53,7 +53,7 @@ _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 # account starts with the same few characters: "o" matches everyone).
 OPENID_CAP = 100_000
 # Ids collected while a sync's pass is written, before they are folded into the bitmaps.
-_FLUSH_IDS = 1_000_000
+_FLUSH_IDS = 250_000
 
 TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS follower_sets_insert AFTER INSERT ON followers BEGIN "
