@@ -344,3 +344,16 @@ def test_writes_while_a_pass_runs_are_replayed_onto_its_sets(store, walks):
         f.tagid_list = sorted(set(f.tagid_list) | {102})
     assert_current(store)
     assert_views_right(store, model, sorts=SORTS[:2])
+
+
+def test_an_openid_prefix_matching_many_is_left_to_the_plans(cache, monkeypatch):
+    store, model, ids = cache
+    monkeypatch.setattr("wxtui.store.followersets.OPENID_CAP", 10)
+    for text in ("oTeSt_", "oTeSt_a", "李"):
+        flt = Filter(text=text)
+        answered = store.view(flt)._from_sets(5)
+        prefixed = sum(1 for openid in model.followers if openid.startswith(text))
+        assert (answered is None) == (prefixed > 10), (text, prefixed)
+        expected = expected_ids(model, ids, flt, Sort())
+        assert list(store.view(flt).first_ids(5)) == expected[:5]
+        assert store.view(flt).count() == len(expected)

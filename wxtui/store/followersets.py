@@ -51,7 +51,7 @@ FORMAT = 1
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # An openid prefix matching more followers than this is left to the plans (every openid of an
 # account starts with the same few characters: "o" matches everyone).
-OPENID_CAP = 100_000
+OPENID_CAP = 20_000
 # Ids collected while a sync's pass is written, before they are folded into the bitmaps.
 _FLUSH_IDS = 250_000
 
