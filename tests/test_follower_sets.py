@@ -64,6 +64,8 @@ def from_sets(store: Store, flt: Filter, sort: Sort, n: int) -> list[int]:
 
 
 def assert_views_right(store: Store, model, filters=FILTERS, sorts=SORTS) -> None:
+    assert store.follower_count() == len(model.followers)
+    assert store.view().count() == len(model.followers)
     ids = store.follower_ids(model.followers)
     for flt in filters:
         for sort in sorts:

@@ -269,7 +269,9 @@ class Store(SyncWrites, WriteThrough):
         return dict(self._read("SELECT id, count FROM tags"))
 
     def follower_count(self) -> int:
-        return self._scalar("SELECT count(*) FROM followers")
+        from .followersets import FOLLOWER_COUNT_SQL
+
+        return self._scalar(FOLLOWER_COUNT_SQL)
 
     def blacklist(self) -> list[str]:
         return [r[0] for r in self._read("SELECT openid FROM blacklist ORDER BY openid")]

@@ -246,7 +246,7 @@ class View:
     def count(self) -> int:
         """The exact number of matching followers (remembered once known)."""
         if self._count is None and self.filter.is_empty:
-            self._count = self._fetch(self.store.reader(), "SELECT count(*) FROM followers", [])[0][0]
+            self._count = self._fetch(self.store.reader(), followersets.FOLLOWER_COUNT_SQL, [])[0][0]
         if self._count is None:
             self._count = self._guarded(self.store.reader(), lambda: tag_count(self.store, self.store.reader(),
                                                                                self.filter))
@@ -434,7 +434,7 @@ class View:
     def _sources(self, conn, conds: list[_Condition]) -> list[_Source]:
         flt = self.filter
         one = lambda sql, params=(): self._size(conn, sql, list(params))  # noqa: E731
-        n_all = one("SELECT count(*) FROM followers")
+        n_all = one(followersets.FOLLOWER_COUNT_SQL)
         sources = [
             # Walk an index in the order asked for (stops early for the first rows).
             _Source("all", n_all, "followers f{hint}", "", [], "f.id", frozenset(), True, _ALL_WALKS),
