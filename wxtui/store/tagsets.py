@@ -40,9 +40,7 @@ def tag_count(store, conn: sqlite3.Connection, flt: Filter) -> int | None:
         return None
     excluded = BitMap.union(*(sets[t] for t in flt.not_tags)) if flt.not_tags else BitMap()
     if not flt.tags:
-        from .followersets import FOLLOWER_COUNT_SQL
-
-        (everyone,) = conn.execute(FOLLOWER_COUNT_SQL).fetchone()
+        everyone = store.follower_count()
         return everyone - len(excluded)
     chosen = [sets[t] for t in flt.tags]
     members = BitMap.intersection(*chosen) if flt.match_all_tags and len(chosen) > 1 else BitMap.union(*chosen)
