@@ -4,10 +4,12 @@ ordered row ids (an array of ints, never a Python object per follower).
 A filter with a text, a scene, a language or dates is answered from the follower sets
 (followersets.py) when they are current: its members by set algebra, its count their number,
 its first rows found day by day (or along the openid index) and only those rows read. Measured on
-the 1M bench cache: a scene's first rows 38 -> 1 ms and count 200 -> 0.1 ms, a search that
-matches nobody 20-80 -> 0.1 ms, a segment of three tags, a scene and dates 264 -> 11 ms to its
-first rows. Everything below is what answers otherwise (and always for tags, untagged and the
-blacklist alone, whose plans walk their own indexes).
+the 1M bench cache (bench/view_bench.py, best of three runs, a loaded machine): a scene's first
+rows 17 -> 1 ms and count 201 -> 0.1 ms, a search that matches nobody 20-51 -> 0.1 ms, a segment
+of three tags, a scene and dates 264 -> 3 ms to its first rows and 40 -> 1.6 ms to its count;
+at 10M the slowest first rows of every bench filter 29 ms, the slowest count 304 ms (a 3+
+character text confirmed on 100k candidates). Everything below is what answers otherwise (and
+always for tags, untagged and the blacklist alone, whose plans walk their own indexes).
 
 SQLite's planner, without statistics, joins and then sorts: "tag X by subscribe time" sorts
 600k rows (seconds). So the plan is chosen here, from sizes the cache knows exactly (per-tag
