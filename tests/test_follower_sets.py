@@ -214,7 +214,7 @@ def test_a_cache_from_an_older_wxtui_is_migrated(tmp_path):
             store.conn.execute(f"DROP TRIGGER {trigger}")
         store.conn.execute("DROP TABLE follower_sets")
         store.conn.execute("DROP TABLE follower_sets_state")
-        store.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_follower_sets'")
+        store.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_follower_sets'")
     store.close()
     store = Store.open(path)
     try:

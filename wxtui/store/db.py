@@ -40,7 +40,7 @@ ID_CHUNK = 500
 BUSY_TIMEOUT_S = 30.0
 # Every table the cache needs; one missing means the file was damaged or tampered with.
 TABLES = ("tags", "followers", "memberships", "blacklist", "meta", "selections", "selection_members",
-          "sync_replay", "jobs", "job_calls", "job_failures", "segments", "follower_sets",
+          "sync_replay", "jobs", "job_calls", "job_failures", "segments", "rules", "follower_sets",
           "follower_sets_state")
 
 _ROW_SQL = """

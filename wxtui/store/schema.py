@@ -173,7 +173,31 @@ def m006_segments(db: Database) -> None:
 
 
 @cache_migrations()
-def m007_follower_sets(db: Database) -> None:
+def m007_rules(db: Database) -> None:
+    # A rule names its segment by name (segments are saved and replaced by name, so a segment
+    # saved again keeps its rules) and its tag by id, with the tag's name when last seen: a
+    # rule whose segment or tag is gone can still say which one it was. Rules are not deleted
+    # with their segment or tag: they are reported and skipped until the user deletes them.
+    _execute_all(db, """
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            segment TEXT NOT NULL,
+            tagid INTEGER NOT NULL,
+            tag_name TEXT NOT NULL,
+            remove_leavers INTEGER NOT NULL DEFAULT 0,
+            automatic INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            last_run_at REAL,
+            last_job INTEGER,
+            last_result TEXT NOT NULL DEFAULT '',
+            UNIQUE (segment, tagid)
+        );
+        """)
+
+
+@cache_migrations()
+def m008_follower_sets(db: Database) -> None:
     # Followers by scene, language, day and remark characters as bitmaps (followersets.py),
     # current while `built` equals `changes`, which the triggers on followers bump, and `format`
     # is the one followersets.py writes (a later wxtui that keeps other sets rebuilds); with them,
