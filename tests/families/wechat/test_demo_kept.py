@@ -221,6 +221,9 @@ def _cache_contents(path):
             "tags": conn.execute("SELECT id, name, count FROM tags ORDER BY id").fetchall(),
             "blacklist": conn.execute("SELECT openid FROM blacklist ORDER BY openid").fetchall(),
             "history": conn.execute("SELECT count(*) FROM history_snapshots").fetchone()[0],
+            "sets": conn.execute("SELECT kind, key, members FROM follower_sets ORDER BY kind, key").fetchall(),
+            "sets_state": conn.execute("SELECT changes, built IS NOT NULL, format, followers "
+                                       "FROM follower_sets_state").fetchall(),
             "meta": sorted(k for (k,) in conn.execute("SELECT key FROM meta")),
         }
     finally:
@@ -243,7 +246,7 @@ async def test_a_new_demo_has_the_cache_its_first_sync_would_leave(tmp_path):
         result = await Sync(session.client, session.store).run()
         assert result.ok, result.message
     filled, synced = _cache_contents(tmp_path / "filled.sqlite"), _cache_contents(tmp_path / "synced.sqlite")
-    assert len(filled["followers"]) == 2990 and filled["history"] == 1
+    assert len(filled["followers"]) == 2990 and filled["history"] == 1 and filled["sets"]
     assert filled == synced
 
 
