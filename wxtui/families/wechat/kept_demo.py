@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 from wxtui.core import paths
@@ -165,11 +166,15 @@ def fill_cache(emulator, cache_path: Path) -> None:
     try:
         pass_id = store.begin_pass()
         store.replace_tags(Tag(t, name, count) for t, (name, count) in acct.tags().items())
-        subscribed = acct._subscribed  # noqa: SLF001 - user/get lists the subscribed, in row order
-        rows = [i for i in range(acct.row_count()) if subscribed[i]]
-        info = acct.info
-        for start in range(0, len(rows), FILL_PAGE):
-            store.write_pass_answers([info(i) for i in rows[start:start + FILL_PAGE]], pass_id)
+        # user/get lists the subscribed in row order; a page at a time, so that no list of every
+        # row is held beside the emulator's columns.
+        subscribed = acct._subscribed  # noqa: SLF001
+        info, n = acct.info, acct.row_count()
+        for start in range(0, n, FILL_PAGE):
+            stop = min(n, start + FILL_PAGE)
+            answers = [info(i) for i in compress(range(start, stop), subscribed[start:stop])]
+            if answers:
+                store.write_pass_answers(answers, pass_id)
         with store.transaction():
             store.finish_pass(pass_id)
             store.replace_blacklist(acct.blacklist())

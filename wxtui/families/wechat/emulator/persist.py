@@ -28,6 +28,8 @@ from collections import Counter
 from pathlib import Path
 from typing import IO
 
+from pyroaring import BitMap
+
 from wxtui.families.wechat import limits
 
 MAGIC = b"wxtui emulator state\n"
@@ -166,14 +168,13 @@ def _fill(acct, header: dict, columns: dict[str, bytes]) -> None:
     if not all(len(c) == n for c in (acct._subscribed, acct._subscribe_time, acct._language, acct._scene,
                                       acct._qr, acct._has_unionid, acct._tag_count, acct._remarks)):
         raise StateUnreadable("its columns are not all as long as its follower count")
-    acct._blacklisted = set(_array(_ROW_TYPE, columns["blacklist"], order))
+    acct._blacklisted = BitMap(_array(_ROW_TYPE, columns["blacklist"], order))
     acct._tag_names, acct._members, acct._tag_born = {}, {}, {}
     for tagid, name, born in header["tags"]:
         acct._tag_names[tagid] = name
         acct._tag_born[tagid] = born
-        acct._members[tagid] = set(_array(_ROW_TYPE, columns[f"tag:{tagid}"], order))
+        acct._members[tagid] = BitMap(_array(_ROW_TYPE, columns[f"tag:{tagid}"], order))
     acct._next_tag_id = header["next_tag_id"]
-    acct._sorted = {}
     version, internal, gauss = header["rng"]
     acct.rng.setstate((version, tuple(internal), gauss))
     quotas = header["quotas"]
