@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from itertools import compress
 from pathlib import Path
 
 from wxtui.core import paths
@@ -168,11 +167,9 @@ def fill_cache(emulator, cache_path: Path) -> None:
         store.replace_tags(Tag(t, name, count) for t, (name, count) in acct.tags().items())
         # user/get lists the subscribed in row order; a page at a time, so that no list of every
         # row is held beside the emulator's columns.
-        subscribed = acct._subscribed  # noqa: SLF001
-        info, n = acct.info, acct.row_count()
+        n = acct.row_count()
         for start in range(0, n, FILL_PAGE):
-            stop = min(n, start + FILL_PAGE)
-            answers = [info(i) for i in compress(range(start, stop), subscribed[start:stop])]
+            answers = acct.infos(start, min(n, start + FILL_PAGE))
             if answers:
                 store.write_pass_answers(answers, pass_id)
         with store.transaction():

@@ -14,7 +14,7 @@ from array import array
 from wxtui.families.wechat import limits
 
 from .state import (LANGUAGE_WEIGHTS, LANGUAGES, QR_CODES, QR_SCENE_CODE, SCENE_WEIGHTS, SCENES,
-                    UNIONID_SHARE, Account, make_openid_suffixes)
+                    UNIONID_SHARE, Account, make_openid_tails)
 
 # Followers followed between these instants, more of them recently.
 FIRST_FOLLOW = calendar.timegm((2015, 1, 1, 0, 0, 0))
@@ -53,7 +53,7 @@ def populate(account: Account, n: int, rng) -> None:
     qr = bytes(rng.choice(qr_choices) if s == QR_SCENE_CODE else 0 for s in scenes)
     remark_weights = [1 - REMARK_SHARE] + [REMARK_SHARE / len(REMARKS)] * len(REMARKS)
     account.append_followers(
-        make_openid_suffixes(rng, n),
+        make_openid_tails(rng, n),
         times,
         bytes(rng.choices(range(len(LANGUAGES)), LANGUAGE_WEIGHTS, k=n)),
         scenes,

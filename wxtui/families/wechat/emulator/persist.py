@@ -32,6 +32,8 @@ from pyroaring import BitMap
 
 from wxtui.families.wechat import limits
 
+from .openids import OpenidColumn
+
 MAGIC = b"wxtui emulator state\n"
 FORMAT_VERSION = 1
 _ROW_TYPE = "I"  # row numbers of tag members and the blacklist (4 bytes: up to 4 billion rows)
@@ -53,9 +55,8 @@ def save_state(emulator, path: Path) -> int:
     """Write the emulator's one account to `path` atomically (a temporary file, fsync, rename);
     returns the bytes written. Call it between API calls (the event loop's thread)."""
     acct = emulator.account
-    plen = limits.OPENID_PREFIX_LENGTH
     columns: list[tuple[str, bytes]] = [
-        ("openid_tails", "".join([o[plen:] for o in acct._openids]).encode("ascii")),
+        ("openid_tails", acct._openids.tails()),
         ("subscribed", bytes(acct._subscribed)),
         ("subscribe_time", acct._subscribe_time.tobytes()),
         ("language", bytes(acct._language)),
@@ -153,10 +154,7 @@ def _fill(acct, header: dict, columns: dict[str, bytes]) -> None:
     tails = columns["openid_tails"].decode("ascii")
     if len(tails) != n * tail:
         raise StateUnreadable("its follower count does not match its openids")
-    prefix = acct.prefix
-    openids = [prefix + tails[k:k + tail] for k in range(0, n * tail, tail)]
-    acct._openids = openids
-    acct._index = dict(zip(openids, range(n)))
+    acct._openids = OpenidColumn(acct.prefix, tails)
     acct._subscribed = bytearray(columns["subscribed"])
     acct._subscribe_time = _array("q", columns["subscribe_time"], order)
     acct._language = bytearray(columns["language"])

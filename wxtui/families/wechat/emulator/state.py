@@ -21,6 +21,7 @@ from wxtui.families.wechat import limits
 
 from wxtui.emulation.faults import Clock
 from wxtui.emulation.failure import ApiFailure
+from .openids import OpenidColumn
 from .quotas import Quotas
 
 STAR_TAG_NAME = "星标组"
@@ -46,10 +47,16 @@ def is_wellformed_openid(value: object) -> bool:
     return isinstance(value, str) and _OPENID_RE.fullmatch(value) is not None
 
 
+def make_openid_tails(rng, n: int) -> str:
+    """n random 22-character tails of [A-Za-z0-9_-], concatenated: one base64url blob."""
+    tail = limits.OPENID_LENGTH - limits.OPENID_PREFIX_LENGTH
+    return base64.urlsafe_b64encode(rng.randbytes((n * tail * 3) // 4 + 3)).decode("ascii")[: n * tail]
+
+
 def make_openid_suffixes(rng, n: int) -> list[str]:
     """n random 22-character tails of [A-Za-z0-9_-]: one base64url blob, sliced."""
     tail = limits.OPENID_LENGTH - limits.OPENID_PREFIX_LENGTH
-    blob = base64.urlsafe_b64encode(rng.randbytes((n * tail * 3) // 4 + 3)).decode("ascii")
+    blob = make_openid_tails(rng, n)
     return [blob[k : k + tail] for k in range(0, n * tail, tail)]
 
 
@@ -73,8 +80,7 @@ class Account:
         self.clock = clock
         self.rng = rng
         # Follower columns, one row per follower ever seen (unfollowers stay, subscribed 0).
-        self._openids: list[str] = []
-        self._index: dict[str, int] = {}
+        self._openids = OpenidColumn(prefix)  # row -> openid, and openid -> row (get)
         self._subscribed = bytearray()
         self._subscribe_time = array("q")
         self._language = bytearray()
@@ -102,17 +108,14 @@ class Account:
 
     # ---- followers -------------------------------------------------------------------------
 
-    def append_followers(self, suffixes: list[str], times, languages: bytes, scenes: bytes,
-                         qr: bytes, unionid_flags: bytes, remarks: list[str] | None = None) -> list[str]:
-        """Add rows in bulk (the demo builder and add_followers use this)."""
-        prefix = self.prefix
-        new = [prefix + s for s in suffixes if prefix + s not in self._index]
-        if len(new) != len(suffixes) or len(set(new)) != len(new):
-            raise ValueError("openid collision")  # 132 random bits: practically impossible
-        n = len(new)
+    def append_followers(self, suffixes: str | list[str], times, languages: bytes, scenes: bytes,
+                         qr: bytes, unionid_flags: bytes, remarks: list[str] | None = None) -> None:
+        """Add rows in bulk (the demo builder and add_followers use this). `suffixes`: the openids'
+        tails after the prefix, as a list or concatenated."""
+        tails = suffixes if isinstance(suffixes, str) else "".join(suffixes)
         start = len(self._openids)
-        self._openids.extend(new)
-        self._index.update(zip(new, range(start, start + n)))
+        self._openids.extend(tails)  # ValueError on a collision (132 random bits: practically never)
+        n = len(self._openids) - start
         self._subscribed.extend(b"\x01" * n)
         self._subscribe_time.extend(times)
         self._language.extend(languages)
@@ -122,9 +125,11 @@ class Account:
         self._remarks.extend(remarks if remarks is not None else [""] * n)
         self._tag_count.extend(bytes(n))
         if self.changes is not None:
+            if isinstance(suffixes, str):
+                size = limits.OPENID_LENGTH - limits.OPENID_PREFIX_LENGTH
+                suffixes = [tails[k : k + size] for k in range(0, len(tails), size)]
             self.changes("follow", suffixes, list(times), list(languages), list(scenes), list(qr),
                          list(unionid_flags), self._remarks[start:])
-        return new
 
     def add_followers(self, n: int = 0, *, openids=()) -> list[str]:
         """New followers who follow now: the given openids (this account's prefix), then n random
@@ -132,13 +137,13 @@ class Account:
         for o in openids:
             if not is_wellformed_openid(o) or not o.startswith(self.prefix):
                 raise ValueError(f"{o!r} is not an openid of this account (prefix {self.prefix})")
-            if o in self._index:
+            if o in self._openids:
                 raise ValueError(f"{o!r} is already a follower (or was one)")
         rng = self.rng
         suffixes = [o[len(self.prefix):] for o in openids] + make_openid_suffixes(rng, n)
-        n = len(suffixes)
+        n, start = len(suffixes), len(self._openids)
         scenes = rng.choices(range(len(SCENES)), SCENE_WEIGHTS, k=n)
-        return self.append_followers(
+        self.append_followers(
             suffixes,
             [int(self.clock.now())] * n,
             bytes(rng.choices(range(len(LANGUAGES)), LANGUAGE_WEIGHTS, k=n)),
@@ -146,6 +151,7 @@ class Account:
             bytes(rng.randrange(1, len(QR_CODES)) if s == QR_SCENE_CODE else 0 for s in scenes),
             bytes(rng.random() < UNIONID_SHARE for _ in range(n)),
         )
+        return self._openids[start:]
 
     def remove_followers(self, openids) -> None:
         """They unfollow: kept as subscribe 0, out of every tag and the blacklist."""
@@ -174,9 +180,24 @@ class Account:
 
     def follower(self, openid: str) -> dict:
         """The follower as user/info answers; KeyError for an openid this account never had."""
-        return self.info(self._index[openid])
+        return self.info(self._known_row(openid))
 
     def info(self, i: int) -> dict:
+        return self._info(i, self.tagids(i) if self._subscribed[i] else [])
+
+    def infos(self, start: int, stop: int) -> list[dict]:
+        """user/info's answers for the subscribed rows from start to stop, in row order. The
+        rows' tags come from one pass over each tag's members in that span, not a look into
+        every tag for every row."""
+        span = BitMap(range(start, stop))
+        tags: dict[int, list[int]] = {}
+        for tagid in sorted(self._members, reverse=True):  # tagids' order: newest first
+            for i in self._members[tagid] & span:
+                tags.setdefault(i, []).append(tagid)
+        rows = compress(range(start, stop), self._subscribed[start:stop])
+        return [self._info(i, tags.get(i, [])) for i in rows]
+
+    def _info(self, i: int, tagids: list[int]) -> dict:
         openid = self._openids[i]
         if not self._subscribed[i]:
             return {"subscribe": 0, "openid": openid}
@@ -185,7 +206,7 @@ class Account:
         if self._has_unionid[i]:
             d["unionid"] = self.unionid_of(openid)
         qr_scene, qr_scene_str = QR_CODES[self._qr[i]]
-        d.update(remark=self._remarks[i], groupid=0, tagid_list=self.tagids(i),
+        d.update(remark=self._remarks[i], groupid=0, tagid_list=tagids,
                  subscribe_scene=SCENES[self._scene[i]], qr_scene=qr_scene, qr_scene_str=qr_scene_str)
         return d
 
@@ -204,7 +225,7 @@ class Account:
 
     def row(self, openid: object, *, subscribed: bool = True) -> int:
         """The row of a follower; 40003 (malformed, unknown, unfollowed) or 49003 (another account)."""
-        i = self._index.get(openid) if isinstance(openid, str) else None
+        i = self._openids.get(openid)
         if i is None or (subscribed and not self._subscribed[i]):
             if i is None and is_wellformed_openid(openid) and not openid.startswith(self.prefix):
                 raise ApiFailure(49003)
@@ -213,10 +234,16 @@ class Account:
 
     def has_openid(self, openid: str) -> bool:
         """Whether this account ever had this follower (unfollowers included)."""
-        return openid in self._index
+        return openid in self._openids
+
+    def _known_row(self, openid: str) -> int:
+        i = self._openids.get(openid)
+        if i is None:
+            raise KeyError(openid)
+        return i
 
     def _rows(self, openids) -> list[int]:
-        return [self._index[o] for o in openids]
+        return [self._known_row(o) for o in openids]
 
     # ---- tags ------------------------------------------------------------------------------
 
@@ -234,7 +261,7 @@ class Account:
         return sorted((t for t, members in self._members.items() if i in members), reverse=True)
 
     def tags_of(self, openid: str) -> list[int]:
-        return self.tagids(self._index[openid])
+        return self.tagids(self._known_row(openid))
 
     def user_tag_count(self) -> int:
         return len(self._tag_names) - 1  # the star group is the platform's
@@ -334,7 +361,8 @@ class Account:
         return [names[i] for i in self._blacklisted]
 
     def is_blacklisted(self, openid: str) -> bool:
-        return self._index.get(openid) in self._blacklisted
+        i = self._openids.get(openid)
+        return i is not None and i in self._blacklisted
 
     def blacklist_rows(self, rows: list[int], listed: bool) -> None:
         before = len(self._blacklisted)
