@@ -1,7 +1,8 @@
 """One emulated account: followers in columns, tags, blacklist, and the platform's rules.
 
-A follower is a row index into parallel columns (no object per follower), so a million of them
-fit in a few tens of megabytes. Every rule of the API lives here and raises `ApiFailure`; the
+A follower is a row index into parallel columns (no object per follower: openids are one column
+of tails, see openids.py; tag members and the blacklist are bitmaps of rows), so a million of
+them fit in about a hundred megabytes. Every rule of the API lives here and raises `ApiFailure`; the
 HTTP layer only parses requests and shapes answers, and the Python API shares the same rules.
 """
 
