@@ -16,6 +16,8 @@ gets one of its own in a temporary folder, not kept, rather than two emulators w
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import tempfile
@@ -141,7 +143,18 @@ def open_kept_demo(followers: int, seed: int, *, fresh: bool = False) -> KeptDem
 def _fill(emulator, cache_path: Path, timings: dict[str, float]) -> None:
     started = time.perf_counter()
     fill_cache(emulator, cache_path)
+    _return_freed_memory()
     timings["fill"] = time.perf_counter() - started
+
+
+def _return_freed_memory() -> None:
+    """The fill runs in a worker thread, and glibc keeps what a thread frees in that thread's
+    arena, out of reach of the app's own SQLite cache that grows next in another thread: the
+    fill's freed pages are handed back to the system so the two do not add up."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing held that way
+        pass
 
 
 FILL_PAGE = 10_000  # followers a transaction, as the sync writes a page of user/get
