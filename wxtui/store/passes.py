@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 from wxtui.core.members import Follower, Tag
 
-from . import followersets
+from . import followersets, tagsets
 
 PASS_KEY = "sync.pass"
 NEXT_ID_KEY = "followers.next_id"
@@ -235,6 +235,7 @@ class SyncWrites:
         conn = self.conn
         known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
         change = followersets.before_change(conn, known.values())
+        kept = tagsets.kept_versions(conn)
         next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
         inserts, updates, memberships, affected = [], [], [], set()
         for f in present:
@@ -257,6 +258,11 @@ class SyncWrites:
         conn.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", memberships)
         conn.executemany("UPDATE tags SET count = (SELECT count(*) FROM memberships m WHERE m.tagid = ?) "
                          "WHERE id = ?", [(t, t) for t in affected])
+        given: dict[int, list[int]] = {}
+        for fid, tagid, _ in memberships:
+            given.setdefault(tagid, []).append(fid)
+        for tagid in affected & kept.keys():
+            tagsets.follow_change(conn, tagid, list(known.values()), given.get(tagid, ()), kept[tagid])
         followersets.after_change(conn, change, [row[0] for row in inserts])
 
     def remove_followers(self, openids: Iterable[str]) -> int:
@@ -266,6 +272,7 @@ class SyncWrites:
         ids = list(self.follower_ids(openids).values())
         with self.transaction():
             change = followersets.before_change(self.conn, ids)
+            kept = tagsets.kept_versions(self.conn)
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 self.conn.execute(
@@ -273,6 +280,8 @@ class SyncWrites:
                     f"m.tagid = tags.id AND m.follower IN ({marks})))", chunk)
                 self.conn.execute(f"DELETE FROM memberships WHERE follower IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM followers WHERE id IN ({marks})", chunk)
+            for tagid, version in kept.items():
+                tagsets.follow_change(self.conn, tagid, ids, (), version)
             followersets.after_change(self.conn, change)
         return len(ids)
 

@@ -194,11 +194,14 @@ class AccountModel:
         self._tag_names = {t.id: t.name for t in tags}
         return tags, self.store.follower_count()
 
+    # From the follower sets and the tags' bitmaps when they are current (everyone less every
+    # tag's members: 30 ms at 10M), else by an index (0.3 s): stale sets are never rebuilt on
+    # the way to the first frame (30 s at 10M); the next count that needs them rebuilds them.
     def _untagged_count(self) -> int:
-        return self.store.view(Filter(untagged=True)).count()
+        return self.store.view(Filter(untagged=True)).count(build_sets=False)
 
     def _blacklisted_count(self) -> int:
-        return self.store.view(Filter(blacklisted=True)).count()
+        return self.store.view(Filter(blacklisted=True)).count(build_sets=False)
 
     def tag_named(self, name: str) -> TagRow | None:
         folded = name.strip().casefold()
