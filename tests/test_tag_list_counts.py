@@ -105,6 +105,9 @@ async def test_stale_sets_are_counted_by_the_plans_and_not_rebuilt_for_the_tag_l
         store.conn.execute("DELETE FROM followers WHERE openid = ?", some[0])
     assert followersets.current(store.conn) is None
     assert_tag_list_right(model, by_sets=False)
+    model.selection.select_all(Filter(untagged=True))  # "select all" on the untagged view
+    model.selection.remove(store.follower_ids([some[1][0]]).values())  # and one unmarked
+    assert model.selection_count() == sql_count(store, Filter(untagged=True)) - 1
     assert followersets.current(store.conn) is None  # not rebuilt on the way to the first frame
     # A count that needs them rebuilds them; the tag list then counts from them again.
     assert store.view(Filter(text="x")).count() == sql_count(store, Filter(text="x"))
