@@ -103,3 +103,29 @@ def fmt_visible(name: str) -> str:
     from wxtui.ui.format import visible
 
     return visible(name)
+
+
+async def test_one_snapshot_is_plotted_on_an_axis_around_it(tmp_path):
+    """Right after the first sync there is one snapshot: the date axis stays around it instead
+    of stretching over a century."""
+    import calendar
+    import time
+
+    from textual_plotext import PlotextPlot
+
+    async with demo_session(tmp_path) as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            (only,) = snapshots(session.store)
+            await pilot.press("h")
+            screen = await wait_for_screen(pilot, HistoryScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            plot = screen.query_one("#history-counts", PlotextPlot)
+            axis = plot.render().plain.splitlines()[-1]
+            shown = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", axis)
+            assert shown, axis
+            for label in shown:
+                at = calendar.timegm(time.strptime(label, "%Y-%m-%d %H:%M")) - 8 * 3600
+                assert abs(at - only.at) <= 86400, axis

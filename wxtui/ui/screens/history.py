@@ -26,6 +26,7 @@ from wxtui.ui.screens.guard import screen_work
 CHINA_UTC_OFFSET_S = 8 * 3600
 DEFAULT_TAGS = 3
 DAYS = 90
+SHORTEST_SPAN_S = 2 * 3600  # the least time the snapshots' axis shows
 # Plotext gives every character one cell; a CJK one takes two on the terminal. Each wide character
 # of a label is followed by this filler, so Plotext leaves it its second cell, and the filler is
 # taken out of what it drew.
@@ -99,6 +100,11 @@ class HistoryScreen(ModalScreen[None]):
         plt.date_form("Y-m-d H:M")
         plt.title("Followers (right) and tags (left) at each sync and job, China time")
         if snapshots:
+            first, last = snapshots[0].at, snapshots[-1].at
+            if last - first < SHORTEST_SPAN_S:
+                # Plotext spreads a lone point (or a few within minutes) over decades of axis.
+                middle = (first + last) / 2
+                plt.xlim(_when(middle - SHORTEST_SPAN_S / 2), _when(middle + SHORTEST_SPAN_S / 2))
             plt.plot([_when(s.at) for s in snapshots], [s.followers for s in snapshots],
                      label="followers", yside="right", marker="braille")
             names = {t.id: t.name for t in self._tags}
