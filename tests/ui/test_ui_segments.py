@@ -147,3 +147,22 @@ async def test_L_shows_every_job_and_call_from_the_journal_and_searches(tmp_path
             await pilot.press("escape", "escape")
             await settle(pilot)
             assert pilot.app.screen is screen
+
+
+async def test_slash_reaches_the_filter_bar_from_every_pane(tmp_path):
+    """/ from the tag pane or the jobs panel opens the filter bar too: otherwise the query typed
+    after it lands on that pane's keys (in the jobs panel, enter opens a job and s syncs)."""
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            bar = screen.query_one("#filter")
+            flt = parse("tag:VIP", session.store.tag_names()).filter
+            for pane in (screen.tag_list, screen.jobs_panel):
+                pane.focus()
+                await pilot.pause()
+                await pilot.press("slash", *"tag:VIP")
+                await settle(pilot)
+                assert bar.has_focus and bar.value == "tag:VIP"
+                assert screen.view_filter == flt and screen is pilot.app.screen
+                bar.value = ""
+                await settle(pilot)
