@@ -354,6 +354,7 @@ class Scheduler:
 
         outcome: Outcome | None = None
         on_wire = unsent = False
+        execute = op.execute_again if call.sent_at is not None and op.execute_again else op.execute
         try:
             try:
                 # Committed before the call goes: after a crash, the journal knows it may have.
@@ -369,7 +370,7 @@ class Scheduler:
                         started = self._clock()
                         with self.family.watch_retries(on_retry):
                             params = resolve_vars(call.params, run.vars)
-                            output = await op.execute(self.client, params, list(call.targets)) or {}
+                            output = await execute(self.client, params, list(call.targets)) or {}
                 finally:
                     awaiting.discard(asyncio.current_task())
             except asyncio.CancelledError:
