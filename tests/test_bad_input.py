@@ -4,6 +4,7 @@ with which file, what to do; no traceback, no hang, nothing lost."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -155,6 +156,38 @@ def test_doctor_repair_without_the_sqlite3_tool_copies_the_readable_journal(emu,
         monkeypatch.setattr(repair.shutil, "which", lambda name: None)
         run = run_cli(["doctor", "--repair"])
         _assert_clean(run, 0, "reading the jobs tables row by row", "2 jobs")
+
+
+@pytest.mark.parametrize("tool", ["sqlite3 .recover", "row by row"])
+def test_doctor_repair_keeps_the_saved_segments_and_rules(tool, emu, monkeypatch):
+    import contextlib
+
+    from wxtui.store import repair
+
+    with contextlib.ExitStack() as stack:
+        cache = stack.enter_context(synced_account(emu, monkeypatch))
+        for argv in (["segments", "save", "Guangdong fans", "tag:广东 -blacklisted"],
+                     ["segments", "save", "Quiet", "untagged"],
+                     ["rules", "add", "Guangdong fans", "--tag", "VIP", "--remove-leavers", "--auto"],
+                     ["rules", "add", "Quiet", "--tag", "Newsletter"], ["rules", "pause", "2"]):
+            assert run_cli(argv).code == 0
+        segments_before = run_cli(["segments", "list", "--json"]).out
+        rules_before = json.loads(run_cli(["rules", "list", "--json"]).out)
+        _checkpointed(cache)
+        _drop_table("followers")(cache)
+        if tool == "row by row":
+            monkeypatch.setattr(repair.shutil, "which", lambda name: None)
+        run = run_cli(["doctor", "--repair"])
+        _assert_clean(run, 0, "moved aside to", "kept 2 saved segments and 2 rules")
+        _assert_clean(run_cli(["sync", "--quiet", "--no-rules"]), 0, "Synced")
+        assert run_cli(["segments", "list", "--json"]).out == segments_before
+        rules_after = json.loads(run_cli(["rules", "list", "--json"]).out)
+        assert rules_after == rules_before
+        assert [r["mode"] for r in rules_after] == ["automatic", "paused"]
+        vip = set(emu.account.tag_members(106))
+        _assert_clean(run_cli(["rules", "run", "--yes"]), 0)  # and they still work
+        assert emu.account.tag_members(106) != vip
+        assert emu.account.tag_members(100) - set(emu.account.blacklist()) <= emu.account.tag_members(106)
 
 
 def test_a_busy_cache_waits_a_bounded_time_then_names_who_holds_it(emu, monkeypatch):

@@ -120,6 +120,58 @@ async def test_a_dropped_blacklisting_is_caught(emu, tmp_path):
         assert all(acct.is_blacklisted(o) for o in openids)
 
 
+async def test_remarks_are_read_back_and_a_dropped_one_is_caught_repaired_and_undone(emu, tmp_path):
+    from wxtui.jobs.intents import SetRemark
+
+    acct = emu.account
+    clean, dropped = sample(acct, 2, seed=11)
+    old = acct.follower(dropped)["remark"]
+    async with job_service(emu, tmp_path / "c.db") as jobs:
+        job_id = await run(jobs, SetRemark(clean, "Coffee 李"))
+        found = await jobs.verify(job_id)
+        assert found.state == VERIFIED and (found.sampled, found.checked) == (1, 1)
+
+        emu.faults.update(drop_effect=1)
+        job_id = await run(jobs, SetRemark(dropped, "VIP 王"))
+        emu.faults.update(drop_effect=0)
+        assert acct.follower(dropped)["remark"] == old  # answered ok, never written
+        found = await jobs.verify(job_id)
+        assert found.state == MISMATCHED
+        assert [(m.target, m.aspect, m.expected, m.actual) for m in found.mismatches] == \
+            [(dropped, "remark", "VIP 王", old)]
+        assert 'should: the remark "VIP 王"' in jobs.mismatch_lines(found)[0]
+        assert jobs.store.row_by_openid(dropped).remark == old  # the cache says what WeChat said
+        repair_id = (await jobs.run(jobs.submit(jobs.plan_repair(job_id)))).job_id
+        assert acct.follower(dropped)["remark"] == "VIP 王"
+        assert (await jobs.verify(job_id)).state == VERIFIED
+        await jobs.run(jobs.submit(jobs.plan_undo(repair_id)))  # the repair's undo gives back what was
+        assert acct.follower(dropped)["remark"] == old
+
+
+async def test_a_rename_is_read_back_and_a_dropped_one_is_caught_and_repaired(emu, tmp_path):
+    from wxtui.jobs.intents import RenameTag
+
+    acct = emu.account
+    newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+    async with job_service(emu, tmp_path / "c.db") as jobs:
+        job_id = await run(jobs, RenameTag(VIP, "VIP 2026"))
+        found = await jobs.verify(job_id)
+        assert found.state == VERIFIED and found.checked == 1 and acct.tags()[VIP][0] == "VIP 2026"
+
+        emu.faults.update(drop_effect=1)
+        job_id = await run(jobs, RenameTag(newsletter, "Weekly"))
+        emu.faults.update(drop_effect=0)
+        assert acct.tags()[newsletter][0] == "Newsletter"
+        found = await jobs.verify(job_id)
+        assert found.state == MISMATCHED
+        assert [(m.target, m.aspect, m.expected, m.actual) for m in found.mismatches] == \
+            [(f"tag #{newsletter}", "name", "Weekly", "Newsletter")]
+        assert jobs.store.tag_names()[newsletter] == "Newsletter"
+        await jobs.run(jobs.submit(jobs.plan_repair(job_id)))
+        assert acct.tags()[newsletter][0] == "Weekly" == jobs.store.tag_names()[newsletter]
+        assert (await jobs.verify(job_id)).state == VERIFIED
+
+
 async def test_a_follower_gone_since_is_not_a_mismatch(emu, tmp_path):
     acct = emu.account
     openids = [o for o in sample(acct, 100) if VIP not in acct.tags_of(o)][:20]

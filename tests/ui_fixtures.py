@@ -283,6 +283,59 @@ async def scene_segments(pilot) -> None:
     await _quiet(pilot)
 
 
+def _saved_rules(pilot) -> dict[str, int]:
+    """Segments with rules as a user leaves them: one that asks (leavers lose the tag) and ran
+    once, an automatic one, a paused one, and one whose segment was deleted since."""
+    from wxtui.store.query import parse
+    from wxtui.store.rules import Rules
+    from wxtui.store.segments import Segments
+
+    store = pilot.app.session.store
+    names = store.tag_names()
+    tag = {name: tagid for tagid, name in names.items()}
+    segments = Segments(store, clock=lambda: FIXED_NOW)
+    for name, query in (("Guangdong 2024", "tag:广东 followed:2024-01-01..2024-12-31"),
+                        ("Beijing QR", "tag:北京 scene:qr_code -blacklisted"),
+                        ("Promo fans", 'tag:"活动 2025" -tag:Staff'), ("Trial", "tag:会员 lang:en")):
+        segments.save(name, parse(query, names).filter)
+    rules = Rules(store, clock=lambda: FIXED_NOW - 3600)
+    asking, _ = rules.add("Guangdong 2024", tag["VIP"], remove_leavers=True)
+    rules.record_run(asking.id, "job #3: tag 12 followers, untag 2 followers", 3)
+    automatic, _ = rules.add("Beijing QR", tag["Newsletter"], automatic=True)
+    rules.record_run(automatic.id, "nothing to change")
+    paused, _ = rules.add("Promo fans", tag["Beta testers"])
+    rules.set_paused(paused.id, True)
+    rules.add("Trial", tag["老客户"])
+    segments.delete("Trial")
+    return {"asking": asking.id}
+
+
+async def scene_rules(pilot) -> None:
+    """The rules screen (K): each rule's mode, last run, and a rule whose segment is gone."""
+    from wxtui.ui.screens.rules import RulesScreen
+
+    screen = await ready(pilot)
+    _saved_rules(pilot)
+    screen.load_segments()
+    await settle(pilot)
+    await pilot.press("K")
+    await wait_for_screen(pilot, RulesScreen)
+    await _quiet(pilot)
+
+
+async def scene_rule_confirm(pilot) -> None:
+    """What the app asks after a sync for a rule that is not automatic."""
+    from wxtui.ui.screens.confirm import ConfirmScreen
+
+    screen = await ready(pilot)
+    asking = _saved_rules(pilot)["asking"]
+    screen.load_segments()
+    await settle(pilot)
+    screen.run_rules([asking])
+    await wait_for_screen(pilot, ConfirmScreen)
+    await _quiet(pilot)
+
+
 async def scene_log(pilot) -> None:
     from wxtui.ui.screens.audit_log import AuditLogScreen
 
@@ -333,6 +386,8 @@ SCENES = {
     "job-detail": scene_job_detail,
     "segments": scene_segments,
     "log": scene_log,
+    "rules": scene_rules,
+    "rule-confirm": scene_rule_confirm,
     "follower": scene_follower,
     "switch-account": scene_switch_account,
     "history": scene_history,

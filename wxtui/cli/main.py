@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "wxtui.cli.jobs",
     "wxtui.cli.stats",
     "wxtui.cli.segments",
+    "wxtui.cli.rules",
     "wxtui.cli.log",
     "wxtui.cli.sync",
     "wxtui.cli.app",

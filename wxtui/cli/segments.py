@@ -99,8 +99,13 @@ def _run(args, store) -> int:
         known = ", ".join(visible(s.name) for s in segments.list()) or "none"
         raise SegmentError(f"no segment named {visible(repr(args.name))} (saved: {known})")
     if command == "delete":
+        from wxtui.store.rules import Rules, orphaned_note
+
         segments.delete(found.name)
         echo(f"Deleted segment {visible(found.name)}.")
+        note = orphaned_note(found.name, Rules(store).list())
+        if note:
+            echo(note)
         return exit_status.OK
     view = store.view(found.filter)
     count = view.count()

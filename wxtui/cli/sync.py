@@ -41,6 +41,8 @@ def register(subparsers) -> None:
     parser.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
                         help="calls in flight at most (default: the account's setting)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    parser.add_argument("--no-rules", action="store_true",
+                        help="do not run the automatic rules after the sync (see: wxtui rules)")
     parser.set_defaults(func=cmd_sync)
 
 
@@ -75,14 +77,42 @@ async def _sync(args: argparse.Namespace, err) -> int:
         label = f"{session.label} ({'demo' if session.is_demo else session.short_appid})"
         with _Progress(err, label, enabled=not args.quiet) as progress:
             result = await session.family.sync(session.client, session.store, on_event=progress.update)
+        if result.status == DONE:
+            changes = f"{result.added:,} new, {result.removed:,} gone; " if result.added or result.removed else ""
+            echo(f"Synced {label}: {result.message}; {changes}{result.calls:,} calls in {result.elapsed_s:.1f} s.")
+            # Rules act on what the sync found; a sync that paused or failed left a cache that
+            # is not the account's, so they wait for the next one that finishes.
+            return 0 if args.no_rules else await _automatic_rules(session, profile, args)
     finally:
         await opening.__aexit__(None, None, None)
-    if result.status == DONE:
-        changes = f"{result.added:,} new, {result.removed:,} gone; " if result.added or result.removed else ""
-        echo(f"Synced {label}: {result.message}; {changes}{result.calls:,} calls in {result.elapsed_s:.1f} s.")
-        return 0
     err.print(as_text(result.message))
     return EXIT_PAUSED if result.status == PAUSED else EXIT_FAILED
+
+
+async def _automatic_rules(session, profile, args) -> int:
+    """Run the automatic rules after a finished sync, and say which others wait for a yes."""
+    from wxtui.cli.jobs_verify import settings_for
+    from wxtui.cli.rules import run_rules
+    from wxtui.jobs.service import JobService
+    from wxtui.store.rules import Rules
+
+    active = [r for r in Rules(session.store).list() if not r.paused]
+    automatic = [r for r in active if r.automatic]
+    status = 0
+    if automatic:
+        n = len(automatic)
+        echo(f"Running the automatic rule{'s' if n != 1 else ''} ({n}) after the sync:")
+        jobs = JobService(session.client, session.store, family=session.family, concurrency=args.concurrency,
+                          verify=settings_for(profile, args))
+        try:
+            status = await run_rules(jobs, yes=True, automatic_only=True)
+        finally:
+            await jobs.aclose()
+    asking = len(active) - len(automatic)
+    if asking:
+        echo(f"{asking} rule{'s ask' if asking != 1 else ' asks'} before running: see the plan with "
+             "`wxtui rules run`, run with `wxtui rules run --yes`.")
+    return status
 
 
 class _Progress:

@@ -127,8 +127,9 @@ class Verifier(Protocol):
     def reads(self, targets: list[str], aspects: set[str]) -> list["Read"]:
         """The read calls that give the aspects of these targets."""
 
-    def setting(self, aspect: str, value: Any, targets: Sequence[str]) -> CallSpec | None:
-        """The call that gives these targets this value of the aspect (None: no such call)."""
+    def setting(self, aspect: str, value: Any, targets: Sequence[str], previous: Any = None) -> CallSpec | None:
+        """The call that gives these targets this value of the aspect (None: no such call);
+        `previous` is the value they have now (what an undo of that call gives back)."""
 
     def describe(self, aspect: str, value: Any, names: Mapping[Any, str]) -> str:
         """'carries tag VIP', 'not on the blacklist'... for the mismatch lines."""
@@ -269,27 +270,31 @@ async def verify_job(journal: Journal, verifier: Verifier | None, scheduler: Any
 
 def _correct_cache(verifier: Verifier, ops: Any, cache: Any, mismatches: list[Mismatch]) -> None:
     """The cache holds what the job meant; after a mismatch it holds what the platform said."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for m in mismatches:
-        grouped.setdefault((m.aspect, json.dumps(m.actual)), []).append(m.target)
+        grouped.setdefault((m.aspect, json.dumps(m.actual), json.dumps(m.expected)), []).append(m.target)
     with cache.transaction():
-        for (aspect, value), targets in grouped.items():
-            spec = verifier.setting(aspect, json.loads(value), targets)
+        for (aspect, value, meant), targets in grouped.items():
+            spec = verifier.setting(aspect, json.loads(value), targets, json.loads(meant))
             if spec is None:
                 continue
             op = ops[spec.op]
-            if op.write_through is not None:
-                op.write_through(cache, dict(spec.params), list(spec.targets), {})
+            if op.write_through is None:
+                continue
+            # Each call's write-through, as the calls would go (a remark's takes one follower).
+            for call in (ops.chunk(spec.op, spec.params, list(spec.targets)) if op.batch_size > 0 else [spec]):
+                op.write_through(cache, dict(call.params), list(call.targets), {})
 
 
 def repair_calls(verifier: Verifier, ops: Any, mismatches: Iterable[Mismatch]) -> list[CallSpec]:
     """The calls that give each mismatched target what the job meant, in batches."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    # By what they should be and what they are: a call's undo gives back what they were.
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for m in mismatches:
-        grouped.setdefault((m.aspect, json.dumps(m.expected)), []).append(m.target)
+        grouped.setdefault((m.aspect, json.dumps(m.expected), json.dumps(m.actual)), []).append(m.target)
     calls: list[CallSpec] = []
-    for (aspect, value), targets in sorted(grouped.items()):
-        spec = verifier.setting(aspect, json.loads(value), list(dict.fromkeys(targets)))
+    for (aspect, value, actual), targets in sorted(grouped.items()):
+        spec = verifier.setting(aspect, json.loads(value), list(dict.fromkeys(targets)), json.loads(actual))
         if spec is None:
             continue
         if ops[spec.op].batch_size > 0:

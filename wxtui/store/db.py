@@ -40,7 +40,7 @@ ID_CHUNK = 500
 BUSY_TIMEOUT_S = 30.0
 # Every table the cache needs; one missing means the file was damaged or tampered with.
 TABLES = ("tags", "followers", "memberships", "blacklist", "meta", "selections", "selection_members",
-          "sync_replay", "jobs", "job_calls", "job_failures", "segments")
+          "sync_replay", "jobs", "job_calls", "job_failures", "segments", "rules")
 
 _ROW_SQL = """
 SELECT f.id, f.openid, f.remark, f.subscribe_time, f.scene, f.language,

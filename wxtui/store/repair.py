@@ -2,10 +2,11 @@
 takes its place with whatever of the job journal could still be read from the old one.
 
 The followers, tags and blacklist are a copy of the platform: a sync rebuilds them. The job
-journal is not (it is what `wxtui jobs resume` and `undo` work from), so it is recovered:
-with the sqlite3 command-line tool's `.recover` when it is installed (it reads what it can of
-every page, even of a file SQLite refuses to open), otherwise by reading the jobs tables row by
-row from the old file and keeping every row that can be read.
+journal is not (it is what `wxtui jobs resume` and `undo` work from), nor are the segments and
+rules the user saved, so they are recovered: with the sqlite3 command-line tool's `.recover`
+when it is installed (it reads what it can of every page, even of a file SQLite refuses to
+open), otherwise by reading those tables row by row from the old file and keeping every row
+that can be read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from . import trouble
 
 JOURNAL_TABLES = ("jobs", "job_calls", "job_failures")
+SAVED_TABLES = ("segments", "rules")  # made by the user: no sync brings them back
+KEPT_TABLES = JOURNAL_TABLES + SAVED_TABLES
 RECOVER_TIMEOUT_S = 300
 
 
@@ -45,6 +48,9 @@ class RepairReport:
                        f"{self.recovered.get('job_failures', 0):,} failures")
         elif self.method:
             out.append(f"  no job could be recovered from it ({self.method})")
+        if self.recovered.get("segments") or self.recovered.get("rules"):
+            out.append(f"  kept {self.recovered.get('segments', 0):,} saved segments and "
+                       f"{self.recovered.get('rules', 0):,} rules")
         out.append("  a new, empty cache is in its place: run `wxtui sync` to fill it")
         return out
 
@@ -126,7 +132,8 @@ def repair(path: Path, *, clock=time.time) -> RepairReport:
 
 
 def recover_journal(old: Path) -> tuple[dict[str, list[tuple]], str]:
-    """The rows of the journal tables that can still be read from a damaged file."""
+    """The rows of the journal, segments and rules tables that can still be read from a damaged
+    file."""
     if not Path(old).is_file():
         return {}, "it was not a file"
     cli = shutil.which("sqlite3")
@@ -163,7 +170,7 @@ def _recover_with_cli(cli: str, old: Path) -> dict[str, list[tuple]] | None:
 
 
 def _read_rows(db: Path) -> dict[str, list[tuple]]:
-    """Every row of the journal tables that can be read; a table that cannot be read at all
+    """Every row of the kept tables that can be read; a table that cannot be read at all
     gives none. Rows are read one by one by rowid, so one bad page loses only its own rows."""
     out: dict[str, list[tuple]] = {}
     try:
@@ -171,7 +178,7 @@ def _read_rows(db: Path) -> dict[str, list[tuple]]:
     except sqlite3.Error:
         return out
     try:
-        for table in JOURNAL_TABLES:
+        for table in KEPT_TABLES:
             rows: list[tuple] = []
             try:
                 columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
@@ -198,10 +205,10 @@ def _read_rows(db: Path) -> dict[str, list[tuple]]:
 
 
 def _load_journal(store, rows: dict[str, list[tuple]]) -> dict[str, int]:
-    """Insert the recovered rows into the new cache's journal tables (columns both have)."""
+    """Insert the recovered rows into the new cache's tables (columns both have)."""
     counts: dict[str, int] = {}
     with store.transaction():
-        for table in JOURNAL_TABLES:
+        for table in KEPT_TABLES:
             have = {r[1] for r in store.conn.execute(f"PRAGMA table_info({table})")}
             n = 0
             for columns, row in rows.get(table, []):

@@ -172,6 +172,30 @@ def m006_segments(db: Database) -> None:
         """)
 
 
+@cache_migrations()
+def m007_rules(db: Database) -> None:
+    # A rule names its segment by name (segments are saved and replaced by name, so a segment
+    # saved again keeps its rules) and its tag by id, with the tag's name when last seen: a
+    # rule whose segment or tag is gone can still say which one it was. Rules are not deleted
+    # with their segment or tag: they are reported and skipped until the user deletes them.
+    _execute_all(db, """
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            segment TEXT NOT NULL,
+            tagid INTEGER NOT NULL,
+            tag_name TEXT NOT NULL,
+            remove_leavers INTEGER NOT NULL DEFAULT 0,
+            automatic INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            last_run_at REAL,
+            last_job INTEGER,
+            last_result TEXT NOT NULL DEFAULT '',
+            UNIQUE (segment, tagid)
+        );
+        """)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from wxtui.jobs.events import DONE, PAUSED, format_duration
+from wxtui.jobs.rules import RuleRunner, health
 from wxtui.jobs.service import JobService
 from wxtui.jobs.verify import VerifySettings, settings_of as verify_settings_of
 from wxtui.store import Filter, Store, TagRow, View
@@ -151,6 +152,7 @@ class AccountModel:
                                concurrency=getattr(profile, "concurrency", None),
                                verify=verify_settings_of(profile))
         self.quiet_jobs: set[int] = set()  # jobs whose flow reports the outcome itself
+        self.rules = RuleRunner(self.jobs)
         self._tag_names: dict[int, str] = {}
         self.refresh_tag_names()
 
@@ -418,6 +420,16 @@ class AccountModel:
             if record.state == DONE and record.kind != "undo" and record.id not in undone:
                 return record.id
         return None
+
+    # -- rules ------------------------------------------------------------------------------
+
+    def rule_list(self):
+        """Every rule with why it cannot run now ('' when it can), for the rules screen."""
+        free = self.capabilities.free_tags
+        return [(rule, health(self.store, rule, free_tags=free)) for rule in self.rules.rules.list()]
+
+    def add_rule(self, segment: str, tagid: int, *, remove_leavers: bool, automatic: bool):
+        return self.rules.rules.add(segment, tagid, remove_leavers=remove_leavers, automatic=automatic)
 
     # -- history ------------------------------------------------------------------------------
 

@@ -112,7 +112,7 @@ class WxtuiApp(App):
 
                 def after(repaired: bool | None) -> None:
                     if repaired:
-                        self.notify("Cache repaired: run a sync to fill it (the job journal was kept).",
+                        self.notify("Cache repaired: run a sync to fill it (the job journal, segments and rules were kept).",
                                     title="Repaired", timeout=15)
                         self.open_account(opener)
                     else:

@@ -27,6 +27,7 @@ MAIN = [
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
     Binding("h", "screen.history", "History", id="history", show=False),
     Binding("L", "screen.audit_log", "Log", id="audit_log", show=False),
+    Binding("K", "screen.rules", "Rules", id="rules", show=False),
     # Here, not with the followers' keys: emptying the selection must work from any pane.
     Binding("A", "screen.clear_selection", "None", id="clear_selection", show=False),
 ]
@@ -58,6 +59,16 @@ JOBS = [
     Binding("enter", "screen.job_details", "Details", id="job_details"),
 ]
 
+# The rules screen's (K: segments that keep themselves tagged).
+RULES = [
+    Binding("n", "new_rule", "New rule", id="new_rule"),
+    Binding("enter", "run_rule", "Run now", id="run_rule"),
+    Binding("p", "pause_rule", "Pause/resume", id="pause_rule"),
+    Binding("a", "automatic_rule", "Ask/automatic", id="automatic_rule"),
+    Binding("d", "delete_rule", "Delete", id="delete_rule"),
+    Binding("escape", "close", "Back", id="close_rules"),
+]
+
 # The follower screen's (one follower, opened with enter on a row).
 FOLLOWER = [
     Binding("r", "edit_remark", "Remark", id="edit_remark"),
@@ -86,6 +97,7 @@ GROUPS: list[tuple[str, list[Binding]]] = [
     ("Tags", TAGS),
     ("Jobs", JOBS),
     ("One follower", FOLLOWER),
+    ("Rules", RULES),
     ("Everywhere", MAIN + APP),
 ]
 
@@ -123,6 +135,13 @@ LONG_HELP: dict[str, str] = {
     "jobs": "Go to the jobs panel",
     "history": "Plot followers and tags over time, and the daily new and cancelled followers",
     "audit_log": "The audit log: every job and API call, who ran it, errcodes and rids",
+    "rules": "Rules: segments that keep a tag on their followers, run after every sync",
+    "new_rule": "Give a segment a rule: its followers carry a tag (leavers may lose it)",
+    "run_rule": "Run the highlighted rule now (it shows its job first)",
+    "pause_rule": "Pause the highlighted rule, or resume it",
+    "automatic_rule": "Make the highlighted rule run after a sync without asking, or ask again",
+    "delete_rule": "Delete the highlighted rule (its segment and tag stay)",
+    "close_rules": "Back to the followers",
     "help": "Show every key",
     "quit": "Quit wxtui",
 }

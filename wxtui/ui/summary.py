@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wxtui.ui import format as fmt
 
@@ -22,9 +22,10 @@ class ActionSummary:
     warning: str = ""  # something to read twice (a destructive action, a big tag)
     destructive: bool = False
     noun: str = "followers"
+    facts: tuple[tuple[str, str], ...] = ()  # more (name, value) lines, after the target
 
     def lines(self) -> list[tuple[str, str]]:
-        rows = [("Count", f"{self.count:,} {self.noun}"), ("Target", self.target),
+        rows = [("Count", f"{self.count:,} {self.noun}"), ("Target", self.target), *self.facts,
                 ("API calls", f"{self.calls:,}")]
         if self.skipped:
             rows.append(("Skipped", f"{self.skipped:,} already done (from the cache)"))
@@ -47,6 +48,7 @@ _TITLES = {  # {members}: "followers", or "users" on a Tencent Cloud IM account
     "set_remark": ("Set a remark", "Set remark"),
     "set_tags": ("Set the tags of a {member}", "Apply"),
     "repair": ("Repair what a job missed", "Repair"),
+    "rule": ("Run a rule", "Run"),
 }
 DESTRUCTIVE = frozenset({"clear_tags", "blacklist", "delete_tag"})
 
@@ -103,3 +105,21 @@ def summarize(kind: str, plan, target: str, members: tuple[str, str] = ("followe
         destructive=kind in DESTRUCTIVE,
         noun=noun,
     )
+
+
+def summarize_rule(planned, members: tuple[str, str] = ("follower", "followers")) -> ActionSummary:
+    """The confirmation's words for a rule's run (wxtui.jobs.rules.RulePlan): the rule, then how
+    many it tags and how many leavers it untags."""
+    plan = planned.plan
+    base = summarize("rule", plan, f'segment "{planned.rule.segment}"', members)
+    rule = planned.rule
+
+    def count(n: int) -> str:
+        return f"{n:,} {members[0] if n == 1 else members[1]}"
+
+    facts = [("Rule", f"#{rule.id}: {rule.describe(planned.tag_name)}"),
+             ("Tags", f'{count(planned.to_tag)} of the segment, with "{planned.tag_name}"')]
+    if rule.remove_leavers:
+        facts.append(("Untags", f'{count(planned.to_untag)} who left it, from "{planned.tag_name}"'))
+    return replace(base, title=f"Run rule #{rule.id}", verb="Run", facts=tuple(facts),
+                   target=f'segment "{rule.segment}" · {rule.mode}')

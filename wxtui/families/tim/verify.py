@@ -37,7 +37,7 @@ class TimVerifier:
         return [Read(tuple(targets[i:i + self.read_batch]), _reader(tuple(targets[i:i + self.read_batch]), tags))
                 for i in range(0, len(targets), self.read_batch)]
 
-    def setting(self, aspect: str, value: Any, targets: Sequence[str]) -> CallSpec | None:
+    def setting(self, aspect: str, value: Any, targets: Sequence[str], previous: Any = None) -> CallSpec | None:
         if not aspect.startswith("tag:"):
             return None
         return CallSpec("add_tag" if value else "remove_tag", {"tags": [aspect.split(":", 1)[1]]},

@@ -212,6 +212,9 @@ class ActionsMixin:
         else:
             if result.ok:
                 self.notify(result.message, title="Synced")
+                # The rules act on what this sync found; one that paused or failed left a cache
+                # that is not the account's, so they wait for the next sync that finishes.
+                self.run_rules()
             else:
                 # Paused on a quota or stopped: the sync resumes where it stopped next time.
                 self.notify(redact(result.message), title=f"Sync {result.status}", severity="warning",

@@ -16,6 +16,7 @@ NOTES = (
     "Actions apply to the selected followers, or to the one under the cursor when none is selected.",
     "Every bulk action shows what it will cost (API calls, time, quota) before it runs.",
     "* marks a tag reserved by WeChat: it cannot be renamed or deleted.",
+    "↻ marks a segment with a rule: its followers are kept tagged after every sync (K lists the rules).",
     "Ctrl+P opens the command palette: every action, searchable.",
 )
 

@@ -25,6 +25,7 @@ from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
 from wxtui.ui.screens.actions import ActionsMixin
 from wxtui.ui.screens.guard import screen_is_live, screen_work
+from wxtui.ui.screens.rules import RulesMixin
 from wxtui.ui.screens.segments import QuerySuggester, SegmentsMixin
 from wxtui.ui.widgets.footer import FittingFooter
 from wxtui.ui.widgets.header import AccountHeader
@@ -54,7 +55,7 @@ def entry_filter(entry: TagEntry) -> Filter:
     return Filter()
 
 
-class MainScreen(SegmentsMixin, ActionsMixin, Screen):
+class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
     BINDINGS = keys.MAIN
 
     def __init__(self, model: AccountModel) -> None:

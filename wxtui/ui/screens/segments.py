@@ -67,8 +67,12 @@ def error_text(query: str, error: QueryError) -> Text:
 
 def segment_entries(store) -> list[TagEntry]:
     """The saved segments with their counts now (a few indexed counts: run it off the UI)."""
+    from wxtui.store.rules import Rules
+
     segments = Segments(store)
-    return [TagEntry("segment", s.id, s.name, segments.count(s), filter=s.filter) for s in segments.list()]
+    ruled = {rule.segment for rule in Rules(store).list()}
+    return [TagEntry("segment", s.id, s.name, segments.count(s), filter=s.filter, ruled=s.name in ruled)
+            for s in segments.list()]
 
 
 class SegmentsMixin:
@@ -137,9 +141,13 @@ class SegmentsMixin:
         from wxtui.store.query import format as format_query
 
         # No confirmation: a segment changes no follower, and the note gives back its query.
+        from wxtui.store.rules import Rules, orphaned_note
+
         await asyncio.to_thread(Segments(self.model.store).delete, entry.name)
         query = format_query(entry.filter, self.model.tag_names)
-        self.notify(fmt.literal(f"Deleted the segment {entry.name!r} ({query})").plain, timeout=10, markup=False)
+        note = orphaned_note(entry.name, await asyncio.to_thread(Rules(self.model.store).list))
+        self.notify(fmt.literal(f"Deleted the segment {entry.name!r} ({query})" + (f". {note}" if note else "")).plain,
+                    timeout=10, markup=False)
         self.load_segments()
 
     def action_audit_log(self) -> None:

@@ -28,6 +28,7 @@ class TagEntry:
     count: int = 0
     reserved: bool = False  # kept by the service: cannot be renamed, deleted or put on anyone
     filter: object = None  # a segment's Filter
+    ruled: bool = False  # a segment carrying a rule (wxtui.store.rules)
 
     @property
     def option_id(self) -> str:
@@ -41,6 +42,8 @@ def _prompt(entry: TagEntry) -> Text:
     style = ""
     if entry.kind == "segment":
         style = "italic"
+        if entry.ruled:
+            label = "↻" + label  # keeps a tag on its followers: K lists the rules
     elif entry.kind != "tag":
         style = "bold"
     elif entry.reserved:

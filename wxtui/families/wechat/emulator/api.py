@@ -51,7 +51,10 @@ def tags_get(acct: Account, call: Call) -> dict:
 
 def tags_update(acct: Account, call: Call) -> dict:
     tag = _tag_field(call.body)
-    acct.update_tag(tag.get("id"), tag.get("name"), call.propagation_s)
+    if call.kept([tag.get("id")]):
+        acct.update_tag(tag.get("id"), tag.get("name"), call.propagation_s)
+    else:  # the drop_effect fault: checked and answered ok, never renamed
+        acct._check_name(tag.get("name"), acct._user_tag(tag.get("id"), call.propagation_s))
     return OK
 
 
@@ -126,7 +129,9 @@ def user_info_batchget(acct: Account, call: Call) -> dict:
 
 def updateremark(acct: Account, call: Call) -> dict:
     openid = call.body.get("openid")
-    acct.set_remark(acct.row(openid), call.body.get("remark", ""))
+    row = acct.row(openid)
+    if call.kept([row]):  # else the drop_effect fault: answered ok, never written
+        acct.set_remark(row, call.body.get("remark", ""))
     call.held = [openid]
     return OK
 
