@@ -250,7 +250,8 @@ class Scheduler:
                 marked = self._writer.submit(self.journal.mark_in_flight, [ready.call for _, ready in picked],
                                              urgent=True)
                 for run, ready in picked:
-                    task = asyncio.get_running_loop().create_task(self._send(run, ready, marked, sent_before[ready.call.id]))
+                    task = asyncio.get_running_loop().create_task(
+                        self._send(run, ready, marked, sent_before[ready.call.id]))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             for run in list(self._runs.values()):
