@@ -13,6 +13,7 @@ Prints one JSON object:
   sizes            {N: {measure: value}} for every size (see MEASURES), with "filters": each
                    view_bench filter's figures, and "build_s" when the cache was built this run
   growth           {measure: value at the largest size / value at 1M}
+                   (view_* and segment_3_tags_* are the store's own figures, from view_bench.py)
   sync             {N: sync_bench's JSON} with --sync
 """
 
@@ -34,7 +35,7 @@ MEASURES = (
     "first_frame_s", "filter_ms_median", "filter_ms_p90", "select_all_ms", "peak_rss_mb",
     "view_first_rows_ms_median", "view_first_rows_ms_p90", "view_first_rows_ms_max",
     "no_match_first_rows_ms", "two_tags_or_count_ms", "segment_count_ms", "untagged_count_ms",
-    "view_row_ids_ms_max",
+    "view_row_ids_ms_max", "segment_3_tags_first_rows_ms", "segment_3_tags_count_ms", "view_select_all_ms_max",
 )
 
 
@@ -92,6 +93,12 @@ def measure_size(path: Path, followers: int, seed: int, ui: bool) -> dict:
         "segment_count_ms": filters["segment"]["count_ms"] if "segment" in filters else None,
         "untagged_count_ms": filters["untagged"]["count_ms"],
         "view_row_ids_ms_max": max(f["row_ids_ms"] for f in filters.values()),
+        # The saved segment of three tags, a scene and dates: first rows and its exact count.
+        "segment_3_tags_first_rows_ms": filters.get("segment_3_tags_scene_dates", {}).get("first_rows_ms"),
+        "segment_3_tags_count_ms": filters.get("segment_3_tags_scene_dates", {}).get("count_ms"),
+        # `a` on any filter as the store answers it (the app's select_all_ms adds the redraw).
+        "view_select_all_ms_max": max((f["select_all_ms"] for f in filters.values() if "select_all_ms" in f),
+                                      default=None),
         "page_by_id_ms": views["page_by_id_ms"],
         "filters": filters,
     }

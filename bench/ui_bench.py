@@ -1,15 +1,16 @@
 """How the app feels on a 1,000,000-follower cache, measured headless.
 
-    python bench/ui_bench.py [--followers 1000000] [--cache PATH] [--seed 1]
+    python bench/ui_bench.py [--followers 1000000] [--cache PATH] [--seed 1] [--open-only]
 
 The cache is built once with the store's own sync writes (bench/view_bench.py's build_cache,
 the emulator's demo distribution) and reused while its follower count matches. The app then runs
 in a fresh process, so start-up imports and memory are the app's own. Prints one JSON object:
 
   first_frame_s     process start to the first full frame (rows and tag counts on screen)
+  all_ids_ms        every id of the view read, once a row past the first ones is wanted
   filter_ms_median  a filter keystroke to the first matching rows on screen (median of several)
   filter_ms_p90     ... its 90th percentile (one-letter searches are the slow ones)
-  filter_full_ms_median   ... to the complete, counted view
+  filter_full_ms_median   ... to the counted view
   page_down_ms      the page-down handler plus drawing every visible line (median)
   select_all_ms     `a` on the untagged view (~600,000 followers) to the count and marks shown
   select_all_matching     how many followers that selected
@@ -56,9 +57,10 @@ def ensure_cache(path: Path, followers: int, seed: int) -> float:
 # -- the app process ---------------------------------------------------------------------------
 
 
-async def measure_app(cache: Path, started_at: float) -> dict:
+async def measure_app(cache: Path, started_at: float, open_only: bool = False) -> dict:
     import contextlib
 
+    import wxtui  # first, as the `wxtui` command does: it settles how httpx loads  # noqa: F401
     import httpx
 
     from wxtui.core.session import Session
@@ -85,8 +87,19 @@ async def measure_app(cache: Path, started_at: float) -> dict:
         table = screen.table
         await _until(pilot, lambda: table.source.complete)
         await app.workers.wait_for_complete()
+        # The view holds its first rows and its count; paging past them reads every id once
+        # (RowSource): page down through rows that are read, as before.
+        t0 = time.perf_counter()
+        table.source.id_at(len(table.source) - 1)
+        await _until(pilot, lambda: table.source.all_ids_known)
+        out["all_ids_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        await app.workers.wait_for_complete()
 
         out["page_down_ms"] = _median_ms([lambda: _page_down(table) for _ in range(15)])
+        if open_only:
+            store.close()
+            await client.aclose()
+            return out
 
         first, full = [], []
         box = screen.query_one("#filter")
@@ -184,10 +197,10 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def child_main(cache: Path, started_at: float) -> None:
+def child_main(cache: Path, started_at: float, open_only: bool) -> None:
     import asyncio
 
-    out = asyncio.run(measure_app(cache, started_at))
+    out = asyncio.run(measure_app(cache, started_at, open_only))
     out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
@@ -200,17 +213,21 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=1_000_000)
     parser.add_argument("--cache", type=Path, help="reuse this cache file (built if missing)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--open-only", action="store_true",
+                        help="the opening only: first frame, every id, page down, memory (no filters)")
     parser.add_argument("--child", nargs=2, metavar=("CACHE", "STARTED_AT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_main(Path(args.child[0]), float(args.child[1]))
+        child_main(Path(args.child[0]), float(args.child[1]), args.open_only)
         return
     cache = args.cache or Path(tempfile.gettempdir()) / f"wxtui-ui-bench-{args.followers}-{args.seed}.sqlite"
     build_s = ensure_cache(cache, args.followers, args.seed)
     env = {**os.environ, "WXTUI_HOME": tempfile.mkdtemp(prefix="wxtui-ui-bench-")}
     started_at = time.time()
-    result = subprocess.run([sys.executable, __file__, "--child", str(cache), repr(started_at)],
-                            capture_output=True, text=True, env=env)
+    command = [sys.executable, __file__, "--child", str(cache), repr(started_at)]
+    if args.open_only:
+        command.append("--open-only")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
         raise SystemExit(result.returncode)

@@ -5,9 +5,10 @@
 The cache is built once from the emulator's demo data (the same distribution the demo shows:
 a regional tag on 12% of followers, rare tags of a handful, 30% with a remark) through the
 store's own sync writes, and reused while its follower count matches. Prints JSON:
-{"followers", "filters": {NAME: {"first_rows_ms", "count_ms", "row_ids_ms", "matches"}},
- "page_by_id_ms", "build_s"}. Each figure is the median of three runs on a new View (a View
-remembers its count).
+{"followers", "filters": {NAME: {"first_rows_ms", "count_ms", "row_ids_ms", "select_all_ms",
+ "matches"}}, "page_by_id_ms", "build_s"}. Each figure is the median of three runs on a new View
+(a View remembers its count). select_all_ms is what `a` asks of the store: the selection made of
+the filter, its exact count and the marks of a screenful of rows.
 """
 
 from __future__ import annotations
@@ -111,8 +112,16 @@ def _segment(store: Store, tags) -> Filter:
     return parsed.filter
 
 
+def _select_all(selection, flt: Filter, screen) -> int:
+    selection.select_all(flt)
+    count = selection.count()
+    assert selection.contained(screen) == set(screen)
+    return count
+
+
 def measure(store: Store, only: set[str] | None = None) -> dict:
     out: dict = {}
+    selection = store.selection("view-bench")
     for name, (flt, sort) in filters_to_measure(store).items():
         if only and name not in only:
             continue
@@ -120,7 +129,11 @@ def measure(store: Store, only: set[str] | None = None) -> dict:
         count_ms, count = _ms(lambda: store.view(flt, sort).count())
         ids_ms, ids = _ms(lambda: store.view(flt, sort).row_ids())
         assert len(ids) == count, (name, len(ids), count)
-        out[name] = {"first_rows_ms": first_ms, "count_ms": count_ms, "row_ids_ms": ids_ms, "matches": count}
+        select_ms, selected = _ms(lambda: _select_all(selection, flt, ids[:PAGE]))
+        assert selected == count, (name, selected, count)
+        out[name] = {"first_rows_ms": first_ms, "count_ms": count_ms, "row_ids_ms": ids_ms,
+                     "select_all_ms": select_ms, "matches": count}
+    selection.clear()
     ids = store.view(Filter()).row_ids()
     middle = len(ids) // 2
     page_ms, rows = _ms(lambda: store.rows_by_ids(ids[middle : middle + PAGE]))

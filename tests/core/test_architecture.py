@@ -39,10 +39,28 @@ def test_the_ui_package_is_where_textual_is_used():
 def test_the_command_line_starts_without_importing_the_ui_or_the_network_stack():
     code = (
         "import sys, wxtui.cli.main as c; c.build_parser(); "
-        "print(','.join(m for m in ('textual', 'httpx', 'starlette') if m in sys.modules))"
+        "print(','.join(m for m in ('textual', 'httpx', 'starlette', 'asyncio', 'sqlite3', 'tomllib') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_command_that_sends_nothing_loads_no_http_transport(tmp_path):
+    """`wxtui jobs` opens the account, its client with it, but sends nothing: aiohttp and its
+    TLS context stay unloaded, and so does httpx's own command line."""
+    appid = "wx0123456789abcdef"
+    code = (
+        "import sys, wxtui.cli.main as c; "
+        f"assert c.main(['account', 'add', 'shop', '--appid', '{appid}', '--host', 'http://127.0.0.1:9', "
+        "'--no-secret', '--default']) == 0; "
+        "status = c.main(['jobs']); "
+        "print(status, ','.join(m for m in ('aiohttp', 'httpx_aiohttp', 'pygments') if sys.modules.get(m)))"
+    )
+    env = {"WXTUI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", f"WXTUI_SECRET_{appid.upper()}": "0" * 32}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "0"  # no jobs yet; nothing loaded for sending
 
 
 # -- the rooms and their arrows (wxtui.family, docs/architecture.md) ------------------------------

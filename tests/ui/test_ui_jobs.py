@@ -4,6 +4,8 @@ says (state, rates, messages) reads right."""
 
 from __future__ import annotations
 
+import pytest
+
 from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
 from wxtui.jobs.events import CANCELLED, DONE, RUNNING, JobEvent
 from wxtui.ui.screens.confirm import ConfirmScreen
@@ -102,6 +104,23 @@ def test_a_job_line_states_rates_in_followers_and_calls_per_second():
     assert interrupted.startswith("interrupted tag") and interrupted.count("interrupted") == 1
     users = str(job_line(event(rate=4.0), members="users"))
     assert "200 users/s (4 calls/s)" in users
+
+
+@pytest.mark.parametrize("width", [78, 80, 100])
+def test_a_running_job_with_retries_fits_a_narrow_terminal_counts_and_all(width):
+    running = event(title='tag "Newsletter" onto 617,126 followers', calls_done=300, calls_total=12_343,
+                    targets_done=15_000, targets_total=617_126, rate=20.0, eta_s=7265, retries=1234,
+                    failures_count=12)
+    line = job_line(running, 20, width)
+    assert line.cell_len <= width
+    plain = line.plain
+    assert plain.endswith("1,234 retries 12 failed") or plain.endswith("1,234 retries  12 failed")
+    assert "ETA 2:01:05" in plain and "1,000" in plain and "…" in plain.split("░")[0]  # the title gave way
+
+
+def test_a_job_line_that_fits_is_said_in_full():
+    line = job_line(event(rate=20.0, eta_s=90, retries=3), 24, 200).plain
+    assert "1,000 followers/s (20 calls/s)" in line and "  3 retries  0 failed" in line
 
 
 async def test_a_job_paused_by_an_outage_resumes_by_itself_at_the_time_it_names(tmp_path, monkeypatch):

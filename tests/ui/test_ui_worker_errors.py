@@ -13,10 +13,10 @@ async def test_an_sqlite_error_in_a_data_worker_is_told_and_the_app_goes_on(tmp_
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await ready(pilot)
 
-            def broken():
+            async def broken():
                 raise sqlite3.OperationalError("disk I/O error")
 
-            screen.model.tag_summary = broken
+            screen.model.read_tag_summary = broken
             worker = screen.load_tags()
             for _ in range(200):  # the worker's own wait() would raise its error here
                 if worker.is_finished and pilot.app._notifications:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from wxtui.cli import argtypes, exit_status
@@ -277,6 +276,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _run_test(profile) -> int:
+    import asyncio
+
     from wxtui.core import secrets
     from wxtui.core.accounts import run_account_test
 

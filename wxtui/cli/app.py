@@ -94,19 +94,25 @@ def has_terminal() -> bool:
         return False
 
 
-def _run(app, args) -> int:
+def _run_app(make_app, args) -> int:
+    """Build the app (importing it is most of starting) and run it, only with a terminal."""
     if not has_terminal():
         print(f"wxtui: {NEEDS_TERMINAL}", file=sys.stderr)
         return 2
+    app = make_app()
     app.run(mouse=not getattr(args, "no_mouse", False))
     return int(app.return_code or 0)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wxtui.ui.app import WxtuiApp
+    def make_app():
+        from wxtui.ui.app import WxtuiApp
 
-    opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, family=args.family, fresh=args.fresh)
-    return _run(WxtuiApp(opener, demo_opener=opener), args)
+        opener = demo_opener(args.followers, slow=args.slow, seed=args.seed, family=args.family,
+                             fresh=args.fresh)
+        return WxtuiApp(opener, demo_opener=opener)
+
+    return _run_app(make_app, args)
 
 
 def _prepare_account(name: str | None):
@@ -122,8 +128,11 @@ def _prepare_account(name: str | None):
         warn(exc)
         return None, 2
     if profile.needs_secret:
+        from wxtui.cli import terminal
+
         try:
-            secrets.resolve_secret(profile, allow_prompt=True)
+            with terminal.released():  # the keyring may ask for its password
+                secrets.resolve_secret(profile, allow_prompt=True)
         except secrets.SecretUnavailable as exc:
             warn(exc)
             return None, 1
@@ -131,20 +140,23 @@ def _prepare_account(name: str | None):
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from wxtui.ui.app import WxtuiApp
-
     prepared, status = _prepare_account(args.account)
     if prepared is None:
         return status
     profile, keymap = prepared
-    return _run(WxtuiApp(account_opener(profile.name), demo_opener=demo_opener(100_000), keymap=keymap), args)
+
+    def make_app():
+        from wxtui.ui.app import WxtuiApp
+
+        return WxtuiApp(account_opener(profile.name), demo_opener=demo_opener(100_000), keymap=keymap)
+
+    return _run_app(make_app, args)
 
 
 def cmd_default(args: argparse.Namespace) -> int:
     """`wxtui` alone: the default account, or the first-run screen when there is none."""
     from wxtui.core import secrets
     from wxtui.core.config import ConfigError, load_config
-    from wxtui.ui.app import WxtuiApp
 
     try:
         config = load_config()
@@ -156,7 +168,13 @@ def cmd_default(args: argparse.Namespace) -> int:
         note = "" if status.usable else (
             f"No usable keyring here ({status.problem}): the AppSecret will be kept for this "
             "session only. See `wxtui account add --help` for a secret_command or an environment variable.")
-        return _run(WxtuiApp(None, demo_opener=demo_opener(100_000), keyring_note=note, keymap=config.keymap), args)
+
+        def make_app():
+            from wxtui.ui.app import WxtuiApp
+
+            return WxtuiApp(None, demo_opener=demo_opener(100_000), keyring_note=note, keymap=config.keymap)
+
+        return _run_app(make_app, args)
     args.account = None
     return cmd_app(args)
 

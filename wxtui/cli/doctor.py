@@ -14,7 +14,6 @@ puts a new one in its place holding the job journal recovered from it (see wxtui
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import stat
 import sys
@@ -140,6 +139,8 @@ async def run_doctor(profiles: list[Profile] | None = None, *, config: Config | 
                      config_error: str = "", transport=None, token_transport=None,
                      secrets_by_appid: dict[str, str] | None = None, timeout: float = 10.0,
                      allow_prompt: bool = False) -> Report:
+    import asyncio
+
     report = Report(await asyncio.to_thread(check_machine, config, config_error))
     from wxtui.family import family_for
 
@@ -175,6 +176,8 @@ def register(subparsers) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    import asyncio
+
     if args.repair:
         return run_repair()
     config: Config | None = None

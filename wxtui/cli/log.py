@@ -8,7 +8,6 @@ Exit status (wxtui.cli.exit_status): 0 shown, 2 bad input (a --since that is not
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 
 from wxtui.cli import argtypes, exit_status
@@ -35,6 +34,8 @@ def register(subparsers) -> None:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wxtui.jobs.audit import parse_since
     from wxtui.cli.jobs_run import UsageError, headless_profile
     from wxtui.core.outside_text import warn

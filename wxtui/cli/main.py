@@ -108,6 +108,15 @@ def configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from wxtui.cli import terminal
+
+    if terminal.opens_the_app(sys.argv[1:] if argv is None else list(argv)):
+        with terminal.held():  # from the first moment: ctrl+q pressed while it loads quits
+            return _main(argv)
+    return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -13,7 +13,6 @@ with something to change (nothing was sent), 3 a rule's job paused or was cancel
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 
@@ -75,6 +74,8 @@ def register(subparsers) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wxtui.cli.jobs_run import UsageError, headless_profile
     from wxtui.core.errors import WxtuiError
     from wxtui.core.outside_text import warn

@@ -8,7 +8,6 @@ Exit status (wxtui.cli.exit_status): 0 done, 2 bad input or no such segment.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from wxtui.cli import argtypes, exit_status
 
@@ -46,6 +45,8 @@ def register(subparsers) -> None:
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wxtui.cli.jobs_run import UsageError, headless_profile
     from wxtui.core.outside_text import warn
     from wxtui.store.segments import SegmentError

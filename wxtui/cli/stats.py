@@ -7,9 +7,6 @@ Exit status (wxtui.cli.exit_status): 0 done, 1 WeChat refused, 2 no usable accou
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import json
 import sys
 
 from wxtui.cli import argtypes, exit_status
@@ -37,10 +34,15 @@ def register(subparsers) -> None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_stats(args))
 
 
 async def _stats(args: argparse.Namespace) -> int:
+    import csv
+    import json
+
     from wxtui.cli.jobs_run import headless_profile
     from wxtui.core.errors import UsageError, WxtuiError
     from wxtui.core.outside_text import echo, warn

@@ -10,7 +10,6 @@ quota (run it again later: it resumes), 130 interrupted (it resumes too).
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from wxtui.cli import argtypes, exit_status
 from wxtui.cli.argtypes import account_name, positive_int
@@ -47,6 +46,8 @@ def register(subparsers) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
     from rich.console import Console
 
     err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)

@@ -33,8 +33,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import tempfile
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -387,6 +385,8 @@ def load_config(path: Path | None = None) -> Config:
         return Config(path=path)
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    import tomllib  # here, not at the top: `wxtui --help` reads no config
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -461,6 +461,8 @@ def save_config(config: Config, path: Path | None = None) -> Path:
 
 def atomic_write_private(path: Path, data: bytes) -> None:
     """Replace `path` with `data` (mode 0600) in one rename; on failure the old file stays."""
+    import tempfile
+
     paths.ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

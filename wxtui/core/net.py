@@ -35,8 +35,9 @@ import httpx
 if typing.TYPE_CHECKING:
     import aiohttp
 
-# aiohttp is imported when a transport is built, not with this module: it takes a few hundred
-# milliseconds, which a command that never calls the API should not pay.
+# aiohttp is imported, and the TLS context made, when a transport sends its first request, not
+# when it is built: together they take a few hundred milliseconds, which a command or an app
+# start that sends nothing (wxtui jobs, the first frame) should not pay.
 
 
 def default_transport(limits: httpx.Limits | None = None) -> httpx.AsyncBaseTransport | None:
@@ -81,17 +82,27 @@ class ApiHttpTransport(httpx.AsyncBaseTransport):
     goes through a second session whose connections serve one request each."""
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True, limits: httpx.Limits = httpx.Limits()):
+        self._verify = verify
+        self._limits = limits
+        self._reusing: httpx.AsyncBaseTransport | None = None
+        self._closing: httpx.AsyncBaseTransport | None = None
+
+    def _ready(self) -> None:
+        if self._reusing is not None:
+            return
         from httpx_aiohttp import AiohttpTransport
 
-        tls = httpx.create_ssl_context(verify=verify)
+        tls, limits = httpx.create_ssl_context(verify=self._verify), self._limits
         self._reusing = AiohttpTransport(verify=tls, client=lambda: _session(tls, limits, force_close=False))
         self._closing = AiohttpTransport(verify=tls, client=lambda: _session(tls, limits, force_close=True))
 
     async def aclose(self) -> None:
-        await self._reusing.aclose()
-        await self._closing.aclose()
+        if self._reusing is not None:
+            await self._reusing.aclose()
+            await self._closing.aclose()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._ready()
         where = _where(request.url)
         asks_close = any(token.strip().lower() == "close"
                          for value in request.headers.get_list("connection") for token in value.split(","))

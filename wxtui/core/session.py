@@ -139,6 +139,44 @@ def account_opener(name: str | None):
     return opener
 
 
+async def in_daemon_thread(func, *args, **kwargs):
+    """func(*args, **kwargs) in a thread the process does not wait for when it exits.
+
+    Building or loading a demo takes seconds at a million followers; quitting meanwhile must
+    not wait for it (asyncio.to_thread's threads are joined at exit). What the thread was making
+    is then dropped: a kept demo is written atomically, so at worst it is built again next time.
+    When nobody awaits the result any more (the opening was cancelled), it is closed."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(result, error) -> None:
+        if future.cancelled():
+            close = getattr(result, "close", None)
+            if close is not None:  # a kept demo holds its folder's lock until closed
+                threading.Thread(target=close, daemon=True).start()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:  # handed to the awaiting coroutine
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop is closed: the app has quit
+            pass
+
+    threading.Thread(target=run, name=getattr(func, "__name__", "demo"), daemon=True).start()
+    return await future
+
+
 def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, family: str | None = None,
                 fresh: bool = False):
     """An opener for a demo, loaded or built in a thread so the app's first frame is not held.
@@ -156,17 +194,18 @@ def demo_opener(followers: int, *, slow: bool = False, seed: int = DEMO_SEED, fa
         from wxtui.family import DEFAULT_FAMILY
         from wxtui.family import family as family_named
 
-        kept = await asyncio.to_thread(family_named(family or DEFAULT_FAMILY).open_kept_demo,
-                                       followers, seed, fresh=starts["fresh"])
+        kept = await in_daemon_thread(family_named(family or DEFAULT_FAMILY).open_kept_demo,
+                                      followers, seed, fresh=starts["fresh"])
         starts["fresh"] = False
         if kept is None:
-            emulator = await asyncio.to_thread(build_demo, followers, seed=seed, slow=slow, family=family)
+            emulator = await in_daemon_thread(build_demo, followers, seed=seed, slow=slow, family=family)
             async with open_session(emulator=emulator) as session:
                 yield session
             return
         try:
             async with open_session(emulator=kept.emulator, store_path=kept.cache_path) as session:
                 session.extras["notice"] = kept.notice
+                session.extras["kept_demo"] = kept  # its timings (build, load, save), for the bench
                 if slow:
                     if session.store.last_synced_at() is None:
                         session.extras["after_first_sync"] = lambda: slow_faults(kept.emulator)

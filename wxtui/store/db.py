@@ -40,7 +40,8 @@ ID_CHUNK = 500
 BUSY_TIMEOUT_S = 30.0
 # Every table the cache needs; one missing means the file was damaged or tampered with.
 TABLES = ("tags", "followers", "memberships", "blacklist", "meta", "selections", "selection_members",
-          "sync_replay", "jobs", "job_calls", "job_failures", "segments", "rules")
+          "sync_replay", "jobs", "job_calls", "job_failures", "segments", "rules", "follower_sets",
+          "follower_sets_state")
 
 _ROW_SQL = """
 SELECT f.id, f.openid, f.remark, f.subscribe_time, f.scene, f.language,
@@ -268,7 +269,9 @@ class Store(SyncWrites, WriteThrough):
         return dict(self._read("SELECT id, count FROM tags"))
 
     def follower_count(self) -> int:
-        return self._scalar("SELECT count(*) FROM followers")
+        from .followersets import FOLLOWER_COUNT_SQL
+
+        return self._scalar(FOLLOWER_COUNT_SQL)
 
     def blacklist(self) -> list[str]:
         return [r[0] for r in self._read("SELECT openid FROM blacklist ORDER BY openid")]

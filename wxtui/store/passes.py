@@ -24,6 +24,8 @@ from typing import Iterable, Sequence
 
 from wxtui.core.members import Follower, Tag
 
+from . import followersets
+
 PASS_KEY = "sync.pass"
 NEXT_ID_KEY = "followers.next_id"
 
@@ -112,6 +114,7 @@ class SyncWrites:
         # instead of copying and sorting every membership.
         conn.execute(_table_sql(conn, "memberships").replace("memberships", "memberships_next", 1))
         conn.execute("DELETE FROM sync_replay")
+        self._pass_sets = followersets.PassSets(pass_id)
         self.set_meta("sync.last_pass", str(max(pass_id, int(self.get_meta("sync.last_pass", "0")))))
         self.set_meta(PASS_KEY, str(pass_id))
         self.set_meta("sync.pass_started_at", str(time.time()))
@@ -123,6 +126,7 @@ class SyncWrites:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
             self.conn.execute("DELETE FROM sync_replay")
             self.set_meta(PASS_KEY, None)
+        self._pass_sets = None
 
     def pass_size(self) -> int:
         """Followers written so far into the pass in progress."""
@@ -217,11 +221,22 @@ class SyncWrites:
         _insert_rows(conn, f"INSERT OR REPLACE INTO followers_next {_COLUMNS}", _ROW, 11, rows)
         _insert_rows(conn, "INSERT OR REPLACE INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)",
                      3, memberships)
+        self._sets_of_pass(pass_id).add_rows(rows, 11, memberships)
+
+    def _sets_of_pass(self, pass_id: int) -> followersets.PassSets:
+        """The follower sets collected by this process for the pass; a pass resumed here that
+        another process began has written pages this one has not seen: its sets are stale."""
+        found = getattr(self, "_pass_sets", None)
+        if found is None or found.pass_id != pass_id:
+            found = self._pass_sets = followersets.PassSets(pass_id)
+            found.broken = bool(self._scalar("SELECT 1 FROM followers_next LIMIT 1"))
+        return found
 
     def _upsert_live(self, present: list[Follower], now: int) -> None:
         self._record("upsert_followers", [asdict(f) for f in present])
         conn = self.conn
         known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
+        change = followersets.before_change(conn, known.values())
         next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
         inserts, updates, memberships, affected = [], [], [], set()
         for f in present:
@@ -244,6 +259,7 @@ class SyncWrites:
         conn.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", memberships)
         conn.executemany("UPDATE tags SET count = (SELECT count(*) FROM memberships m WHERE m.tagid = ?) "
                          "WHERE id = ?", [(t, t) for t in affected])
+        followersets.after_change(conn, change, [row[0] for row in inserts])
 
     def remove_followers(self, openids: Iterable[str]) -> int:
         """Forget these followers (they unfollowed) and their memberships; returns how many."""
@@ -251,6 +267,7 @@ class SyncWrites:
         self._record("remove_followers", openids)
         ids = list(self.follower_ids(openids).values())
         with self.transaction():
+            change = followersets.before_change(self.conn, ids)
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 self.conn.execute(
@@ -258,6 +275,7 @@ class SyncWrites:
                     f"m.tagid = tags.id AND m.follower IN ({marks})))", chunk)
                 self.conn.execute(f"DELETE FROM memberships WHERE follower IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM followers WHERE id IN ({marks})", chunk)
+            followersets.after_change(self.conn, change)
         return len(ids)
 
     def finish_pass(self, pass_id: int) -> PassSummary:
@@ -291,9 +309,18 @@ class SyncWrites:
             for sql in memberships_indexes:
                 conn.execute(sql)
             conn.execute("DELETE FROM selection_members WHERE follower NOT IN (SELECT id FROM followers)")
+            collected = getattr(self, "_pass_sets", None)
+            if collected is not None and collected.pass_id == pass_id:
+                collected.store(conn)
+            else:
+                collected = None
+                followersets.mark_stale(conn)
+            self._pass_sets = None
             self.set_meta(PASS_KEY, None)
-            self._replay()
+            replayed = self._replay()
             self.refresh_tag_counts()
+            if collected is not None and not replayed:
+                collected.store_tags(conn)
             after = self.follower_count()
             self.set_meta("sync.finished_at", str(time.time()))
         return PassSummary(followers=after, added=after - kept, removed=before - kept)

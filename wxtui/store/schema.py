@@ -196,6 +196,35 @@ def m007_rules(db: Database) -> None:
         """)
 
 
+@cache_migrations()
+def m008_follower_sets(db: Database) -> None:
+    # Followers by scene, language, day and remark characters as bitmaps (followersets.py),
+    # current while `built` equals `changes`, which the triggers on followers bump, and `format`
+    # is the one followersets.py writes (a later wxtui that keeps other sets rebuilds); with them,
+    # how many followers there are (count(*) reads the whole table: 100 ms at 10M). Left stale
+    # here: the next count builds them from the table; a sync collects them as it writes.
+    _execute_all(db, """
+        CREATE TABLE follower_sets (
+            kind TEXT NOT NULL,
+            key NOT NULL,
+            members BLOB NOT NULL,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE follower_sets_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            changes INTEGER NOT NULL,
+            built INTEGER,
+            format INTEGER NOT NULL DEFAULT 0,
+            followers INTEGER
+        );
+        INSERT INTO follower_sets_state (id, changes, built) VALUES (1, 0, NULL)
+        """)
+    from .followersets import TRIGGERS
+
+    for sql in TRIGGERS:
+        db.execute(sql)
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):

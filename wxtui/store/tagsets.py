@@ -40,7 +40,7 @@ def tag_count(store, conn: sqlite3.Connection, flt: Filter) -> int | None:
         return None
     excluded = BitMap.union(*(sets[t] for t in flt.not_tags)) if flt.not_tags else BitMap()
     if not flt.tags:
-        (everyone,) = conn.execute("SELECT count(*) FROM followers").fetchone()
+        everyone = store.follower_count()
         return everyone - len(excluded)
     chosen = [sets[t] for t in flt.tags]
     members = BitMap.intersection(*chosen) if flt.match_all_tags and len(chosen) > 1 else BitMap.union(*chosen)
@@ -60,6 +60,19 @@ def tagged_candidates(store, conn: sqlite3.Connection, flt: Filter) -> BitMap | 
     for t in flt.not_tags:
         members -= sets[t]
     return members
+
+
+def kept_members(conn: sqlite3.Connection, tagid: int) -> BitMap | None:
+    """The tag's kept bitmap when it is current (an unknown tag has none), else None: for the
+    first rows, which never wait for a bitmap to be built."""
+    row = conn.execute("SELECT t.count, k.members FROM tags t LEFT JOIN tag_members k ON k.tagid = t.id "
+                       "AND k.version = t.members_version WHERE t.id = ?", (tagid,)).fetchone()
+    if row is None:
+        return BitMap()
+    if row[1] is None:
+        return None
+    members = BitMap.deserialize(row[1])
+    return members if len(members) == row[0] else None
 
 
 def tag_members(store, conn: sqlite3.Connection, tagid: int) -> BitMap:

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from wxtui.core.members import Follower, Tag
 
+from . import followersets
 from .tagsets import follow_write, kept_version
 
 _CHUNK = 500
@@ -74,7 +75,9 @@ class WriteThrough:
     def apply_remark(self, openid: str, remark: str) -> None:
         self._record("apply_remark", openid, remark)
         with self.transaction():
+            change = followersets.before_change(self.conn, self.follower_ids([openid]).values())
             self.conn.execute("UPDATE followers SET remark = ? WHERE openid = ?", (remark, openid))
+            followersets.after_change(self.conn, change)
 
     def apply_tag_created(self, tag: Tag) -> None:
         self._record("apply_tag_created", tag.id, tag.name, tag.count)
@@ -105,7 +108,8 @@ class WriteThrough:
                                   (op, json.dumps(args, ensure_ascii=False)))
         return args[-1] if args else None
 
-    def _replay(self) -> None:
+    def _replay(self) -> int:
+        """Apply the effects recorded while a pass ran; returns how many there were."""
         rows = self.conn.execute("SELECT op, args FROM sync_replay ORDER BY seq").fetchall()
         self.conn.execute("DELETE FROM sync_replay")
         for op, args in rows:
@@ -116,6 +120,7 @@ class WriteThrough:
                 self.upsert_followers([Follower(**d) for d in args[0]])
             else:
                 getattr(self, op)(*args)
+        return len(rows)
 
     # ---- shared by the sync's writes ---------------------------------------------------------
 

@@ -178,14 +178,27 @@ class AccountModel:
 
     def tag_summary(self) -> TagSummary:
         """Counts for the tag list (a few indexed counts: run it off the UI on big caches)."""
+        tags, total = self._tags_and_total()
+        return TagSummary(total, self._untagged_count(), self._blacklisted_count(), tags)
+
+    async def read_tag_summary(self) -> TagSummary:
+        """tag_summary, its counts read side by side in threads: each scans an index of its own
+        (the untagged alone: 0.3 s at 10M), and SQLite lets go of the GIL while it reads."""
+        (tags, total), untagged, blacklisted = await asyncio.gather(
+            asyncio.to_thread(self._tags_and_total), asyncio.to_thread(self._untagged_count),
+            asyncio.to_thread(self._blacklisted_count))
+        return TagSummary(total, untagged, blacklisted, tags)
+
+    def _tags_and_total(self) -> tuple[list[TagRow], int]:
         tags = self.store.tags()
         self._tag_names = {t.id: t.name for t in tags}
-        return TagSummary(
-            total=self.store.follower_count(),
-            untagged=self.store.view(Filter(untagged=True)).count(),
-            blacklisted=self.store.view(Filter(blacklisted=True)).count(),
-            tags=tags,
-        )
+        return tags, self.store.follower_count()
+
+    def _untagged_count(self) -> int:
+        return self.store.view(Filter(untagged=True)).count()
+
+    def _blacklisted_count(self) -> int:
+        return self.store.view(Filter(blacklisted=True)).count()
 
     def tag_named(self, name: str) -> TagRow | None:
         folded = name.strip().casefold()
@@ -209,8 +222,11 @@ class AccountModel:
             out.append(MemberRow(row.id, row.openid, row.remark, tags, row.subscribe_time, row.scene))
         return out
 
-    def row_source(self, ids: Sequence[int], *, complete: bool = True) -> RowSource:
-        return RowSource(ids, self.rows, complete=complete)
+    def row_source(self, ids: Sequence[int], *, complete: bool = True, length: int | None = None,
+                   wanted: Callable[[], None] | None = None) -> RowSource:
+        """The view's first ids (or all of them), its length when counted, and what to call when
+        a row past the known ids is wanted."""
+        return RowSource(ids, self.rows, complete=complete, length=length, wanted=wanted)
 
     # -- selection ----------------------------------------------------------------------------
 

@@ -51,6 +51,10 @@ class WxtuiApp(App):
         self.model = None
         self._open_model = None
         self._stack = contextlib.AsyncExitStack()
+        from wxtui.store.memory import limit_sqlite_memory
+
+        # The app reads from several threads, each with its own page cache: one budget for all.
+        limit_sqlite_memory()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:

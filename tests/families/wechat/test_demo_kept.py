@@ -127,7 +127,7 @@ def test_fresh_starts_over_and_each_size_is_a_demo_of_its_own(tmp_path):
     kept.close()
     fresh = open_kept_demo(200, 1, fresh=True)
     assert "Mine" not in {name for name, _ in fresh.emulator.account.tags().values()}
-    assert not fresh.cache_path.exists()
+    assert _new_demo_cache(fresh.cache_path, 200)  # not the old one: the new demo's, filled
     fresh.close()
 
 
@@ -143,7 +143,7 @@ def test_an_unreadable_state_is_set_aside_with_its_cache_and_the_demo_starts_ove
     asides = [p for p in again.folder.iterdir() if p.name.startswith("set-aside-")]
     assert len(asides) == 1 and str(asides[0]) in again.notice
     assert (asides[0] / CACHE_FILE).read_bytes() == b"the cache of that state"
-    assert not again.cache_path.exists()
+    assert _new_demo_cache(again.cache_path, 200)
     assert "Mine" not in {name for name, _ in again.emulator.account.tags().values()}
     assert again.emulator.account.subscribed_count() == 200
     again.close()
@@ -193,3 +193,77 @@ async def test_import_names_the_lines_it_could_not_use_and_counts_in_words(tmp_p
             assert set(model.selection.ids()) == set(session.store.follower_ids(openids[:4]).values())
         finally:
             await model.aclose()
+
+
+def _new_demo_cache(path, followers: int) -> bool:
+    """The cache is a new demo's: a cache file (not what the test wrote there), filled."""
+    from wxtui.store import Store
+
+    if path.read_bytes().startswith(b"cache") or path.read_bytes().startswith(b"the cache"):
+        return False
+    store = Store.open(path)
+    try:
+        return store.follower_count() == followers
+    finally:
+        store.close()
+
+
+def _cache_contents(path):
+    """Everything a sync writes into a cache, but when it wrote it."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(followers)") if r[1] != "synced_at"]
+        return {
+            "followers": conn.execute(f"SELECT {', '.join(columns)} FROM followers ORDER BY id").fetchall(),
+            "memberships": conn.execute("SELECT * FROM memberships ORDER BY follower, tagid").fetchall(),
+            "tags": conn.execute("SELECT id, name, count FROM tags ORDER BY id").fetchall(),
+            "blacklist": conn.execute("SELECT openid FROM blacklist ORDER BY openid").fetchall(),
+            "history": conn.execute("SELECT count(*) FROM history_snapshots").fetchone()[0],
+            "sets": conn.execute("SELECT kind, key, members FROM follower_sets ORDER BY kind, key").fetchall(),
+            "sets_state": conn.execute("SELECT changes, built IS NOT NULL, format, followers "
+                                       "FROM follower_sets_state").fetchall(),
+            "meta": sorted(k for (k,) in conn.execute("SELECT key FROM meta")),
+        }
+    finally:
+        conn.close()
+
+
+async def test_a_new_demo_has_the_cache_its_first_sync_would_leave(tmp_path):
+    """A new demo's cache is written from the emulator's state instead of a first sync through
+    the API: it must be the very cache that sync leaves (row ids, memberships, counts,
+    blacklist, the history point), so that nothing after it can tell them apart."""
+    from wxtui.core.session import open_session
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.families.wechat.kept_demo import fill_cache
+    from wxtui.families.wechat.sync import Sync
+
+    emu = Emulator.demo(followers=3000, seed=5)
+    emu.account.remove_followers(emu.account.follower_openids()[10:20])  # user/get skips them
+    fill_cache(emu, tmp_path / "filled.sqlite")
+    async with open_session(emulator=emu, store_path=tmp_path / "synced.sqlite") as session:
+        result = await Sync(session.client, session.store).run()
+        assert result.ok, result.message
+    filled, synced = _cache_contents(tmp_path / "filled.sqlite"), _cache_contents(tmp_path / "synced.sqlite")
+    assert len(filled["followers"]) == 2990 and filled["history"] == 1 and filled["sets"]
+    assert filled == synced
+
+
+def test_a_new_kept_demo_opens_with_its_cache_filled_and_a_kept_one_keeps_it(tmp_path, monkeypatch):
+    from wxtui.store import Store
+
+    monkeypatch.setenv("WXTUI_HOME", str(tmp_path))
+    demo = open_kept_demo(500, 3)
+    try:
+        assert "fill" in demo.timings
+        store = Store.open(demo.cache_path)
+        assert store.follower_count() == 500 and store.last_synced_at() is not None
+        store.close()
+    finally:
+        demo.close()
+    again = open_kept_demo(500, 3)
+    try:
+        assert "load" in again.timings and "fill" not in again.timings  # kept, not written again
+    finally:
+        again.close()

@@ -5,7 +5,6 @@ account). The bulk-action verbs are every family's (wxtui.cli.jobs)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from wxtui.cli import exit_status
@@ -56,6 +55,8 @@ def _progress(label: str):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wxtui.families.tim.sync import read_accounts
 
     try:
@@ -92,6 +93,8 @@ async def _import(profile, accounts, **session_kwargs) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
     try:
         return asyncio.run(_sync(_require_profile(args.account)))
     except (UsageError, WxtuiError) as exc:

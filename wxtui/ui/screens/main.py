@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from wxtui.jobs.events import PAUSED
@@ -34,7 +33,6 @@ from wxtui.ui.widgets.member_table import MemberTable
 from wxtui.ui.widgets.tag_list import TagEntry, TagList
 
 FIRST_ROWS = 80  # more than a screenful of the tallest terminal; the full id list follows
-FILTER_DEBOUNCE_S = 0.01  # a burst of keystrokes costs one query (a newer one cancels the older)
 
 
 class MemberBrowser(Vertical):
@@ -70,7 +68,8 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
         self.matching: int | None = None  # followers in the view (None while counting)
         self.selected = 0
         self._view: View | None = None
-        self._debounce: Timer | None = None
+        self._counts_text = ""
+        self._counts_width = 0
 
     # Actions a family may lack, and the capability each needs (wxtui.family.Capabilities).
     NEEDS = {"blacklist": "blacklist", "unblacklist": "blacklist", "rename_tag": "rename_tag",
@@ -166,16 +165,21 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
 
     @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _first_load(self) -> None:
-        """The first frame: a screenful of rows and the tag counts, side by side; only then the
-        complete id list (which would slow them down)."""
+        """The first frame: a screenful of rows before anything else; the tag counts, read
+        beside them, as soon as they are in; then the view's count."""
         view = self._view = self.model.view(self.current_filter() or Filter())
-        first, summary = await asyncio.gather(asyncio.to_thread(view.first_ids, FIRST_ROWS),
-                                              asyncio.to_thread(self.model.tag_summary))
-        self._apply_tags(summary)
-        self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=False)
-        self.shown_filter = view.filter
-        self.load_view(keep_cursor=True)
+        summary = asyncio.ensure_future(self.model.read_tag_summary())
+        try:
+            first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
+        except BaseException:
+            summary.cancel()
+            raise
+        if self._view is view:  # else the user chose another view meanwhile: its worker shows it
+            self._show_first(view, first, keep_cursor=False)
+        self._apply_tags(await summary)
         self.count_selection()
+        if self._view is view:
+            await self._count_view(view, first)
 
     def reload(self) -> None:
         """Re-read tag counts, the view and the selection count (after a sync or a job)."""
@@ -187,7 +191,7 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
 
     @screen_work(group="tags", exclusive=True, what="Could not read the tags")
     async def load_tags(self) -> None:
-        self._apply_tags(await asyncio.to_thread(self.model.tag_summary))
+        self._apply_tags(await self.model.read_tag_summary())
         self.table.refresh_rows()  # tag names in the rows may have changed
 
     def _apply_tags(self, summary: TagSummary) -> None:
@@ -247,9 +251,8 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             if parsed.error is not None:
                 return
         self.query_filter = parsed.filter
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.load_view)
+        # At once, no debounce: a newer keystroke's query cancels the older one in its thread.
+        self.load_view(query_checked=True)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -260,7 +263,7 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
         cannot say both (the bar then says so)."""
         return combine(entry_filter(self.entry), self.query_filter)
 
-    def load_view(self, keep_cursor: bool = False) -> None:
+    def load_view(self, keep_cursor: bool = False, query_checked: bool = False) -> None:
         flt = self.current_filter()
         if flt is None:
             from wxtui.store.query import QueryError
@@ -269,7 +272,8 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
                 "the tag pane's choice and this query cannot be combined: choose All, or fold them into one query",
                 0, len(self.text)))
             return
-        self.show_query_error(self.text, parse_query(self.text, self.model.tag_names).error)
+        if not query_checked:
+            self.show_query_error(self.text, parse_query(self.text, self.model.tag_names).error)
         if self._view is not None:
             self._view.cancel()  # the older query stops in its thread
         self.view_filter = flt
@@ -279,20 +283,50 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
     @screen_work(group="view", exclusive=True, what="Could not read the cache")
     async def _run_view(self, view: View, keep_cursor: bool) -> None:
         try:
-            if view.filter != self.shown_filter:
-                # A screenful at once; the complete id list (up to a second at 1M) follows.
-                first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
-                self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=keep_cursor)
-                self.shown_filter = view.filter
-                self.matching = None
-                self._show_counts()
-            ids = await asyncio.to_thread(view.row_ids)
+            # A screenful at once; then the count. The rest of the ids is read only when a row
+            # past the first ones is wanted (RowSource).
+            first = await asyncio.to_thread(view.first_ids, FIRST_ROWS)
+        except QueryCancelled:
+            return
+        if view.filter != self.shown_filter:
+            self._show_first(view, first, keep_cursor)
+        await self._count_view(view, first)
+
+    def _show_first(self, view: View, first, keep_cursor: bool) -> None:
+        self.table.set_source(self.model.row_source(first, complete=False), keep_cursor_row=keep_cursor)
+        self.shown_filter = view.filter
+        self.matching = None
+        self._show_counts()
+
+    async def _count_view(self, view: View, first) -> None:
+        """The view's count (inside the view's worker: a newer view cancels it)."""
+        try:
+            count = len(first) if len(first) < FIRST_ROWS else await asyncio.to_thread(view.count)
         except QueryCancelled:
             return
         self.table.empty_text = self.empty_text()  # the view is read: empty now means empty
-        self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
+        self.table.set_source(self.model.row_source(first, length=count, wanted=lambda: self._want_all_ids(view)),
+                              keep_cursor_row=True)
         self.shown_filter = view.filter
-        self.matching = len(ids)
+        self.matching = count
+        self._show_counts()
+
+    def _want_all_ids(self, view: View) -> None:
+        # Asked while the table draws: the read starts after this refresh.
+        self.call_later(self._read_all_ids, view)
+
+    @screen_work(group="all-ids", exclusive=True, what="Could not read the cache")
+    async def _read_all_ids(self, view: View) -> None:
+        if view is not self._view:
+            return
+        try:
+            ids = await asyncio.to_thread(view.row_ids)
+        except QueryCancelled:
+            return
+        if view is not self._view:
+            return
+        self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
+        self.matching = len(ids)  # a job or a sync may have changed it since the count
         self._show_counts()
 
     def _show_counts(self) -> None:
@@ -306,7 +340,18 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             parts.append(f"{matching:,}")
         if self.selected:
             parts.append(f"{self.selected:,} selected")
-        self.query_one("#view-counts", Label).update(" · ".join(parts))
+        text = " · ".join(parts)
+        if text != self._counts_text:
+            # The label only widens (its least width follows the widest text it has shown),
+            # so a new count repaints the label, not the whole screen (a layout of the screen
+            # took ~15 ms of every keystroke).
+            label = self.query_one("#view-counts", Label)
+            widened = len(text) > self._counts_width
+            if widened:
+                self._counts_width = len(text)
+                label.styles.min_width = self._counts_width
+            self._counts_text = text
+            label.update(text, layout=widened)
 
     # -- selection ----------------------------------------------------------------------------
 

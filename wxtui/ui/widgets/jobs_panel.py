@@ -54,29 +54,62 @@ def verification_mark(verification) -> tuple[str, str]:
     return "", ""
 
 
+MIN_TITLE = 10
+MIN_BAR = 5
+
+
 def job_line(event: JobEvent, title_width: int = 24, width: int | None = None,
              members: str = "followers", verification=None) -> Text:
+    """One job on one line. When the whole line does not fit `width`, it is said shorter, step
+    by step, before anything is cut: the call rate goes, the rate loses its noun, the gaps
+    narrow, the title and then the bar shorten; so the counts at its end (retries, failed)
+    still show on an 80-column terminal."""
+    text = _job_line(event, title_width, members, verification, 0)
+    if not width or text.cell_len <= width:
+        return text
+    for level in (1, 2, 3):
+        text = _job_line(event, title_width, members, verification, level)
+        if text.cell_len <= width:
+            return text
+    over = text.cell_len - width
+    title = max(MIN_TITLE, title_width - over)
+    over -= title_width - title
+    bar_width = max(MIN_BAR, BAR_WIDTH - max(0, over))
+    text = _job_line(event, title, members, verification, 3, bar_width)
+    text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
+    return text
+
+
+def _job_line(event: JobEvent, title_width: int, members: str, verification, level: int,
+              bar_width: int = BAR_WIDTH) -> Text:
+    """The line at a level of brevity: 0 all of it; 1 without the call rate; 2 the rate
+    without its noun; 3 single spaces between the parts."""
+    gap = " " if level >= 3 else "  "
     text = Text(no_wrap=True, overflow="ellipsis")
     label = state_label(event)
     text.append(fmt.fit(label, STATE_WIDTH), style=_STATE_STYLE.get(label, ""))
     text.append(" " + fmt.fit(event.title, title_width) + " ")
-    text.append(bar(event.fraction), style="bold" if event.state == RUNNING else "")
+    text.append(bar(event.fraction, bar_width), style="bold" if event.state == RUNNING else "")
     text.append(f" {event.fraction * 100:3.0f}%")
     if event.state == RUNNING and not event.stopping:
-        text.append(f"  {event.target_rate:,.0f} {members}/s ({event.rate:,.0f} calls/s)")
+        rate = f"{event.target_rate:,.0f}"
+        if level == 0:
+            text.append(f"{gap}{rate} {members}/s ({event.rate:,.0f} calls/s)")
+        elif level == 1:
+            text.append(f"{gap}{rate} {members}/s")
+        else:
+            text.append(f"{gap}{rate}/s")
         if event.eta_s is not None:
-            text.append(f"  ETA {format_duration(event.eta_s)}")
+            text.append(f"{gap}ETA {format_duration(event.eta_s)}")
     if event.retries:
-        text.append(f"  {event.retries:,} retries" if event.retries != 1 else "  1 retry")
-    text.append(f"  {event.failures_count:,} failed", style="bold" if event.failures_count else "")
+        text.append(f"{gap}{event.retries:,} retries" if event.retries != 1 else f"{gap}1 retry")
+    text.append(f"{gap}{event.failures_count:,} failed", style="bold" if event.failures_count else "")
     if event.message and event.state != RUNNING and event.message not in (event.state, label):
-        text.append(f"  {fmt.visible(event.message)}", style="italic")
+        text.append(f"{gap}{fmt.visible(event.message)}", style="italic")
     mark, style = verification_mark(verification)
     if mark:
-        text.append("  ")
+        text.append(gap)
         text.append(mark, style=style)
-    if width:
-        text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
     return text
 
 

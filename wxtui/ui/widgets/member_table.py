@@ -157,10 +157,16 @@ class MemberTable(ScrollView, can_focus=True):
         self.source = source
         self._marks.clear()
         self._anchor = None
-        self.virtual_size = Size(self.scrollable_content_region.width, len(source) + 1)
+        height = len(source) + 1
+        if not source.complete:
+            # The first rows of a view not counted yet: its length comes with the count. Until
+            # then the table keeps its height when that holds them, so the first rows cost a
+            # repaint of the table, not a layout of the screen (~15 ms a keystroke).
+            height = max(height, self.virtual_size.height)
+        self.virtual_size = Size(self.scrollable_content_region.width, height)
         index = 0
-        if old_id is not None:
-            found = source.index_of(old_id, old_index)
+        if keep_cursor_row:
+            found = source.index_of(old_id, old_index) if old_id is not None else None
             index = found if found is not None else min(old_index, max(0, len(source) - 1))
         self.set_reactive(MemberTable.cursor, self._clamp(index))
         self._scroll_to_cursor()
@@ -263,7 +269,11 @@ class MemberTable(ScrollView, can_focus=True):
             self._anchor = self.cursor
         self.move_cursor(self.cursor + step)
         start, stop = sorted((self._anchor, self.cursor))
-        self.post_message(self.RangeRequested(start, stop, self.source.ids[start:stop + 1]))
+        row_ids = self.source.ids_between(start, stop)
+        if row_ids is None:  # past the ids read so far: they are being read, extend again then
+            self.notify("Reading the rest of the view…", timeout=2)
+            return
+        self.post_message(self.RangeRequested(start, stop, row_ids))
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
