@@ -109,8 +109,10 @@ class SyncWrites:
         for table in ("followers_next", "memberships_next"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(_table_sql(conn, "followers").replace("followers", "followers_next", 1))
-        conn.execute("CREATE TABLE memberships_next (follower INTEGER NOT NULL, tagid INTEGER NOT NULL, "
-                     "subscribe_time INTEGER NOT NULL)")
+        # The memberships table's own shape (keyed by follower and tag, without rowid): the pass
+        # writes followers in id order, so these are appends, and the swap renames the table
+        # instead of copying and sorting every membership.
+        conn.execute(_table_sql(conn, "memberships").replace("memberships", "memberships_next", 1))
         conn.execute("DELETE FROM sync_replay")
         self._pass_sets = followersets.PassSets(pass_id)
         self.set_meta("sync.last_pass", str(max(pass_id, int(self.get_meta("sync.last_pass", "0")))))
@@ -217,8 +219,8 @@ class SyncWrites:
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)
         # keeps one row; the memberships are deduplicated when the pass is swapped in.
         _insert_rows(conn, f"INSERT OR REPLACE INTO followers_next {_COLUMNS}", _ROW, 11, rows)
-        _insert_rows(conn, "INSERT INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)", 3,
-                     memberships)
+        _insert_rows(conn, "INSERT OR REPLACE INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)",
+                     3, memberships)
         self._sets_of_pass(pass_id).add_rows(rows, 11, memberships)
 
     def _sets_of_pass(self, pass_id: int) -> followersets.PassSets:
@@ -300,14 +302,19 @@ class SyncWrites:
             memberships_sql = _table_sql(conn, "memberships")
             conn.execute("DROP TABLE followers")
             conn.execute("ALTER TABLE followers_next RENAME TO followers")
-            _build_indexes(conn, followers_indexes)
-            conn.execute(memberships_sql.replace("memberships", "memberships_built", 1))
-            conn.execute("INSERT OR IGNORE INTO memberships_built SELECT m.follower, m.tagid, f.subscribe_time "
-                         "FROM memberships_next m JOIN followers f ON f.id = m.follower "
-                         "ORDER BY m.follower, m.tagid")
+            if _build_indexes(conn, followers_indexes):
+                # Followers listed twice got two rows and only the later stays: so do their
+                # memberships.
+                conn.execute("DELETE FROM memberships_next WHERE follower NOT IN (SELECT id FROM followers)")
             conn.execute("DROP TABLE memberships")
-            conn.execute("DROP TABLE memberships_next")
-            conn.execute("ALTER TABLE memberships_built RENAME TO memberships")
+            if "WITHOUT ROWID" in _table_sql(conn, "memberships_next").upper():
+                conn.execute("ALTER TABLE memberships_next RENAME TO memberships")
+            else:  # a pass begun by an older version: its memberships in a plain table
+                conn.execute(memberships_sql)
+                conn.execute("INSERT OR IGNORE INTO memberships SELECT m.follower, m.tagid, f.subscribe_time "
+                             "FROM memberships_next m JOIN followers f ON f.id = m.follower "
+                             "ORDER BY m.follower, m.tagid")
+                conn.execute("DROP TABLE memberships_next")
             for sql in memberships_indexes:
                 conn.execute(sql)
             conn.execute("DELETE FROM selection_members WHERE follower NOT IN (SELECT id FROM followers)")
@@ -359,9 +366,11 @@ def _index_sqls(conn, table: str) -> list[str]:
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
 
 
-def _build_indexes(conn, sqls: list[str]) -> None:
+def _build_indexes(conn, sqls: list[str]) -> bool:
     """Build the followers' indexes. The unique one on openid fails only if a new follower was
-    listed twice in the pass (and got two ids): then the later row is kept and it is built again."""
+    listed twice in the pass (and got two ids): then the later row is kept and it is built
+    again. Returns whether rows were removed so."""
+    removed = False
     for sql in sqls:
         try:
             conn.execute("SAVEPOINT build_index")
@@ -371,7 +380,9 @@ def _build_indexes(conn, sqls: list[str]) -> None:
             conn.execute("ROLLBACK TO build_index")
             conn.execute("RELEASE build_index")
             conn.execute("DELETE FROM followers WHERE id NOT IN (SELECT max(id) FROM followers GROUP BY openid)")
+            removed = True
             conn.execute(sql)
+    return removed
 
 
 # Rows per INSERT statement in _insert_rows: a few hundred, within SQLite's limit on the

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from wxtui.jobs.events import DONE, format_duration
+from wxtui.jobs.events import DONE, PAUSED, format_duration
 from wxtui.jobs.rules import RuleRunner, health
 from wxtui.jobs.service import JobService
 from wxtui.jobs.verify import VerifySettings, settings_of as verify_settings_of
@@ -403,6 +403,11 @@ class AccountModel:
 
     async def resume(self, job_id: int) -> None:
         self.jobs.start(job_id)
+
+    def paused_job(self, job_id: int):
+        """The job's journal record if it is paused now (not resumed since, by anyone), else None."""
+        record = self.jobs.journal.job(job_id)
+        return record if record is not None and record.state == PAUSED else None
 
     def running_jobs(self) -> list[int]:
         return self.jobs.scheduler.running()
