@@ -12,7 +12,8 @@ then, at the given latency:
                   with the 45169 errors the emulator answered (must be 0)
 Each reports the time estimated at plan time (estimate_at_plan_s) and, once a tenth of the calls
 were in, the elapsed time plus the job's ETA (estimate_at_10pct_s, and its error against wall_s:
-aim within 25%); and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
+aim within 25%), the mean share of the concurrency on the wire while it ran (wire_occupancy: 1.0
+means no slot ever waited for the engine); and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
 synchronous loop (what SDK users write). Prints one JSON object.
 """
 
@@ -102,9 +103,12 @@ class Bench:
                 at_tenth.append(time.perf_counter() - started + event.eta_s)
 
         unsubscribe = jobs.subscribe(estimate_at_ten_percent, job_id)
+        on_wire: list[int] = []
+        sampling = asyncio.create_task(self.sample_wire(jobs.scheduler, on_wire))
         started = time.perf_counter()
         event = await jobs.run(job_id)
         wall = time.perf_counter() - started
+        sampling.cancel()
         unsubscribe()
         stats = self.stats()
         if event.state != "done" or event.failures_count:
@@ -116,7 +120,15 @@ class Bench:
                 "estimate_at_10pct_s": round(at_tenth[0], 2) if at_tenth else None,
                 "estimate_at_10pct_error": round(at_tenth[0] / wall - 1, 3) if at_tenth else None,
                 "bound_s": round(len(plan.calls) * self.latency_ms / 1000 / self.concurrency, 2),
-                "errors_45169": stats["openid_much_req"]}
+                "errors_45169": stats["openid_much_req"],
+                "wire_occupancy": round(sum(on_wire) / len(on_wire) / self.concurrency, 3) if on_wire else None}
+
+    @staticmethod
+    async def sample_wire(scheduler, samples: list[int]) -> None:
+        """The calls on the wire every 5 ms while the job runs."""
+        while True:
+            samples.append(scheduler.in_flight)
+            await asyncio.sleep(0.005)
 
     def sequential(self, account: dict, plan) -> float:
         """The plan's calls, one after another, as a plain synchronous SDK loop sends them."""

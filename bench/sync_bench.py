@@ -41,6 +41,7 @@ from pathlib import Path
 
 def serve(followers: int, latency_ms: float, seed: int) -> None:
     """The child process: build the account, print how to reach it, serve until killed."""
+    from wxtui.families.wechat import limits
     from wxtui.families.wechat.emulator import Emulator
     from wxtui.emulation.server import base_url, bind
     from wxtui.emulation.server import serve as run_server
@@ -48,6 +49,12 @@ def serve(followers: int, latency_ms: float, seed: int) -> None:
     emu = Emulator.demo(followers=followers, seed=seed, latency_ms=latency_ms)
     sock = bind("127.0.0.1", 0)
     acct = emu.account
+    # user/get's daily quota (500 pages of 10,000) covers 5M followers: a larger account syncs
+    # over two days on the platform (the sync pauses at the quota and resumes). The bench
+    # measures one sync's throughput, so its account may list everyone in a day.
+    pages = -(-followers // limits.PAGE_SIZE) + 10
+    if pages > limits.DEFAULT_DAILY_QUOTAS["/cgi-bin/user/get"]:
+        acct.set_quota("/cgi-bin/user/get", pages)
     print(json.dumps({"url": base_url(sock), "appid": acct.appid, "secret": acct.secret}), flush=True)
     run_server(emu, sock)
 

@@ -84,3 +84,17 @@ def test_a_bad_setting_or_flag_is_refused_plainly(account, capsys):
 
     with pytest.raises(ConfigError, match="verify_percent must be a number from 0"):
         with_changes(load_config().require("emu"), verify_percent="lots")
+
+
+def test_the_printed_repair_command_repairs_every_mismatch_found(account, capsys, emu):
+    """`Repair them: wxtui jobs verify 1 --repair`, run as printed after a verification that read
+    every follower back, repairs every mismatch it found, not only those of a new 1% sample."""
+    emu.faults.update(drop_effect=0.3)
+    assert main(["tag", "--tag", "VIP", "--everyone", "--yes", "--verify", "100"]) == 1
+    emu.faults.update(drop_effect=0)
+    missing = set(account.follower_openids()) - account.tag_members(VIP)
+    assert len(missing) > 100 and "Repair them: wxtui jobs verify 1 --repair" in capsys.readouterr().out
+    assert main(["jobs", "verify", "1", "--repair", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(missing):,} of " in out and "Job #2 done" in out
+    assert account.tag_members(VIP) == set(account.follower_openids())

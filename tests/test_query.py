@@ -248,3 +248,15 @@ def test_combine(a, b, expected):
 
     assert combine(a, b) == expected
     assert combine(b, a) == expected
+
+
+@pytest.mark.parametrize("query, meaning", [
+    ("followed:2024-01-01..2024-12-31", "followed 2024-01-01..2024-12-31"),
+    ("followed:2024-06-01", "followed 2024-06-01"),
+    ("followed:2024-06-01..", "followed 2024-06-01.."),
+    ("followed:..2024-06-30", "followed ..2024-06-30"),
+])
+def test_what_a_query_means_names_the_days_it_wrote(query, meaning):
+    """The meaning shown beside a segment (segments show, the confirmation) reads as the query
+    does: the last day is the last day included, not the day after it."""
+    assert ok(query).describe(NAMES) == meaning

@@ -307,3 +307,21 @@ def test_platform_text_in_rules_is_shown_escaped(account, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert 'carries tag "[b]x\\x1b[2J"' in out
+
+
+def test_a_deleted_rules_number_is_never_given_to_another(account, capsys):
+    """Job titles and the audit log name a rule by its number ('rule #2 ...'): a rule added after
+    the last one was deleted gets a new number, so that history keeps meaning the rule it ran."""
+    assert main(["segments", "save", "Guangdong", "tag:广东"]) == 0
+    assert main(["segments", "save", "Beijing", "tag:北京"]) == 0
+    assert main(["rules", "add", "Guangdong", "--tag", "VIP"]) == 0
+    assert main(["rules", "add", "Beijing", "--tag", "VIP"]) == 0
+    assert main(["rules", "run", "2", "--yes"]) == 0
+    ran = _jobs(account)[0]
+    assert ran.title.startswith('rule #2 "Beijing"')
+    assert main(["rules", "delete", "2"]) == 0
+    capsys.readouterr()
+    assert main(["rules", "add", "Beijing", "--tag", "Newsletter"]) == 0
+    assert "Added rule #3:" in capsys.readouterr().out
+    with Store.open(paths.cache_db(account.appid)) as store:
+        assert [r.id for r in Rules(store).list()] == [1, 3]

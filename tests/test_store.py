@@ -171,6 +171,35 @@ def test_a_follower_listed_twice_in_a_pass_is_kept_once(store):
     assert state(store) == {a.openid: ("later", a.subscribe_time, (100,), False)}
 
 
+def test_a_new_follower_listed_twice_in_a_pass_keeps_the_later_answer_and_its_tags_only(store):
+    store.replace_tags([Tag(100, "a", 0), Tag(101, "b", 0)])
+    a, b = follower("oA" + "a" * 26, tags=(100,)), follower("oB" + "b" * 26, tags=(100, 101))
+    pass_id = store.begin_pass()
+    store.upsert_followers([a, b], pass_id)
+    store.upsert_followers([follower(a.openid, tags=(101,), remark="later")], pass_id)  # a second id
+    store.finish_pass(pass_id)
+    assert state(store) == {a.openid: ("later", a.subscribe_time, (101,), False),
+                            b.openid: ("", b.subscribe_time, (100, 101), False)}
+    assert store.tag_counts() == {100: 1, 101: 2}
+
+
+def test_a_pass_begun_with_memberships_in_a_plain_table_finishes(store):
+    """A pass an older version began (its memberships in a rowid table) resumes and swaps in."""
+    store.replace_tags([Tag(100, "a", 0)])
+    a, b = follower("oA" + "a" * 26, tags=(100,)), follower("oB" + "b" * 26)
+    pass_id = store.begin_pass()
+    with store.transaction():
+        store.conn.execute("DROP TABLE memberships_next")
+        store.conn.execute("CREATE TABLE memberships_next (follower INTEGER NOT NULL, tagid INTEGER NOT NULL, "
+                           "subscribe_time INTEGER NOT NULL)")
+    store.upsert_followers([a, b], pass_id)
+    store.finish_pass(pass_id)
+    assert state(store) == {a.openid: ("", a.subscribe_time, (100,), False),
+                            b.openid: ("", b.subscribe_time, (), False)}
+    assert "WITHOUT ROWID" in store.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'memberships'").fetchone()[0].upper()
+
+
 def test_write_through_keeps_every_view_right(store):
     model = crafted_model(80, seed=2)
     load(store, model)

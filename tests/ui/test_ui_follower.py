@@ -230,3 +230,26 @@ async def test_a_follower_who_unfollowed_since_the_sync_is_said_so_and_nothing_i
             assert isinstance(app.screen, FollowerScreen)
             assert "could not be read yet" in last_notification(pilot)
             assert session.emulator.stats.calls["/cgi-bin/user/info/updateremark"] == remark_calls
+
+
+async def test_the_jobs_on_the_follower_screen_are_in_china_time_like_the_audit_log(tmp_path, monkeypatch):
+    """The follower's jobs and the audit log (L) give a job the same time, whatever the machine's
+    time zone: China time, as the follower's "followed" line beside them says."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        async with demo_session(tmp_path) as session:
+            app = app_for(session)
+            async with app.run_test(size=SIZE) as pilot:
+                await ready(pilot)
+                await pilot.press("b")
+                await confirm(pilot)
+                screen = await open_follower(pilot)
+                (job,) = screen.card.jobs
+                china = time.strftime("%Y-%m-%d %H:%M", time.gmtime(job.created_at + 8 * 3600))
+                assert china in str(screen.query_one("#follower-jobs").render())
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -121,3 +121,40 @@ def test_a_running_job_with_retries_fits_a_narrow_terminal_counts_and_all(width)
 def test_a_job_line_that_fits_is_said_in_full():
     line = job_line(event(rate=20.0, eta_s=90, retries=3), 24, 200).plain
     assert "1,000 followers/s (20 calls/s)" in line and "  3 retries  0 failed" in line
+
+
+async def test_a_job_paused_by_an_outage_resumes_by_itself_at_the_time_it_names(tmp_path, monkeypatch):
+    from wxtui.core.transport import RetryPolicy
+    from wxtui.jobs import scheduler as scheduler_module
+    from wxtui.jobs.events import PAUSED
+
+    monkeypatch.setattr(scheduler_module, "MAX_ATTEMPTS", 1)  # the first failed send is an outage
+    monkeypatch.setattr(scheduler_module, "OUTAGE_RESUME_AFTER_S", 0.5)
+    async with demo_session(tmp_path) as session:
+        session.client.transport.retry = RetryPolicy(base_delay=0.001, max_delay=0.01, transport_retries=0)
+        emulator = session.emulator
+        acct = emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            journal = app.model.jobs.journal
+            await pilot.press("A", "a")
+            await settle(pilot)
+            newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+            await tag_selection(pilot, "Newsletter",
+                                before_confirm=lambda: emulator.faults.update(p_5xx=1.0))
+            for _ in range(500):
+                events = screen.jobs_panel.events
+                if events and journal.job(max(events)).state == PAUSED:
+                    break
+                await pilot.pause(0.01)
+            job_id = max(screen.jobs_panel.events)
+            assert journal.job(job_id).state == PAUSED
+            assert "resumes by itself at" in "\n".join(n.message for n in app._notifications)
+            emulator.faults.update(p_5xx=0.0)  # the platform is back before the time named
+            for _ in range(500):
+                if journal.job(job_id).state == DONE:
+                    break
+                await pilot.pause(0.02)
+            assert journal.job(job_id).state == DONE
+            assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())

@@ -111,3 +111,32 @@ async def test_an_automatic_rule_runs_without_asking_and_the_rules_screen_pauses
             await pilot.press("enter")
             await settle(pilot)
             assert any(f"Rule #{rule.id}: nothing to change" in n for n in notifications(pilot))
+
+
+async def test_the_rules_tag_picker_says_when_nothing_matches_and_enter_keeps_it_open(tmp_path):
+    """A rule takes an existing tag: a name that matches none is said so in the picker (Enter
+    there does nothing), instead of an empty list."""
+    from wxtui.ui.screens.prompts import TagPickerScreen
+    from wxtui.ui.screens.rules import RulesScreen
+
+    async with demo_session(tmp_path) as session:
+        acct, store = session.emulator.account, session.store
+        Segments(store).save("Guangdong", Filter(tags={_tag(acct, "广东")}))
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("K")
+            await wait_for_screen(pilot, RulesScreen)
+            await pilot.press("n")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press("enter")  # the segment
+            await settle(pilot)
+            picker = await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"NoSuchTag")
+            await settle(pilot)
+            assert "No tag matches 'NoSuchTag'" in str(picker.query_one("#picker-note").render())
+            await pilot.press("enter")
+            await settle(pilot)
+            assert pilot.app.screen is picker and Rules(store).list() == []
+            await pilot.press("ctrl+u", *"VIP")
+            await settle(pilot)
+            assert str(picker.query_one("#picker-note").render()) == ""

@@ -147,3 +147,51 @@ async def test_L_shows_every_job_and_call_from_the_journal_and_searches(tmp_path
             await pilot.press("escape", "escape")
             await settle(pilot)
             assert pilot.app.screen is screen
+
+
+async def test_slash_reaches_the_filter_bar_from_every_pane(tmp_path):
+    """/ from the tag pane or the jobs panel opens the filter bar too: otherwise the query typed
+    after it lands on that pane's keys (in the jobs panel, enter opens a job and s syncs)."""
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            bar = screen.query_one("#filter")
+            flt = parse("tag:VIP", session.store.tag_names()).filter
+            for pane in (screen.tag_list, screen.jobs_panel):
+                pane.focus()
+                await pilot.pause()
+                await pilot.press("slash", *"tag:VIP")
+                await settle(pilot)
+                assert bar.has_focus and bar.value == "tag:VIP"
+                assert screen.view_filter == flt and screen is pilot.app.screen
+                bar.value = ""
+                await settle(pilot)
+
+
+async def test_the_audit_log_shows_when_and_state_beside_a_long_title_at_80_columns(tmp_path):
+    """A job's title can be long (a rule's, a long tag name's): the log's first column gives way
+    (cut with …) so that when and state stay on an 80-column screen."""
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.ui.screens.audit_log import AuditLogScreen
+    from wxtui.ui.screens.confirm import ConfirmScreen
+
+    emulator = Emulator.demo(followers=200, seed=7)
+    long_name = "Autumn promo early birds SZ 26"
+    emulator.account.create_tag(long_name)
+    async with demo_session(tmp_path, emulator=emulator) as session:
+        async with app_for(session).run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await pilot.press("space", "t")
+            await pilot.pause(0.2)
+            await pilot.press(*long_name, "enter")
+            await wait_for_screen(pilot, ConfirmScreen)
+            await pilot.press("y")
+            await settle(pilot)
+            await pilot.press("L")
+            await wait_for_screen(pilot, AuditLogScreen)
+            await settle(pilot)
+            table = pilot.app.screen.query_one("#audit-table")
+            title, when, state = table.ordered_columns[:3]
+            assert sum(c.get_render_width(table) for c in (title, when, state)) <= table.size.width
+            shown = str(table.get_row_at(0)[0])
+            assert shown.endswith("…") and shown.startswith('#1 tag "Autumn promo')

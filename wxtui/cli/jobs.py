@@ -68,7 +68,8 @@ def register(subparsers) -> None:
         if name == "verify":
             _verify_options(p, default_help="the account's verify_percent, else 1")
             p.add_argument("--repair", action="store_true",
-                           help="then plan and run a job giving each mismatch what the job meant")
+                           help="plan and run a job giving each mismatch what the job meant: those the "
+                                "latest verification found, or with --sample those of a new one")
             _run_options(p, with_account=False, dry_run=False)
     for p in sub.choices.values():
         _account_options(p, suppress=True)

@@ -49,6 +49,14 @@ async def verify_command(jobs: Any, job_id: int, args: argparse.Namespace, confi
     """`wxtui jobs verify ID [--sample P] [--repair]`: exit 0 when nothing was found wrong, 1 on
     mismatches or reads that could not be made (the repair's own status with --repair)."""
     exit_ok, exit_failed = exit_codes
+    latest = jobs.verification(job_id)
+    if args.repair and getattr(args, "verify_percent", None) is None and latest is not None \
+            and latest.state == MISMATCHED and latest.repair_job is None:
+        # The mismatches already found are repaired as they are (the command printed after a
+        # verification says just this): verifying again on the default 1% sample would read
+        # fewer followers than a --sample 100 did and repair only the mismatches among them.
+        print_verification(jobs, latest)
+        return await confirm_and_run(jobs, jobs.plan_repair(job_id), args)
     settings = jobs.verify_settings
     if settings.off:  # asked for in so many words: an account's "off" means after jobs
         settings = VerifySettings(max_calls=settings.max_calls)

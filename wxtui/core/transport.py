@@ -78,6 +78,9 @@ class RetryEvent:
     attempt: int
     delay_s: float
     host: str
+    # The attempt went out and its answer never came back whole (a timeout, a dropped
+    # connection, a 5xx, a garbled body): the service may have made the change all the same.
+    unanswered: bool = False
 
 
 # Set by whoever runs a call (the bulk-action scheduler) to hear about that call's retries.
@@ -96,10 +99,12 @@ class CallStats:
 
 
 class _Transient(Exception):
-    """Internal: a failure worth another try on the next host."""
+    """Internal: a failure worth another try on the next host. sent: the request may have
+    reached the service (anything but a failure to connect)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, sent: bool = True):
         self.reason = reason
+        self.sent = sent
 
 
 class Envelope:
@@ -231,7 +236,7 @@ class ApiTransport:
                 if transport_failures > self.retry.transport_retries:
                     raise envelope.transport_error(path, exc.reason) from None
                 self._fail_over(host)
-                await self._pause(path, exc.reason, transport_failures - 1, host)
+                await self._pause(path, exc.reason, transport_failures - 1, host, unanswered=exc.sent)
                 continue
             except BadResponseError as exc:
                 retries += 1
@@ -239,7 +244,7 @@ class ApiTransport:
                     if isinstance(exc, envelope.bad_response):
                         raise
                     raise envelope.bad_response(path, exc.detail) from None
-                await self._pause(path, "garbage answer", retries - 1, host)
+                await self._pause(path, "garbage answer", retries - 1, host, unanswered=True)
                 continue
             if ok:
                 if credential is not None:
@@ -297,10 +302,13 @@ class ApiTransport:
                 response = await self._http.request(
                     method, host + path if query is not None else self._url(host, path, token),
                     params=query, content=body, headers=_JSON_HEADERS if body is not None else None)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # Nothing was sent. str(exc) may quote the URL with its token: keep the class and
+            # the redacted text.
+            raise _Transient(f"{type(exc).__name__}: {redact(str(exc))}", sent=False) from None
         except (httpx.TimeoutException, TimeoutError):
             raise _Transient("timed out") from None
         except httpx.TransportError as exc:
-            # str(exc) may quote the URL with its token: keep the class and the redacted text.
             raise _Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
         if response.status_code >= 500:
             raise _Transient(f"HTTP {response.status_code}")
@@ -334,18 +342,19 @@ class ApiTransport:
             self.stats.failovers += 1
             log.warning("API host %s failed; switching to %s", failed_host, self.host)
 
-    async def _pause(self, path: str, reason: str, attempt: int, host: str) -> None:
+    async def _pause(self, path: str, reason: str, attempt: int, host: str, *, unanswered: bool = False) -> None:
         delay = self.retry.backoff(attempt, self._rng)
         self.stats.retries += 1
-        self._notify(path, reason, attempt + 1, delay, host)
+        self._notify(path, reason, attempt + 1, delay, host, unanswered=unanswered)
         await self._sleep(delay)
 
-    def _notify(self, path: str, reason: str, attempt: int, delay: float, host: str) -> None:
+    def _notify(self, path: str, reason: str, attempt: int, delay: float, host: str, *,
+                unanswered: bool = False) -> None:
         # The reason is redacted where it is made (a transport error's text may quote the URL).
         log.info("%s: %s; trying again (attempt %d) in %.1f s", path, reason, attempt + 1, delay)
         observer = call_observer.get()
         if observer is not None:
-            observer(RetryEvent(path, reason, attempt, delay, host))
+            observer(RetryEvent(path, reason, attempt, delay, host, unanswered))
 
 
 class ApiClient:

@@ -68,6 +68,9 @@ class Faults:
     p_5xx: float = 0.0  # HTTP 503
     p_slow: float = 0.0  # answer only after slow_s
     slow_s: float = 30.0
+    # The next this many calls answer only after slow_s, whatever p_slow says: a client that
+    # gives up sooner loses the answer of a call the platform has made.
+    slow_next: int = 0
     p_garbage: float = 0.0  # HTTP 200 with a body that is not JSON
     down_hosts: set[str] = field(default_factory=set)  # Host names answering 503
     invalidate_token_every: int = 0  # every N-th API call invalidates all tokens first
@@ -93,7 +96,7 @@ class Faults:
                 raise ValueError(f"unknown fault knob {name!r}; known: {', '.join(sorted(known))}")
             if name == "down_hosts":
                 value = {value} if isinstance(value, str) else set(value or ())
-            elif name in ("invalidate_token_every", "seed"):
+            elif name in ("invalidate_token_every", "seed", "slow_next"):
                 value = int(value)
             else:
                 value = float(value)
@@ -197,6 +200,9 @@ async def injected_fault(faults: Faults, stats: Stats, path: str, host: str, *,
         stats.garbage += 1
         await sleep(left_of(delay, arrived))
         return garbage(), arrived, delay
-    if faults.hit(faults.p_slow):
+    if faults.slow_next > 0:
+        faults.slow_next -= 1
+        delay = faults.slow_s
+    elif faults.hit(faults.p_slow):
         delay = faults.slow_s
     return None, arrived, delay

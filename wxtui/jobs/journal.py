@@ -160,6 +160,7 @@ class CallRecord:
     message: str = ""
     output: dict = field(default_factory=dict)
     parent_id: int | None = None
+    sent_at: float | None = None  # when it was first marked in flight: it may have gone out since
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,7 @@ class CallCounts:
 _JOB_COLUMNS = ("id, family, kind, title, intent, plan, state, reason, resume_after, undo_of, "
                 "targets, noops, vars, created_at, started_at, finished_at")
 _CALL_COLUMNS = ("id, job_id, phase, op, params, targets, state, attempts, retries, errcode, "
-                 "message, output, parent_id")
+                 "message, output, parent_id, sent_at")
 
 
 def _dumps(value: Any) -> str:
@@ -196,10 +197,10 @@ def _job(row) -> JobRecord:
 
 def _call(row) -> CallRecord:
     (id_, job_id, phase, op, params, targets, state, attempts, retries, errcode, message, output,
-     parent_id) = row
+     parent_id, sent_at) = row
     return CallRecord(id_, job_id, phase, op, json.loads(params), tuple(json.loads(targets)), state,
                       attempts, retries, errcode, message, json.loads(output) if output else {},
-                      parent_id)
+                      parent_id, sent_at)
 
 
 class Journal:
@@ -346,6 +347,8 @@ class Journal:
                 [(now, now, c.id) for c in calls])
         for c in calls:
             c.state = IN_FLIGHT
+            if c.sent_at is None:
+                c.sent_at = now
 
     def finish(self, call: CallRecord, state: str, *, retries: int = 0, errcode: int | None = None,
                message: str = "", output: dict | None = None, failures: Iterable[Failure] = (),

@@ -76,6 +76,11 @@ class Operation:
     # A call may succeed for some targets only: the rest are the job's failures, and neither
     # the write-through nor the counters count them as done.
     target_failures: TargetFailures | None = None
+    # How to send a call an earlier send of which may have gone out without its answer coming
+    # back (a timeout, a crash, a cancel with the call on the wire), for an operation that is
+    # not idempotent: creating a tag again hears "the name is taken" when the lost attempt
+    # made it. None: execute, as for the first send.
+    execute_again: Execute | None = None
 
 
 @dataclass(frozen=True)

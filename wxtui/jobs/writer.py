@@ -38,8 +38,10 @@ class JournalWriter:
         self._checkpointer: threading.Thread | None = None
         self._closing = False
 
-    def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
-        """Run fn(*args, **kwargs) on the writer thread; the future holds its result."""
+    def submit(self, fn: Callable, *args, urgent: bool = False, **kwargs) -> asyncio.Future:
+        """Run fn(*args, **kwargs) on the writer thread; the future holds its result. An urgent
+        write (a call marked in flight, which waits to be sent) is committed on its own before
+        the others queued with it (results, whose calls are already answered)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._lock:
@@ -52,7 +54,7 @@ class JournalWriter:
                     self._checkpointer = threading.Thread(target=self._checkpoints, args=(str(path),),
                                                           name="wxtui-checkpoint", daemon=True)
                     self._checkpointer.start()
-            self._queue.put((loop, future, functools.partial(fn, *args, **kwargs)))
+            self._queue.put((loop, future, functools.partial(fn, *args, **kwargs), urgent))
         return future
 
     def close(self) -> None:
@@ -85,6 +87,10 @@ class JournalWriter:
                     stop = True
                     break
                 batch.append(item)
+            urgent = [item for item in batch if item[3]]
+            if urgent and len(urgent) < len(batch):
+                self._write(urgent)
+                batch = [item for item in batch if not item[3]]
             self._write(batch)
             if stop:
                 return
@@ -94,7 +100,7 @@ class JournalWriter:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with store.transaction():
-                for _loop, _future, write in batch:
+                for _loop, _future, write, _urgent in batch:
                     try:
                         with store.transaction():
                             outcomes.append((True, write()))
@@ -105,7 +111,7 @@ class JournalWriter:
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_due.set()
-        for (loop, future, _write), (ok, value) in zip(batch, outcomes):
+        for (loop, future, _write, _urgent), (ok, value) in zip(batch, outcomes):
             try:
                 loop.call_soon_threadsafe(_settle, future, ok, value)
             except RuntimeError:  # the loop is closed: nobody waits for it any more

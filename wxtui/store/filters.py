@@ -68,8 +68,9 @@ class Filter:
             parts.append("scene " + " | ".join(sorted(s.removeprefix("ADD_SCENE_").lower() for s in self.scenes)))
         if self.subscribed_from is not None or self.subscribed_to is not None:
             start = _day(self.subscribed_from) if self.subscribed_from is not None else ""
-            end = _day(self.subscribed_to) if self.subscribed_to is not None else ""
-            parts.append(f"followed {start}..{end}")
+            # subscribed_to is the first second left out; the query language names the last day in.
+            end = _day(self.subscribed_to - 1) if self.subscribed_to is not None else ""
+            parts.append(f"followed {start}" if start == end else f"followed {start}..{end}")
         if self.languages:
             parts.append("language " + " | ".join(sorted(self.languages)))
         return " · ".join(parts) if parts else "all followers"

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 from wxtui.core.members import Follower, Tag
 
-from . import followersets
+from . import followersets, tagsets
 
 PASS_KEY = "sync.pass"
 NEXT_ID_KEY = "followers.next_id"
@@ -109,8 +109,10 @@ class SyncWrites:
         for table in ("followers_next", "memberships_next"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(_table_sql(conn, "followers").replace("followers", "followers_next", 1))
-        conn.execute("CREATE TABLE memberships_next (follower INTEGER NOT NULL, tagid INTEGER NOT NULL, "
-                     "subscribe_time INTEGER NOT NULL)")
+        # The memberships table's own shape (keyed by follower and tag, without rowid): the pass
+        # writes followers in id order, so these are appends, and the swap renames the table
+        # instead of copying and sorting every membership.
+        conn.execute(_table_sql(conn, "memberships").replace("memberships", "memberships_next", 1))
         conn.execute("DELETE FROM sync_replay")
         self._pass_sets = followersets.PassSets(pass_id)
         self.set_meta("sync.last_pass", str(max(pass_id, int(self.get_meta("sync.last_pass", "0")))))
@@ -217,8 +219,8 @@ class SyncWrites:
         # OR REPLACE: a follower listed twice in one pass (paging while the list changes)
         # keeps one row; the memberships are deduplicated when the pass is swapped in.
         _insert_rows(conn, f"INSERT OR REPLACE INTO followers_next {_COLUMNS}", _ROW, 11, rows)
-        _insert_rows(conn, "INSERT INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)", 3,
-                     memberships)
+        _insert_rows(conn, "INSERT OR REPLACE INTO memberships_next (follower, tagid, subscribe_time)", "(?, ?, ?)",
+                     3, memberships)
         self._sets_of_pass(pass_id).add_rows(rows, 11, memberships)
 
     def _sets_of_pass(self, pass_id: int) -> followersets.PassSets:
@@ -235,6 +237,7 @@ class SyncWrites:
         conn = self.conn
         known = dict(conn.execute(_IDS_OF, (json.dumps([f.openid for f in present]),)).fetchall())
         change = followersets.before_change(conn, known.values())
+        kept = tagsets.kept_versions(conn)
         next_id = self._take_ids(sum(1 for f in present if f.openid not in known))
         inserts, updates, memberships, affected = [], [], [], set()
         for f in present:
@@ -257,6 +260,11 @@ class SyncWrites:
         conn.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", memberships)
         conn.executemany("UPDATE tags SET count = (SELECT count(*) FROM memberships m WHERE m.tagid = ?) "
                          "WHERE id = ?", [(t, t) for t in affected])
+        given: dict[int, list[int]] = {}
+        for fid, tagid, _ in memberships:
+            given.setdefault(tagid, []).append(fid)
+        for tagid in affected & kept.keys():
+            tagsets.follow_change(conn, tagid, list(known.values()), given.get(tagid, ()), kept[tagid])
         followersets.after_change(conn, change, [row[0] for row in inserts])
 
     def remove_followers(self, openids: Iterable[str]) -> int:
@@ -266,6 +274,7 @@ class SyncWrites:
         ids = list(self.follower_ids(openids).values())
         with self.transaction():
             change = followersets.before_change(self.conn, ids)
+            kept = tagsets.kept_versions(self.conn)
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 self.conn.execute(
@@ -273,6 +282,8 @@ class SyncWrites:
                     f"m.tagid = tags.id AND m.follower IN ({marks})))", chunk)
                 self.conn.execute(f"DELETE FROM memberships WHERE follower IN ({marks})", chunk)
                 self.conn.execute(f"DELETE FROM followers WHERE id IN ({marks})", chunk)
+            for tagid, version in kept.items():
+                tagsets.follow_change(self.conn, tagid, ids, (), version)
             followersets.after_change(self.conn, change)
         return len(ids)
 
@@ -291,14 +302,19 @@ class SyncWrites:
             memberships_sql = _table_sql(conn, "memberships")
             conn.execute("DROP TABLE followers")
             conn.execute("ALTER TABLE followers_next RENAME TO followers")
-            _build_indexes(conn, followers_indexes)
-            conn.execute(memberships_sql.replace("memberships", "memberships_built", 1))
-            conn.execute("INSERT OR IGNORE INTO memberships_built SELECT m.follower, m.tagid, f.subscribe_time "
-                         "FROM memberships_next m JOIN followers f ON f.id = m.follower "
-                         "ORDER BY m.follower, m.tagid")
+            if _build_indexes(conn, followers_indexes):
+                # Followers listed twice got two rows and only the later stays: so do their
+                # memberships.
+                conn.execute("DELETE FROM memberships_next WHERE follower NOT IN (SELECT id FROM followers)")
             conn.execute("DROP TABLE memberships")
-            conn.execute("DROP TABLE memberships_next")
-            conn.execute("ALTER TABLE memberships_built RENAME TO memberships")
+            if "WITHOUT ROWID" in _table_sql(conn, "memberships_next").upper():
+                conn.execute("ALTER TABLE memberships_next RENAME TO memberships")
+            else:  # a pass begun by an older version: its memberships in a plain table
+                conn.execute(memberships_sql)
+                conn.execute("INSERT OR IGNORE INTO memberships SELECT m.follower, m.tagid, f.subscribe_time "
+                             "FROM memberships_next m JOIN followers f ON f.id = m.follower "
+                             "ORDER BY m.follower, m.tagid")
+                conn.execute("DROP TABLE memberships_next")
             for sql in memberships_indexes:
                 conn.execute(sql)
             conn.execute("DELETE FROM selection_members WHERE follower NOT IN (SELECT id FROM followers)")
@@ -350,9 +366,11 @@ def _index_sqls(conn, table: str) -> list[str]:
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
 
 
-def _build_indexes(conn, sqls: list[str]) -> None:
+def _build_indexes(conn, sqls: list[str]) -> bool:
     """Build the followers' indexes. The unique one on openid fails only if a new follower was
-    listed twice in the pass (and got two ids): then the later row is kept and it is built again."""
+    listed twice in the pass (and got two ids): then the later row is kept and it is built
+    again. Returns whether rows were removed so."""
+    removed = False
     for sql in sqls:
         try:
             conn.execute("SAVEPOINT build_index")
@@ -362,7 +380,9 @@ def _build_indexes(conn, sqls: list[str]) -> None:
             conn.execute("ROLLBACK TO build_index")
             conn.execute("RELEASE build_index")
             conn.execute("DELETE FROM followers WHERE id NOT IN (SELECT max(id) FROM followers GROUP BY openid)")
+            removed = True
             conn.execute(sql)
+    return removed
 
 
 # Rows per INSERT statement in _insert_rows: a few hundred, within SQLite's limit on the

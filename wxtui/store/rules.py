@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from .segments import Segments
 
+LAST_ID_KEY = "rules.last_id"  # in meta: the number of the last rule added, deleted or not
+
 ASK, AUTOMATIC, PAUSED = "ask", "automatic", "paused"
 
 
@@ -94,12 +96,22 @@ class Rules:
                     (names[tagid], int(remove_leavers), int(automatic), existing[0]))
                 rule_id, created = existing[0], False
             else:
-                cursor = self.store.conn.execute(
-                    "INSERT INTO rules (segment, tagid, tag_name, remove_leavers, automatic, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (found.name, tagid, names[tagid], int(remove_leavers), int(automatic), self._clock()))
-                rule_id, created = cursor.lastrowid, True
+                rule_id, created = self._next_id(), True
+                self.store.conn.execute(
+                    "INSERT INTO rules (id, segment, tagid, tag_name, remove_leavers, automatic, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (rule_id, found.name, tagid, names[tagid], int(remove_leavers), int(automatic), self._clock()))
+                self.store.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                        (LAST_ID_KEY, str(rule_id)))
         return self.get(rule_id), created
+
+    def _next_id(self) -> int:
+        """One more than any rule ever added: job titles and the audit log name rules by number,
+        so a deleted rule's number is not given to another (SQLite reuses the highest id)."""
+        conn = self.store.conn
+        highest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM rules").fetchone()[0]
+        last = conn.execute("SELECT value FROM meta WHERE key = ?", (LAST_ID_KEY,)).fetchone()
+        return max(highest, int(last[0]) if last and str(last[0]).isdigit() else 0) + 1
 
     def set_paused(self, rule_id: int, paused: bool) -> Rule:
         return self._update(rule_id, "paused = ?", (int(paused),))

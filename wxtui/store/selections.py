@@ -93,14 +93,14 @@ class Selection:
 
     # ---- reading it ------------------------------------------------------------------------
 
-    def count(self) -> int:
-        """Exact number of selected followers (that still exist)."""
+    def count(self, build_sets: bool = True) -> int:
+        """Exact number of selected followers (that still exist); build_sets as View.count's."""
         flt = self.filter
         included = self._members_count(1, flt, matching=False)
         if flt is None:
             return included
         excluded = self._members_count(0, flt, matching=True)
-        return self.store.view(flt).count() - excluded + included
+        return self.store.view(flt).count(build_sets=build_sets) - excluded + included
 
     def is_empty(self) -> bool:
         return self.count() == 0

@@ -129,15 +129,32 @@ def kept_version(conn: sqlite3.Connection, tagid: int) -> int | None:
 def follow_write(conn: sqlite3.Connection, tagid: int, ids, added: bool, version: int | None) -> None:
     """After the write that gave (added) or took these ids the tag, in the same transaction:
     bring the kept bitmap, current at `version` before it, to the tag's new version."""
+    follow_change(conn, tagid, () if added else ids, ids if added else (), version)
+
+
+def kept_versions(conn: sqlite3.Connection, tagids=None) -> dict[int, int]:
+    """kept_version of these tags (every tag: None), those with a current bitmap only."""
+    rows = conn.execute("SELECT t.id, t.members_version FROM tags t JOIN tag_members k ON k.tagid = t.id "
+                        "WHERE k.version = t.members_version").fetchall()
+    return {t: v for t, v in rows if tagids is None or t in tagids}
+
+
+def follow_change(conn: sqlite3.Connection, tagid: int, removed, added, version: int | None) -> None:
+    """After a write that took these ids the tag and then gave it to those (in the same
+    transaction): bring the kept bitmap, current at `version` before it, to the tag's new
+    version (a refresh or an unfollow moves a few followers; the untagged count stays on the
+    bitmaps instead of an index scan of every follower)."""
     if version is None:
         return
-    (members_blob,) = conn.execute("SELECT members FROM tag_members WHERE tagid = ?", (tagid,)).fetchone()
-    members = BitMap.deserialize(members_blob)
+    found = conn.execute("SELECT members FROM tag_members WHERE tagid = ?", (tagid,)).fetchone()
+    if found is None:
+        return
+    members = BitMap.deserialize(found[0])
     try:
-        change = BitMap(array("I", ids))
+        members -= BitMap(array("I", removed))
+        members |= BitMap(array("I", added))
     except OverflowError:
         conn.execute("DELETE FROM tag_members WHERE tagid = ?", (tagid,))
         return
-    members = members | change if added else members - change
     conn.execute("UPDATE tag_members SET version = (SELECT members_version FROM tags WHERE id = ?), members = ? "
                  "WHERE tagid = ?", (tagid, members.serialize(), tagid))

@@ -20,8 +20,13 @@ APP = [
     Binding("question_mark,f1", "help", "Help", id="help"),
 ]
 
+# Any pane's, so a query typed after / never lands on the tag pane's or the jobs panel's keys;
+# the help lists it with the followers' keys.
+FILTER = Binding("slash", "screen.filter", "Filter", id="filter")
+
 # The main screen's, whichever pane is focused.
 MAIN = [
+    FILTER,
     Binding("s", "screen.sync", "Sync", id="sync"),
     Binding("z", "screen.undo", "Undo", id="undo"),
     Binding("j", "screen.focus_jobs", "Jobs", id="jobs", show=False),
@@ -34,7 +39,6 @@ MAIN = [
 
 MEMBERS = [
     Binding("a", "screen.select_all", "All", id="select_all"),
-    Binding("slash", "screen.filter", "Filter", id="filter"),
     Binding("S", "screen.save_segment", "Save segment", id="save_segment", show=False),
     Binding("t", "screen.tag", "Tag", id="tag"),
     Binding("u", "screen.untag", "Untag", id="untag"),
@@ -93,12 +97,12 @@ TABLE = [
 
 # What the help screen lists, in order: (heading, bindings, longer descriptions by id).
 GROUPS: list[tuple[str, list[Binding]]] = [
-    ("Followers", TABLE[:3] + MEMBERS),
+    ("Followers", TABLE[:3] + MEMBERS[:1] + [FILTER] + MEMBERS[1:]),
     ("Tags", TAGS),
     ("Jobs", JOBS),
     ("One follower", FOLLOWER),
     ("Rules", RULES),
-    ("Everywhere", MAIN + APP),
+    ("Everywhere", [b for b in MAIN if b is not FILTER] + APP),
 ]
 
 # What the command palette offers (every action with a screen-level implementation).

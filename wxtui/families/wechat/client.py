@@ -13,13 +13,14 @@ from typing import AsyncIterator, Callable, Iterable
 import httpx
 
 from wxtui.families.wechat import limits
-from wxtui.families.wechat.errors import BadResponseError, ValidationError
+from wxtui.families.wechat.errors import ApiError, BadResponseError, ValidationError
 from wxtui.families.wechat.models import Follower, OpenidPage, Quota, Tag
 from wxtui.families.wechat.tokens import StableTokenSource, TokenManager, TokenSource
-from wxtui.core.transport import ApiClient, ApiTransport, RetryPolicy
+from wxtui.core.transport import ApiClient, ApiTransport, RetryEvent, RetryPolicy, call_observer
 from wxtui.families.wechat.envelope import WeChatEnvelope
 
 P = "/cgi-bin"
+TAG_NAME_TAKEN = 45157  # tags/create: the name is taken (or not allowed)
 
 
 def check_tag_name(name: str) -> str:
@@ -160,8 +161,32 @@ class WeChatClient(ApiClient):
 
     # -- tags ---------------------------------------------------------------------------------
 
-    async def create_tag(self, name: str) -> Tag:
-        payload = await self._post("/tags/create", {"tag": {"name": check_tag_name(name)}})
+    async def create_tag(self, name: str, *, sent_before: bool = False) -> Tag:
+        """Create a tag. An attempt whose answer was lost (a timeout, a dropped connection)
+        may have created it: the attempt after it then hears 45157 (the name is taken), and the
+        tag of that name is the one it made. sent_before: an earlier call of this creation went
+        out unanswered (the job engine knows it from its journal)."""
+        name = check_tag_name(name)
+        unanswered = [sent_before]
+        outer = call_observer.get()
+
+        def on_retry(event: RetryEvent) -> None:
+            unanswered[0] = unanswered[0] or event.unanswered
+            if outer is not None:
+                outer(event)
+
+        context = call_observer.set(on_retry)
+        try:
+            payload = await self._post("/tags/create", {"tag": {"name": name}})
+        except ApiError as exc:
+            if exc.errcode != TAG_NAME_TAKEN or not unanswered[0]:
+                raise
+            made = next((t for t in await self.get_tags() if t.name == name), None)
+            if made is None:
+                raise
+            return made
+        finally:
+            call_observer.reset(context)
         tag = payload.get("tag")
         if not isinstance(tag, dict) or not isinstance(tag.get("id"), int):
             raise BadResponseError(P + "/tags/create", "no tag in the answer")

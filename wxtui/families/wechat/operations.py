@@ -62,6 +62,11 @@ async def _create_tag(client, params: dict, targets: list[str]) -> dict:
     return {"tagid": tag.id, "name": tag.name}
 
 
+async def _create_tag_again(client, params: dict, targets: list[str]) -> dict:
+    tag = await client.create_tag(params["name"], sent_before=True)
+    return {"tagid": tag.id, "name": tag.name}
+
+
 async def _rename_tag(client, params: dict, targets: list[str]) -> None:
     await client.update_tag(params["tagid"], params["name"])
 
@@ -169,7 +174,8 @@ OPERATIONS = (
               inverse=_inverse_unblacklist, write_through=_cache_unblacklisted, quota_key=UNBLACKLIST_PATH,
               merge_write_through=True),
     Operation("create_tag", 0, _create_tag, "create tag", conflict_keys=_no_keys, inverse=_inverse_create,
-              write_through=_cache_created, quota_key=API + "/tags/create", exports=("tagid",)),
+              write_through=_cache_created, quota_key=API + "/tags/create", exports=("tagid",),
+              execute_again=_create_tag_again),
     Operation("rename_tag", 0, _rename_tag, "rename tag", conflict_keys=_no_keys, inverse=_inverse_rename,
               write_through=_cache_renamed, quota_key=API + "/tags/update"),
     # params["members"]: the followers it still had, whom an undo tags again.

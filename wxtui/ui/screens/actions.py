@@ -8,6 +8,7 @@ scheduler, and the result comes back as a notification in plain language.
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -303,8 +304,26 @@ class ActionsMixin:
                 self.header.quota = f"quota used up until {china_time(event.resume_after)}"
                 self.header.quota_warning = True
             reason = f". {event.message}" if event.message and event.message != event.state else ""
-            self.notify(f"{event.title}: {event.state}{reason}", title=f"Job {event.state}",
-                        severity="warning", timeout=12, markup=False)
+            self.notify(f"{event.title}: {event.state}{reason}{self._resume_later(event)}",
+                        title=f"Job {event.state}", severity="warning", timeout=12, markup=False)
+
+    def _resume_later(self, event: JobEvent) -> str:
+        """A job paused for an outage names a time worth resuming at: it resumes by itself then
+        (a pause for the daily quota waits for the user). What the notice says of it."""
+        if event.state != PAUSED or event.resume_after is None or event.paused_for_quota:
+            return ""
+        delay = max(0.0, event.resume_after - time.time())
+        self.set_timer(delay, partial(self._resume_if_still_paused, event.job_id, event.resume_after))
+        return f". It resumes by itself at {time.strftime('%H:%M', time.localtime(event.resume_after))}"
+
+    @screen_work(group="auto-resume", what="Could not resume the job")
+    async def _resume_if_still_paused(self, job_id: int, resume_after: float) -> None:
+        """Unless it was resumed meanwhile (by the user, another process) or paused anew."""
+        paused = await asyncio.to_thread(self.model.paused_job, job_id)
+        if paused is None or paused.resume_after != resume_after:
+            return
+        await self.model.resume(job_id)
+        self.notify(f"{paused.title}: resumed after the pause", title="Job resumed", markup=False)
 
     @screen_work(group="verify", what="Could not verify the job")
     async def _verify_job(self, job_id: int, asked: bool = False) -> None:

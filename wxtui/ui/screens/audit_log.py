@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,19 +32,30 @@ def _when(ts: float | None, day: bool = True) -> str:
     return time.strftime("%m-%d %H:%M:%S" if day else "%H:%M:%S", time.gmtime(ts + 8 * 3600))
 
 
-def rows(entries: list[AuditJob]) -> list[tuple]:
-    """The table's rows: (key, cells) for each job and, after it, each of its calls."""
+def title_width(screen_width: int) -> int:
+    """Cells of the first column: what is left beside when and state (about 40 cells), so a long
+    title (a rule's, a long tag name's) does not push them off an 80-column screen."""
+    return max(24, min(60, screen_width - 40))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if cell_len(fmt.visible(text)) <= width else fmt.fit(text, width)
+
+
+def rows(entries: list[AuditJob], width: int = 60) -> list[tuple]:
+    """The table's rows: (key, cells) for each job and, after it, each of its calls; the first
+    cell cut with … at `width` cells."""
     out = []
     for job in entries:
         span = _when(job.created_at) + (f"→{_when(job.finished_at, day=False)}" if job.finished_at else "")
         state = job.state + (f" ({job.reason})" if job.reason else "")
         out.append((f"job:{job.id}", (
-            fmt.literal(f"#{job.id} {job.title}", style="bold"), span, fmt.literal(state), f"{job.targets:,}",
+            fmt.literal(_cut(f"#{job.id} {job.title}", width), style="bold"), span, fmt.literal(state), f"{job.targets:,}",
             f"{job.failed_calls} failed" if job.failed_calls else "", "",
             fmt.literal(f"{job.run_by or '?'}@{job.run_on or '?'}"))))
         for call in job.calls:
             out.append((f"call:{call.id}", (
-                fmt.literal(f"  {call.op} #{call.id}"),
+                fmt.literal(_cut(f"  {call.op} #{call.id}", width)),
                 f"{_when(call.sent_at, day=False)}→{_when(call.ended_at, day=False)}",
                 call.state, f"{call.targets:,}", "" if call.errcode is None else str(call.errcode),
                 fmt.literal(call.rid), fmt.literal(call.message if call.errcode is not None else ""))))
@@ -82,7 +94,7 @@ class AuditLogScreen(Screen):
         entries = await asyncio.to_thread(self.log_source.jobs, search=self.search)
         table = self.query_one(DataTable)
         table.clear()
-        for key, cells in rows(entries):
+        for key, cells in rows(entries, title_width(self.app.size.width)):
             table.add_row(*cells, key=key)
         calls = sum(len(e.calls) for e in entries)
         what = f"{len(entries):,} jobs, {calls:,} calls"

@@ -66,7 +66,8 @@ def job_lines(card: FollowerCard) -> Text:
         return Text("No job has touched this follower.", style="dim")
     text = Text()
     for job in card.jobs:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+        # China time, as the "followed" line above and the audit log (L) give it.
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(job.created_at + 8 * 3600))
         text.append(f"#{job.id:<5} ", style="bold")
         text.append(f"{job.state:<9} {when}  ")
         text.append(fmt.visible(job.title))
@@ -98,7 +99,7 @@ class FollowerScreen(Screen[None]):
                 yield Static("Tencent Cloud IM has no remark, blacklist, language or subscription details "
                              "for an account; change its tags with t and u on the main screen.",
                              classes="note", id="follower-missing")
-            yield Label("Jobs that touched this follower", classes="dialog-title", id="follower-jobs-title")
+            yield Label("Jobs that touched this follower (China time)", classes="dialog-title", id="follower-jobs-title")
             yield Static("", id="follower-jobs")
         yield Footer(compact=True)
 

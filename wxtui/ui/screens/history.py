@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,12 +20,39 @@ from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
-from wxtui.ui.format import literal
+from wxtui.ui.format import literal, visible
 from wxtui.ui.screens.guard import screen_work
 
 CHINA_UTC_OFFSET_S = 8 * 3600
 DEFAULT_TAGS = 3
 DAYS = 90
+SHORTEST_SPAN_S = 2 * 3600  # the least time the snapshots' axis shows
+# Plotext gives every character one cell; a CJK one takes two on the terminal. Each wide character
+# of a label is followed by this filler, so Plotext leaves it its second cell, and the filler is
+# taken out of what it drew.
+WIDE_FILLER = "\uf8ff"
+
+
+def plot_label(name: str) -> str:
+    """A name from the platform as a Plotext label: control characters as escapes, and room
+    kept for each wide character."""
+    return "".join(ch + WIDE_FILLER if cell_len(ch) == 2 else ch for ch in visible(name))
+
+
+class CellPlot(PlotextPlot):
+    """A Plotext plot whose labels may hold wide characters (see plot_label)."""
+
+    def render(self) -> Text:
+        drawn = super().render()
+        if WIDE_FILLER not in drawn.plain:
+            return drawn
+        pieces, start = [], 0
+        for at, ch in enumerate(drawn.plain):
+            if ch == WIDE_FILLER:
+                pieces.append(drawn[start:at])
+                start = at + 1
+        pieces.append(drawn[start:])
+        return Text("").join(pieces)
 
 
 def _when(at: float) -> str:
@@ -48,8 +77,8 @@ class HistoryScreen(ModalScreen[None]):
                 yield SelectionList[int](*(Selection(literal(t.name), t.id, i < DEFAULT_TAGS)
                                            for i, t in enumerate(self._tags)), id="history-tags")
                 with Vertical(id="history-plots"):
-                    yield PlotextPlot(id="history-counts")
-                    yield PlotextPlot(id="history-daily")
+                    yield CellPlot(id="history-counts")
+                    yield CellPlot(id="history-daily")
             yield Label("", id="history-note", classes="note")
 
     def on_mount(self) -> None:
@@ -71,6 +100,11 @@ class HistoryScreen(ModalScreen[None]):
         plt.date_form("Y-m-d H:M")
         plt.title("Followers (right) and tags (left) at each sync and job, China time")
         if snapshots:
+            first, last = snapshots[0].at, snapshots[-1].at
+            if last - first < SHORTEST_SPAN_S:
+                # Plotext spreads a lone point (or a few within minutes) over decades of axis.
+                middle = (first + last) / 2
+                plt.xlim(_when(middle - SHORTEST_SPAN_S / 2), _when(middle + SHORTEST_SPAN_S / 2))
             plt.plot([_when(s.at) for s in snapshots], [s.followers for s in snapshots],
                      label="followers", yside="right", marker="braille")
             names = {t.id: t.name for t in self._tags}
@@ -78,7 +112,7 @@ class HistoryScreen(ModalScreen[None]):
                 points = series.get(tagid) or []
                 if points:
                     plt.plot([_when(at) for at, _n in points], [n for _at, n in points],
-                             label=names.get(tagid, f"#{tagid}"), marker="braille")
+                             label=plot_label(names.get(tagid, f"#{tagid}")), marker="braille")
         plot.refresh()
 
     @screen_work(group="history", exclusive=True, what="Could not load the daily statistics")

@@ -127,9 +127,10 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
                 Binding("down", "down", show=False), Binding("up", "up", show=False)]
 
     def __init__(self, title: str, tags: Iterable[tuple[int, str, int]], *, allow_create: bool = True,
-                 most_bytes: int = DEFAULT_TAG_BYTES) -> None:
+                 most_bytes: int = DEFAULT_TAG_BYTES, what: str = "tag") -> None:
         super().__init__()
         self.title_text = title
+        self.what = what  # what the list holds, for the note when nothing matches
         self.tags = [(tagid, name, count) for tagid, name, count in tags]
         self.allow_create = allow_create
         self.most_bytes = most_bytes
@@ -167,6 +168,8 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             else:
                 items.append(Option(Text.assemble(("+ create ", "bold"), fmt.visible(query)), id="create"))
                 note = tag_name_meter(query, self.most_bytes)
+        elif query and not matches:
+            note = f"No {self.what} matches {query!r}"
         options.set_options(items)
         if items:
             options.highlighted = 0

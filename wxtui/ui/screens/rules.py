@@ -173,7 +173,7 @@ class RulesScreen(ModalScreen[None]):
             self.notify("Save a segment first: / to filter the followers, then S", severity="warning")
             return
         segment = await self.app.push_screen_wait(TagPickerScreen(
-            "A rule for which segment?", self.segments, allow_create=False))
+            "A rule for which segment?", self.segments, allow_create=False, what="segment"))
         if segment is None:
             return
         tag = await self.app.push_screen_wait(TagPickerScreen(
