@@ -325,3 +325,21 @@ def test_a_deleted_rules_number_is_never_given_to_another(account, capsys):
     assert "Added rule #3:" in capsys.readouterr().out
     with Store.open(paths.cache_db(account.appid)) as store:
         assert [r.id for r in Rules(store).list()] == [1, 3]
+
+
+def test_deleting_a_tag_says_which_rules_give_it_before_anything_is_sent(account, capsys):
+    assert main(["segments", "save", "Guangdong", "tag:广东"]) == 0
+    assert main(["rules", "add", "Guangdong", "--tag", "Newsletter"]) == 0
+    assert main(["segments", "save", "Beijing", "tag:北京"]) == 0
+    assert main(["rules", "add", "Beijing", "--tag", "VIP"]) == 0
+    capsys.readouterr()
+    assert main(["tags", "delete", "Newsletter", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Rule #1 gives this tag" in out and "wxtui rules delete 1" in out
+    assert "#2" not in out  # the VIP rule has nothing to do with it
+    assert NEWSLETTER in account.tags()  # a dry run sends nothing
+    assert main(["tags", "delete", "Newsletter", "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [w["code"] for w in plan["warnings"]] == ["rules"]
+    assert main(["tags", "delete", "Staff", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []
