@@ -92,6 +92,19 @@ async def settle(pilot) -> None:
             break
         await asyncio.sleep(0.01)
     await pilot.pause()
+    await _tables_sized(pilot)
+
+
+async def _tables_sized(pilot) -> None:
+    """A DataTable sizes its columns to rows just added at its next idle moment; on a busy
+    machine a snapshot could come first and draw every column at its header's width."""
+    from textual.widgets import DataTable
+
+    for _ in range(200):
+        # The pinned Textual's flag for "rows added, columns not yet sized to them".
+        if not any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)):
+            return
+        await pilot.pause(0.01)
 
 
 async def wait_for_screen(pilot, kind):
