@@ -61,6 +61,25 @@ def _family(profile, args: argparse.Namespace):
     return family(getattr(args, "family", None) or DEFAULT_FAMILY)
 
 
+def run_on_account(args: argparse.Namespace, body, refused: tuple[type[Exception], ...] = ()) -> int:
+    """Run `await body(jobs)` on the command's account (its JobService); a usage error, one of
+    `refused` or a wxtui error is printed as one line and exits 2 (nothing done)."""
+    import asyncio
+
+    from wxtui.core.errors import WxtuiError
+    from wxtui.core.outside_text import warn
+
+    async def on_account(profile) -> int:
+        async with _account(args, profile) as jobs:
+            return await body(jobs)
+
+    try:
+        return asyncio.run(on_account(headless_profile(args)))
+    except (UsageError, WxtuiError, *refused) as exc:
+        warn(exc)
+        return exit_status.NOT_DONE
+
+
 @contextlib.asynccontextmanager
 async def _account(args: argparse.Namespace, profile):
     from wxtui.core.session import NoAccountError, open_session

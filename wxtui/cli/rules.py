@@ -74,32 +74,21 @@ def register(subparsers) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from wxtui.cli.jobs_run import UsageError, headless_profile
-    from wxtui.core.errors import WxtuiError
-    from wxtui.core.outside_text import warn
+    from wxtui.cli.jobs_run import run_on_account
     from wxtui.store.rules import RuleError
 
-    try:
-        return asyncio.run(_rules(args, headless_profile(args)))
-    except (UsageError, RuleError, WxtuiError) as exc:
-        warn(exc)
-        return exit_status.NOT_DONE
+    return run_on_account(args, lambda jobs: _rules(args, jobs), (RuleError,))
 
 
-async def _rules(args, profile) -> int:
-    from wxtui.cli.jobs_run import _account
-
-    async with _account(args, profile) as jobs:
-        command = args.rules_command or "list"
-        if command == "list":
-            return _list(jobs, args.json)
-        if command == "add":
-            return await _add(jobs, args)
-        if command == "run":
-            return await run_rules(jobs, chosen=args.rules, yes=args.yes, as_json=args.json)
-        return _change(jobs, command, args.rule)
+async def _rules(args, jobs) -> int:
+    command = args.rules_command or "list"
+    if command == "list":
+        return _list(jobs, args.json)
+    if command == "add":
+        return await _add(jobs, args)
+    if command == "run":
+        return await run_rules(jobs, chosen=args.rules, yes=args.yes, as_json=args.json)
+    return _change(jobs, command, args.rule)
 
 
 def _list(jobs, as_json: bool) -> int:

@@ -45,25 +45,13 @@ def register(subparsers) -> None:
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from wxtui.cli.jobs_run import UsageError, headless_profile
-    from wxtui.core.outside_text import warn
+    from wxtui.cli.jobs_run import run_on_account
     from wxtui.store.segments import SegmentError
-    from wxtui.core.errors import WxtuiError
 
-    try:
-        return asyncio.run(_segments(args, headless_profile(args)))
-    except (UsageError, SegmentError, WxtuiError) as exc:
-        warn(exc)
-        return exit_status.NOT_DONE
-
-
-async def _segments(args, profile) -> int:
-    from wxtui.cli.jobs_run import _account
-
-    async with _account(args, profile) as jobs:
+    async def on_store(jobs) -> int:
         return _run(args, jobs.store)
+
+    return run_on_account(args, on_store, (SegmentError,))
 
 
 def _run(args, store) -> int:

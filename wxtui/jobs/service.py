@@ -90,23 +90,12 @@ class JobService:
     async def plan(self, intent: Intent, *, check_quota: bool = True) -> Plan:
         plan = await self._planner().plan(intent, check_quota=check_quota)
         if isinstance(intent, DeleteTag):
-            note = await asyncio.to_thread(self._rules_of_deleted_tag, intent.tagid)
+            from wxtui.store.rules import Rules, deleted_tag_note
+
+            note = deleted_tag_note(intent.tagid, await asyncio.to_thread(Rules(self.store).list))
             if note:
-                plan.warnings.append(note)
+                plan.warnings.append(PlanNote("rules", note))
         return plan
-
-    def _rules_of_deleted_tag(self, tagid: int) -> PlanNote | None:
-        """What deleting the tag does to the rules that give it (they wait, they do not fail)."""
-        from wxtui.store.rules import Rules
-
-        giving = [r for r in Rules(self.store).list() if r.tagid == tagid]
-        if not giving:
-            return None
-        numbers = ", ".join(f"#{r.id}" for r in giving)
-        which = f"Rule {numbers} gives" if len(giving) == 1 else f"Rules {numbers} give"
-        return PlanNote("rules", f"{which} this tag: after the deletion {'it does' if len(giving) == 1 else 'they do'} "
-                                 "nothing until a tag of the same name is created again "
-                                 f"(or delete {'it' if len(giving) == 1 else 'them'}: wxtui rules delete {giving[0].id}).")
 
     def _planner(self):
         concurrency = self.scheduler.max_concurrency

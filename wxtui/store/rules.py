@@ -180,6 +180,18 @@ def orphaned_note(segment: str, rules: list[Rule]) -> str:
             f"(or delete {'it' if len(mine) == 1 else 'them'}: wxtui rules delete {mine[0].id}).")
 
 
+def deleted_tag_note(tagid: int, rules: list[Rule]) -> str:
+    """What deleting a tag would do to the rules giving it ('' when none gives it)."""
+    giving = [r for r in rules if r.tagid == tagid]
+    if not giving:
+        return ""
+    numbers = ", ".join(f"#{r.id}" for r in giving)
+    one = len(giving) == 1
+    return (f"{'Rule' if one else 'Rules'} {numbers} {'gives' if one else 'give'} this tag: after the deletion "
+            f"{'it does' if one else 'they do'} nothing until a tag of the same name is created again "
+            f"(or delete {'it' if one else 'them'}: wxtui rules delete {giving[0].id}).")
+
+
 def depends_on(flt, tagid: int) -> bool:
     """Whether who matches the filter changes when followers gain or lose this tag."""
     return tagid in flt.tags or tagid in flt.not_tags or flt.untagged
