@@ -275,3 +275,35 @@ def test_openids_are_never_confused_across_passes_with_reused_ids(store):
     c = follower(openid(__import__("random").Random(1)))
     store.upsert_followers([c])
     assert store.follower_ids([c.openid])[c.openid] > old_b
+
+
+def test_closing_the_store_under_another_threads_query_interrupts_it_and_does_not_crash(tmp_path):
+    # The app quits while a count it started still runs in a worker thread; the session then
+    # closes the store. Closing the connection under that query used to crash the process.
+    store = Store.open(tmp_path / "cache.sqlite")
+    started, outcome = threading.Event(), {}
+
+    def long_query():
+        conn = store.reader()
+        conn.create_function("started", 0, lambda: started.set() or 0)
+        try:
+            conn.execute("WITH RECURSIVE c(x) AS (SELECT started() UNION ALL SELECT x + 1 FROM c "
+                         "WHERE x < 2000000000) SELECT count(*) FROM c").fetchone()
+            outcome["result"] = "finished"
+        except sqlite3.OperationalError as exc:
+            outcome["result"] = str(exc)
+        try:
+            store.reader()
+            outcome["after"] = "a reader"
+        except sqlite3.ProgrammingError as exc:
+            outcome["after"] = str(exc)
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    assert started.wait(30)
+    store.close()
+    worker.join(60)  # a guard against a hang only: two billion rows take minutes
+    assert not worker.is_alive()
+    assert outcome == {"result": "interrupted", "after": "Cannot operate on a closed database."}
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.follower_count()

@@ -81,6 +81,7 @@ class Store(SyncWrites, WriteThrough):
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._aborted: BaseException | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
@@ -141,10 +142,21 @@ class Store(SyncWrites, WriteThrough):
         return cls.open(paths.cache_db(account_key))
 
     def close(self) -> None:
+        """Close the cache. A query another thread is running at this moment (a count the app
+        started just before it quit) is interrupted, and its connection is closed when that
+        thread lets go of it: closing a connection under a running query crashes the process."""
+        me = threading.get_ident()
+        alive = {t.ident for t in threading.enumerate()}
         with self._readers_lock:
-            for reader in self._readers.values():
+            self._closed = True
+            readers, self._readers = self._readers, {}
+        while readers:  # popped, so that no reference to a connection in use stays here
+            ident, reader = readers.popitem()
+            if ident == me or ident not in alive:
                 reader.close()
-            self._readers.clear()
+            else:
+                reader.interrupt()
+            del reader
         with self._lock:
             self.conn.close()
 
@@ -219,6 +231,8 @@ class Store(SyncWrites, WriteThrough):
         if self._writer_thread == me:
             return self.conn
         with self._readers_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
             conn = self._readers.get(me)
             if conn is None:
                 self._forget_dead_readers()
