@@ -81,7 +81,6 @@ class Store(SyncWrites, WriteThrough):
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._aborted: BaseException | None = None
-        self._closed = False
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
@@ -143,12 +142,13 @@ class Store(SyncWrites, WriteThrough):
 
     def close(self) -> None:
         """Close the cache. A query another thread is running at this moment (a count the app
-        started just before it quit) is interrupted, and its connection is closed when that
-        thread lets go of it: closing a connection under a running query crashes the process."""
+        started just before it quit) is interrupted, and its connection is left to close when
+        that thread lets go of it (closing a connection under a running query crashes the
+        process). Everything written is copied from the WAL into the file first, as closing
+        the last connection would."""
         me = threading.get_ident()
         alive = {t.ident for t in threading.enumerate()}
         with self._readers_lock:
-            self._closed = True
             readers, self._readers = self._readers, {}
         while readers:  # popped, so that no reference to a connection in use stays here
             ident, reader = readers.popitem()
@@ -158,6 +158,10 @@ class Store(SyncWrites, WriteThrough):
                 reader.interrupt()
             del reader
         with self._lock:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # busy, or the file is gone: the next open checkpoints it
+                pass
             self.conn.close()
 
     def __enter__(self) -> "Store":
@@ -231,8 +235,6 @@ class Store(SyncWrites, WriteThrough):
         if self._writer_thread == me:
             return self.conn
         with self._readers_lock:
-            if self._closed:
-                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
             conn = self._readers.get(me)
             if conn is None:
                 self._forget_dead_readers()
