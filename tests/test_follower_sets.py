@@ -359,3 +359,41 @@ def test_an_openid_prefix_matching_many_is_left_to_the_plans(cache, monkeypatch)
         expected = expected_ids(model, ids, flt, Sort())
         assert list(store.view(flt).first_ids(5)) == expected[:5]
         assert store.view(flt).count() == len(expected)
+
+
+def test_too_many_remark_characters_leave_text_to_the_plans_and_everything_else_to_the_sets(store, walks,
+                                                                                           monkeypatch):
+    # Remarks that are people's names make hundreds of thousands of character sets at 1M, each
+    # with its own overhead; past the cap none are kept, so a sync's memory stays bounded.
+    model = crafted_model()
+    distinct = {g for f in model.followers.values() if f.remark for g in followersets.grams(f.remark)}
+    monkeypatch.setattr(followersets, "GRAM_CAP", len(distinct) // 2)
+    load(store, model)
+    assert_current(store)
+    kinds = {r[0] for r in store.conn.execute("SELECT DISTINCT kind FROM follower_sets")}
+    assert "gram" not in kinds and followersets.NO_GRAMS[0] in kinds
+    assert store.view(Filter(text="李"))._from_sets(5) is None  # text: the plans answer
+    assert store.view(Filter(scenes={"ADD_SCENE_PAID"}))._from_sets(5) is not None  # the rest: the sets
+    assert_views_right(store, model)
+
+    openids = list(model.followers)
+    store.apply_remark(openids[0], "新备注 VIP")  # a remark change keeps the sets current, no grams
+    model.followers[openids[0]].remark = "新备注 VIP"
+    assert_current(store)
+    assert "gram" not in {r[0] for r in store.conn.execute("SELECT DISTINCT kind FROM follower_sets")}
+    assert_views_right(store, model)
+
+    with store.transaction():  # stale: the count rebuilds them, under the same cap
+        store.conn.execute("UPDATE follower_sets_state SET built = NULL")
+    assert store.view(Filter(text="VIP")).count() == len(
+        expected_ids(model, store.follower_ids(model.followers), Filter(text="VIP"), Sort()))
+    assert_current(store)
+    assert followersets.NO_GRAMS[0] in {r[0] for r in store.conn.execute("SELECT DISTINCT kind FROM follower_sets")}
+
+    distinct = {g for f in model.followers.values() if f.remark for g in followersets.grams(f.remark)}
+    monkeypatch.setattr(followersets, "GRAM_CAP", len(distinct))  # exactly as many: all kept
+    load(store, model)
+    kinds = {r[0] for r in store.conn.execute("SELECT DISTINCT kind FROM follower_sets")}
+    assert "gram" in kinds and followersets.NO_GRAMS[0] not in kinds
+    assert store.view(Filter(text="李"))._from_sets(5) is not None
+    assert_views_right(store, model)

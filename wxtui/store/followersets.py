@@ -19,7 +19,8 @@ What is kept (table follower_sets, one row per set):
   gram      by every character and every pair of adjacent characters of the remark, ASCII
             letters folded as SQLite's LIKE folds them: a text of one or two characters is
             exactly its set; a longer one is the intersection of its pairs' sets, confirmed by
-            the real LIKE on those few candidates
+            the real LIKE on those few candidates. Past GRAM_CAP of them (remarks that are
+            people's names), none is kept and a text search is left to the plans
 
 The sets are current while follower_sets_state.built equals its changes, a counter that
 triggers on followers bump at every insert, delete and change of those four columns. A full
@@ -54,6 +55,12 @@ _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 OPENID_CAP = 20_000
 # Ids collected while a sync's pass is written, before they are folded into the bitmaps.
 _FLUSH_IDS = 250_000
+# Remark sets kept at most. Each costs ~450 bytes in memory while a sync collects it, however
+# few its members: remarks that are people's names (30% of a million followers) make ~330,000
+# characters and pairs, 150 MB; at 10M, gigabytes. Past this many, no remark set is kept (the
+# row NO_GRAMS says so) and a text search is left to the plans, as with stale sets.
+GRAM_CAP = 100_000
+NO_GRAMS = ("nograms", "")
 
 TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS follower_sets_insert AFTER INSERT ON followers BEGIN "
@@ -119,7 +126,7 @@ def _store(conn: sqlite3.Connection, sets: dict[tuple[str, object], BitMap]) -> 
         conn.execute(sql)
     conn.execute("DELETE FROM follower_sets")
     rows = ((kind, key, members.serialize()) for (kind, key), members in sets.items()
-            if kind not in ("tag", "block") and (members or kind == "all"))
+            if kind not in ("tag", "block") and (members or kind in ("all", NO_GRAMS[0])))
     conn.executemany("INSERT INTO follower_sets (kind, key, members) VALUES (?, ?, ?)", rows)
     conn.executemany("INSERT INTO follower_sets (kind, key, members) VALUES (?, ?, ?)", _blocks(sets))
     conn.execute("UPDATE follower_sets_state SET built = changes, format = ?, followers = ?",
@@ -159,10 +166,17 @@ class SetsBuilder:
         self._remarks: dict[str, array] = {}
         self._tags: dict[int, array] = {}
         self._waiting = 0
+        self._grams = 0  # remark sets made so far (see GRAM_CAP)
+
+    @property
+    def no_grams(self) -> bool:
+        return NO_GRAMS in self.sets
 
     def add_columns(self, ids, times, scenes, languages, remarks) -> None:
         """One batch of rows as columns (equal-length sequences)."""
         days, pairs, by_remark = self._days, self._pairs, self._remarks
+        if self.no_grams:
+            remarks = repeat("")
         for i, t, pair, remark in zip(ids, times, zip(scenes, languages), remarks):
             ids_of = days.get(t // DAY)
             if ids_of is None:
@@ -224,12 +238,23 @@ class SetsBuilder:
         self._waiting = 0
 
     def _fold_remark(self, remark: str, members: BitMap) -> None:
+        if self.no_grams:
+            return
         for gram in grams(remark):
             found = self.sets.get(("gram", gram))
             if found is None:
+                self._grams += 1
+                if self._grams > GRAM_CAP:
+                    self._drop_grams()
+                    return
                 self.sets[("gram", gram)] = BitMap(members)
             else:
                 found |= members
+
+    def _drop_grams(self) -> None:
+        for key in [key for key in self.sets if key[0] == "gram"]:
+            del self.sets[key]
+        self.sets[NO_GRAMS] = BitMap()
 
     def finished(self) -> dict[tuple[str, object], BitMap]:
         """Every set but the blocks of days, which _store writes one at a time as it goes."""
@@ -364,10 +389,12 @@ def after_change(conn: sqlite3.Connection, change: Change | None, ids=()) -> Non
     after = conn.execute(_ROWS_OF, (_json(every),)).fetchall()
     removed: dict[tuple[str, object], list[int]] = {}
     added: dict[tuple[str, object], list[int]] = {}
+    keep_grams = not _no_grams(conn)
     for rows, into in ((change.before, removed), (after, added)):
         for row in rows:
             for key in _keys(row):
-                into.setdefault(key, []).append(row[0])
+                if keep_grams or key[0] != "gram":
+                    into.setdefault(key, []).append(row[0])
     try:
         for key in removed.keys() | added.keys():
             kind, value = key
@@ -401,6 +428,11 @@ class Match:
 
     members: BitMap
     exact: bool
+
+
+def _no_grams(conn) -> bool:
+    """Whether the remark sets were left out (too many: see GRAM_CAP)."""
+    return conn.execute("SELECT 1 FROM follower_sets WHERE kind = ? AND key = ?", NO_GRAMS).fetchone() is not None
 
 
 def _one(conn, kind: str, key) -> BitMap:
@@ -483,6 +515,8 @@ def _text(conn, text: str) -> tuple[BitMap, bool] | None:
     or whose openid starts with it; None when the openid prefix matches too many."""
     if "\x00" in text:
         return BitMap(), True
+    if _no_grams(conn):
+        return None
     folded = fold(text)
     if len(folded) <= 2:
         remarks, exact = _one(conn, "gram", folded), True
