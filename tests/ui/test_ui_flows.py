@@ -557,3 +557,34 @@ async def test_a_spent_quota_pauses_the_job_and_the_header_says_so(tmp_path):
             assert event.state == "paused" and event.calls_done == 2
             assert screen.header.quota.startswith("quota used up until") and "00:00" in screen.header.quota
             assert any("45009" in n for n in notifications(pilot))
+
+
+async def test_letters_typed_in_the_picker_after_tab_still_search(tmp_path):
+    # shift+tab (BTab in tmux) or tab moves the focus to the list; the letters typed then used
+    # to go nowhere, and Enter took the first tag in the list.
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            openids = await select_rows(pilot, screen, 2)
+            staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+            await pilot.press("t")
+            picker = await wait_for_screen(pilot, TagPickerScreen)
+            first = picker.query_one("#picker-options").get_option_at_index(0).id
+            assert first != f"tag:{staff}"
+            await pilot.press("shift+tab")
+            await settle(pilot)
+            assert app.focused is picker.query_one("#picker-options")
+            await pilot.press(*"Stafx", "backspace", "f")
+            await settle(pilot)
+            assert picker.query_one("#picker-input").value == "Staff"
+            assert picker.query_one("#picker-options").get_option_at_index(0).id == f"tag:{staff}"
+            await pilot.press("shift+tab", "backspace")  # a backspace on the list edits the search too
+            await settle(pilot)
+            assert picker.query_one("#picker-input").value == "Staf"
+            await pilot.press("f", "enter")
+            dialog = await confirm(pilot)
+            assert 'tag "Staff"' in dialog.summary.target
+            for openid in openids:
+                assert staff in acct.tags_of(openid)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -139,8 +139,9 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
             yield Label(fmt.literal(self.title_text), classes="dialog-title")
+            # Not select_on_focus: a letter typed on the list comes back here after it (on_key).
             yield Input(placeholder="type to search" + (" or name a new tag" if self.allow_create else ""),
-                        id="picker-input")
+                        id="picker-input", select_on_focus=False)
             yield OptionList(id="picker-options")
             yield Label("", id="picker-note", classes="meter")
 
@@ -198,6 +199,23 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
             tagid = int(option_id[4:])
             name = next(n for t, n, _ in self.tags if t == tagid)
             self.dismiss(TagChoice(name, tagid))
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while the list has the focus (after tab) searches, as it does in the box:
+        the letters must not be lost, leaving Enter to take the first tag."""
+        field = self.query_one(Input)
+        if self.focused is field:
+            return
+        if event.is_printable and event.character:
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+        elif event.key == "backspace":
+            field.focus()
+            field.action_delete_left()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     def action_down(self) -> None:
         self.query_one(OptionList).action_cursor_down()
