@@ -158,3 +158,50 @@ async def test_a_job_paused_by_an_outage_resumes_by_itself_at_the_time_it_names(
                 await pilot.pause(0.02)
             assert journal.job(job_id).state == DONE
             assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())
+
+
+async def test_quitting_mid_job_leaves_it_interrupted_and_the_next_start_offers_it(tmp_path):
+    # Nobody cancelled it: it must not come back "cancelled", and the next start offers it.
+    from wxtui.jobs.events import PAUSED
+    from wxtui.jobs.scheduler import CLOSED_REASON
+
+    async with demo_session(tmp_path, followers=2000) as session:  # 40 calls: more than go at once
+        emulator = session.emulator
+        acct = emulator.account
+        newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+        emulator.faults.latency_ms = 300
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            journal = app.model.jobs.journal
+            await pilot.press("A", "a")
+            await settle(pilot)
+            await tag_selection(pilot, "Newsletter")
+            for _ in range(500):
+                events = screen.jobs_panel.events
+                if events and events[max(events)].calls_done >= 1:
+                    break
+                await pilot.pause(0.01)
+            job_id = max(screen.jobs_panel.events)
+            await pilot.press("ctrl+q")
+        record = journal.job(job_id)
+        assert (record.state, record.reason) == (PAUSED, CLOSED_REASON)
+        assert set(acct.tag_members(newsletter)) != set(acct.follower_openids())  # calls were left
+
+        emulator.faults.latency_ms = 0
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            for _ in range(200):
+                if job_id in screen.jobs_panel.events:
+                    break
+                await pilot.pause(0.02)
+            assert screen.jobs_panel.events[job_id].message == "interrupted"
+            assert any("interrupted when wxtui last stopped" in n.message for n in app._notifications)
+            await pilot.press("j", "R")
+            for _ in range(500):
+                if journal.job(job_id).state == DONE:
+                    break
+                await pilot.pause(0.02)
+            assert journal.job(job_id).state == DONE
+            assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())

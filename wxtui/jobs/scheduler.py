@@ -54,6 +54,9 @@ STOP_POLL_S = 0.5  # how often the journal is read for stops asked by another pr
 # slow answer, a retry's backoff): they stay pending in the journal and go again on resume,
 # which is safe because every call is idempotent.
 CANCEL_GRACE_S = 1.0
+# Why a job stopped when the program running it closed (the app quit, another account opened):
+# paused, never "cancelled", since nobody cancelled it; the next start offers to resume it.
+CLOSED_REASON = "interrupted: wxtui was closed while it ran"
 # Calls picked and marked in flight, per call the wire may take: those beyond the wire wait for a
 # slot already journaled, so a free slot is used at once even while the writer commits a large
 # group of results (tens of ms: every call's effect on the cache).
@@ -177,9 +180,11 @@ class Scheduler:
         return self._event(run) if run else None
 
     async def aclose(self) -> None:
-        """Cancel every running job and wait for the calls in flight."""
+        """Pause every running job (CLOSED_REASON) and wait for the calls in flight, at most
+        CANCEL_GRACE_S: those still out then stay pending, sent again on resume."""
         for job_id in list(self._runs):
-            self.cancel(job_id)
+            self._stop(job_id, PAUSED, CLOSED_REASON)
+            asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._give_up_calls, job_id, True)
         if self._loop_task is not None:
             await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
         await asyncio.to_thread(self._writer.close)
@@ -292,8 +297,9 @@ class Scheduler:
             run.cleared = True
         if run.in_flight or not run.cleared:
             return
-        if run.stop_state == CANCELLED and self.journal.open_phase(run.job_id) is None:
-            self._end(run, DONE, "")  # cancelled after its last call had gone: nothing was left
+        if (run.stop_state == CANCELLED or run.stop_reason == CLOSED_REASON) \
+                and self.journal.open_phase(run.job_id) is None:
+            self._end(run, DONE, "")  # stopped after its last call had gone: nothing was left
         elif run.stop_state is not None:
             self._end(run, run.stop_state, run.stop_reason, run.resume_after)
         elif (run.phase is None or run.phase_drained()) and self.journal.open_phase(run.job_id) is None:
@@ -346,10 +352,10 @@ class Scheduler:
             run.cleared = True
             self._wake.set()
 
-    def _give_up_calls(self, job_id: int) -> None:
-        """The cancel's grace is over: stop waiting for the job's calls still out."""
+    def _give_up_calls(self, job_id: int, closing: bool = False) -> None:
+        """The cancel's (or the close's) grace is over: stop waiting for the job's calls still out."""
         run = self._runs.get(job_id)
-        if run is None or run.stop_state != CANCELLED:
+        if run is None or run.stop_state != CANCELLED and not closing:
             return
         self._given_up.add(job_id)
         for task in list(self._awaiting.get(job_id, ())):

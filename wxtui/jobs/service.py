@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .events import CANCELLED, DONE, RUNNING, JobEvent, Listener
+from .events import CANCELLED, DONE, PAUSED, RUNNING, JobEvent, Listener
 from .intents import DeleteTag, Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
@@ -159,11 +159,14 @@ class JobService:
         return record.state
 
     def interrupted(self) -> list[JobRecord]:
-        """Jobs that were running when the program that ran them stopped (to offer a resume);
-        not those running here or in another process."""
+        """Jobs that were running when the program that ran them stopped or was closed (to
+        offer a resume); not those running here or in another process."""
+        from .scheduler import CLOSED_REASON
+
         running = set(self.scheduler.running())
-        return [j for j in self.journal.jobs(limit=1000, states=[RUNNING])
-                if j.id not in running and not self.scheduler.locks.held_elsewhere(j.id)]
+        return [j for j in self.journal.jobs(limit=1000, states=[RUNNING, PAUSED])
+                if (j.state == RUNNING or j.reason == CLOSED_REASON)
+                and j.id not in running and not self.scheduler.locks.held_elsewhere(j.id)]
 
     async def aclose(self) -> None:
         await self.scheduler.aclose()
