@@ -151,3 +151,31 @@ async def test_a_running_job_cannot_be_undone(emu, tmp_path):
         plan = jobs.plan_undo(job_id)
         assert [e.code for e in plan.errors] == ["running"]
         await finished
+
+
+@pytest.mark.parametrize("first, then, op", [
+    (lambda chosen: TagFollowers(VIP, Followers.of(chosen)), lambda part: UntagFollowers(VIP, Followers.of(part)),
+     "untag"),
+    (lambda chosen: BlacklistFollowers(Followers.of(chosen)), lambda part: UnblacklistFollowers(Followers.of(part)),
+     "unblacklist"),
+], ids=["tag", "blacklist"])
+async def test_undo_skips_what_the_cache_shows_already_back_and_counts_only_real_changes(emu, tmp_path,
+                                                                                       first, then, op):
+    # A job, then another that took most of it back (a cancelled untag at 95%): undoing the
+    # first sends only what is still as it left it, and says the rest was skipped.
+    acct = emu.account
+    chosen = [o for o in sample(acct, 400) if VIP not in acct.tags_of(o) and not acct.is_blacklisted(o)][:200]
+    async with job_service(emu, tmp_path / "c.sqlite") as jobs:
+        job_id = await do(jobs, first(chosen))
+        await do(jobs, then(chosen[:150]))
+        plan = jobs.plan_undo(job_id)
+        assert {o for c in plan.calls for o in c.targets} == set(chosen[150:])
+        assert {c.op for c in plan.calls} == {op}
+        assert (plan.targets, plan.noops) == (50, 150)
+        event = await jobs.run(jobs.submit(plan))
+        assert event.state == DONE and event.targets_done == 50
+        assert all(VIP not in acct.tags_of(o) and not acct.is_blacklisted(o) for o in chosen)
+
+        again = jobs.plan_undo(job_id)  # now everything is back: nothing to send
+        assert not again.calls and again.noops == 200
+        assert "already back as it was" in again.warnings[0].message

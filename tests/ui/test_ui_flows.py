@@ -588,3 +588,44 @@ async def test_letters_typed_in_the_picker_after_tab_still_search(tmp_path):
             assert 'tag "Staff"' in dialog.summary.target
             for openid in openids:
                 assert staff in acct.tags_of(openid)
+
+
+async def test_z_offers_the_latest_job_even_cancelled_not_an_older_one(tmp_path):
+    from wxtui.jobs.events import CANCELLED, DONE
+    from wxtui.jobs.intents import Followers, TagFollowers, UntagFollowers
+    from wxtui.jobs.service import JobService
+
+    async with demo_session(tmp_path, followers=2000) as session:
+        acct = session.emulator.account
+        staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+        targets = [o for o in acct.follower_openids() if staff not in acct.tags_of(o)][:1000]
+        session.emulator.faults.latency_ms = 10
+        service = JobService(session.client, session.store, family=session.family, concurrency=1,
+                             event_interval=0)
+        tagged = await service.run(service.submit(await service.plan(TagFollowers(staff, Followers.of(targets)))))
+        assert tagged.state == DONE
+        untag = service.submit(await service.plan(UntagFollowers(staff, Followers.of(targets))))
+
+        def cancel_after_five(event):
+            if event.calls_done >= 5:
+                service.cancel(untag)
+
+        unsubscribe = service.subscribe(cancel_after_five, untag)
+        cancelled = await service.run(untag)
+        unsubscribe()
+        await service.aclose()
+        session.emulator.faults.latency_ms = 0
+        assert cancelled.state == CANCELLED and 5 <= cancelled.calls_done < 20
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("z")
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.target.startswith(f"job #{untag}:"), dialog.summary.target
+            assert dialog.summary.count == cancelled.targets_done  # only what it changed
+            await pilot.press("y")
+            for _ in range(300):
+                if set(targets) <= acct.tag_members(staff):
+                    break
+                await pilot.pause(0.02)
+            assert set(targets) <= acct.tag_members(staff)

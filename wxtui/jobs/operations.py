@@ -81,6 +81,9 @@ class Operation:
     # not idempotent: creating a tag again hears "the name is taken" when the lost attempt
     # made it. None: execute, as for the first send.
     execute_again: Execute | None = None
+    # The targets the cache shows already as a call would leave them (store, params, targets):
+    # an undo skips them, as a plan does ("already done, from the cache"). None: never skipped.
+    already: Callable[[Any, dict, Sequence[str]], set[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -272,18 +272,30 @@ class JobService:
                 groups[key].extend(spec.targets)
         calls: list[CallSpec] = []
         targets: set[str] = set()
+        noops = 0
         for (phase, op, params), members in sorted(groups.items()):
             members = list(dict.fromkeys(members))
+            already = self.ops[op].already
+            if already is not None and members and self.store is not None:
+                done_already = already(self.store, json.loads(params), members)
+                if done_already:
+                    noops += len(done_already)
+                    members = [m for m in members if m not in done_already]
+                    if not members:
+                        continue
             targets.update(members)
             if self.ops[op].batch_size == 0 or not members:
                 calls.append(CallSpec(op, json.loads(params), tuple(members), phase))
             else:
                 calls.extend(self.ops.chunk(op, json.loads(params), members, phase))
-        if not calls:
+        if not calls and noops:
+            warnings.append(PlanNote("nothing", f"Nothing to undo: the cache shows what job {job_id} "
+                                     f"changed already back as it was ({noops:,})"))
+        elif not calls:
             warnings.append(PlanNote("nothing", f"Job {job_id} changed nothing"))
         # Counted as the undone job counted its changes (an undo of clear-tags: memberships).
         changes = sum(len(c.targets) for c in calls)
-        return Plan(intent, title, calls, len(targets) or len(calls), 0, warnings, [],
+        return Plan(intent, title, calls, len(targets) or len(calls), noops, warnings, [],
                     estimated_s=self._planner().estimate(len(calls)), family=record.family,
                     changes=changes if targets and changes != len(targets) else None,
                     unit=_undo_unit(record.plan.get("unit", "followers"), bool(targets)))

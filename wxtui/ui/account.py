@@ -435,11 +435,21 @@ class AccountModel:
         return self.jobs.interrupted()
 
     def last_undoable_job(self) -> int | None:
-        """The latest finished job that is not an undo and has not been undone."""
+        """The latest job that is not an undo, has not been undone and is not running or
+        resumable: finished, or cancelled or failed after changing something (a cancel at 95%
+        is what a person most wants to take back; an older job is never offered over it)."""
+        from wxtui.jobs.events import CANCELLED, FAILED
+        from wxtui.jobs.journal import CALL_DONE
+
         records = self.jobs.jobs(limit=200)
         undone = {r.undo_of for r in records if r.undo_of is not None}
         for record in records:
-            if record.state == DONE and record.kind != "undo" and record.id not in undone:
+            if record.kind == "undo" or record.id in undone:
+                continue
+            if record.state == DONE:
+                return record.id
+            if record.state in (CANCELLED, FAILED) \
+                    and self.jobs.journal.counts(record.id).calls.get(CALL_DONE, 0):
                 return record.id
         return None
 
