@@ -179,3 +179,15 @@ async def test_undo_skips_what_the_cache_shows_already_back_and_counts_only_real
         again = jobs.plan_undo(job_id)  # now everything is back: nothing to send
         assert not again.calls and again.noops == 200
         assert "already back as it was" in again.warnings[0].message
+
+
+async def test_the_confirmation_of_an_undo_of_a_new_tag_counts_a_tag_not_a_follower(emu, tmp_path):
+    from wxtui.ui.summary import summarize
+
+    async with job_service(emu, tmp_path / "c.sqlite") as jobs:
+        created = await do(jobs, CreateTag("Winter"))
+        tagged = await do(jobs, TagFollowers(VIP, Followers.of(sample(emu.account, 3))))
+        lines = dict(summarize("undo", jobs.plan_undo(created), f"job #{created}").lines())
+        assert lines["Count"] == "1 tag"
+        untagged = dict(summarize("undo", jobs.plan_undo(tagged), f"job #{tagged}").lines())
+        assert "follower" in untagged["Count"]

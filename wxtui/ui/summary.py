@@ -91,7 +91,12 @@ def summarize(kind: str, plan, target: str, members: tuple[str, str] = ("followe
     title, verb = _TITLES.get(kind, (plan.title, "Run"))
     title = title.replace("{members}", members[1]).replace("{member}", members[0])
     count = plan.targets
-    noun = "tag" if kind == "delete_tag" else (members[0] if count == 1 else members[1])
+    if kind == "delete_tag":
+        noun = "tag"
+    elif getattr(plan, "unit", "followers") == "tags":  # an undo of creating or renaming a tag
+        noun = "tag" if count == 1 else "tags"
+    else:
+        noun = members[0] if count == 1 else members[1]
     return ActionSummary(
         title=title,
         verb=f"{verb} {count:,}" if kind not in ("delete_tag", "undo", "set_remark", "set_tags") else verb,
