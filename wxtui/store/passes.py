@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
@@ -345,23 +344,16 @@ class SyncWrites:
 # large as the page cache and then merges them: with the usual 64 MB, the runs outgrow the
 # CPU's caches. Measured at 1M followers: the swap takes 3.4 s with 64 MB, 2.5 s with 4 MB.
 _SORTING_CACHE_KIB = 4096
-# And helper threads for those sorts: the network is idle by then, and so is a core. Measured on
-# the 10M bench cache (its six indexes dropped and built again): 23.3 s alone, 17.4 s with 2
-# helpers, 16.8 s with 4 (on 2 cores); at 1M, 1.80 s and 1.60 s.
-_SORTING_THREADS = min(os.cpu_count() or 1, 4)
 
 
 @contextlib.contextmanager
 def _sorting_cache(conn: sqlite3.Connection):
     usual = conn.execute("PRAGMA cache_size").fetchone()[0]
-    threads = conn.execute("PRAGMA threads").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{_SORTING_CACHE_KIB}")
-    conn.execute(f"PRAGMA threads = {_SORTING_THREADS}")
     try:
         yield
     finally:
         conn.execute(f"PRAGMA cache_size = {int(usual)}")
-        conn.execute(f"PRAGMA threads = {int(threads)}")
 
 
 def _table_sql(conn, table: str) -> str:
