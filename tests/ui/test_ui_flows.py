@@ -629,3 +629,27 @@ async def test_z_offers_the_latest_job_even_cancelled_not_an_older_one(tmp_path)
                     break
                 await pilot.pause(0.02)
             assert set(targets) <= acct.tag_members(staff)
+
+
+async def test_z_never_offers_an_older_job_over_a_paused_one(tmp_path):
+    from wxtui.jobs.events import DONE, PAUSED
+    from wxtui.jobs.intents import Followers, TagFollowers, UntagFollowers
+    from wxtui.jobs.service import JobService
+
+    async with demo_session(tmp_path) as session:
+        acct = session.emulator.account
+        staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+        targets = [o for o in acct.follower_openids() if staff not in acct.tags_of(o)][:100]
+        service = JobService(session.client, session.store, family=session.family)
+        tagged = await service.run(service.submit(await service.plan(TagFollowers(staff, Followers.of(targets)))))
+        assert tagged.state == DONE
+        paused = service.submit(await service.plan(UntagFollowers(staff, Followers.of(targets))))
+        service.journal.set_state(paused, PAUSED, reason="interrupted: wxtui was closed while it ran")
+        await service.aclose()
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("z")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert any(f"Job #{paused} is paused: resume it" in n for n in notifications(pilot))

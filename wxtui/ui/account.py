@@ -434,11 +434,12 @@ class AccountModel:
     def interrupted_jobs(self):
         return self.jobs.interrupted()
 
-    def last_undoable_job(self) -> int | None:
-        """The latest job that is not an undo, has not been undone and is not running or
-        resumable: finished, or cancelled or failed after changing something (a cancel at 95%
-        is what a person most wants to take back; an older job is never offered over it)."""
-        from wxtui.jobs.events import CANCELLED, FAILED
+    def last_undoable_job(self) -> tuple[int | None, str]:
+        """The latest job that is not an undo and has not been undone: finished, or cancelled
+        or failed after changing something (a cancel at 95% is what a person most wants to take
+        back). An older job is never offered over a later one still running or paused: then
+        (None, why) says what to do first."""
+        from wxtui.jobs.events import CANCELLED, FAILED, PAUSED, RUNNING
         from wxtui.jobs.journal import CALL_DONE
 
         records = self.jobs.jobs(limit=200)
@@ -447,11 +448,14 @@ class AccountModel:
             if record.kind == "undo" or record.id in undone:
                 continue
             if record.state == DONE:
-                return record.id
+                return record.id, ""
             if record.state in (CANCELLED, FAILED) \
                     and self.jobs.journal.counts(record.id).calls.get(CALL_DONE, 0):
-                return record.id
-        return None
+                return record.id, ""
+            if record.state == PAUSED or record.state == RUNNING:
+                return None, (f"Job #{record.id} is {'paused' if record.state == PAUSED else 'running'}: "
+                              "resume it (j, then R) or cancel it (j, then x) before undoing")
+        return None, "No finished job to undo"
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -507,9 +511,9 @@ class AccountModel:
 
     def plan_undo(self, job_id: int | None) -> PlannedAction:
         if job_id is None:
-            job_id = self.last_undoable_job()
+            job_id, why = self.last_undoable_job()
             if job_id is None:
-                return PlannedAction(None, None, "No finished job to undo")
+                return PlannedAction(None, None, why)
         plan = self.jobs.plan_undo(job_id)
         record = self.jobs.job(job_id)
         return self._planned("undo", plan, f"job #{job_id}: {record.title}")
