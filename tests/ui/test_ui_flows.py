@@ -652,4 +652,4 @@ async def test_z_never_offers_an_older_job_over_a_paused_one(tmp_path):
             await pilot.press("z")
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmScreen)
-            assert any(f"Job #{paused} is paused: resume it" in n for n in notifications(pilot))
+            assert any(f"Job #{paused} has not finished: resume it" in n for n in notifications(pilot))

@@ -453,8 +453,9 @@ class AccountModel:
                     and self.jobs.journal.counts(record.id).calls.get(CALL_DONE, 0):
                 return record.id, ""
             if record.state == PAUSED or record.state == RUNNING:
-                return None, (f"Job #{record.id} is {'paused' if record.state == PAUSED else 'running'}: "
-                              "resume it (j, then R) or cancel it (j, then x) before undoing")
+                # RUNNING here may be a job whose process died (the panel says "interrupted").
+                return None, (f"Job #{record.id} has not finished: resume it (j, then R) or cancel it "
+                              "(j, then x) before undoing")
         return None, "No finished job to undo"
 
     # -- rules ------------------------------------------------------------------------------
