@@ -427,6 +427,20 @@ def last_notification(pilot) -> str:
     return notifications(pilot)[-1]
 
 
+async def until(pilot, condition, tries: int = 500, step: float = 0.02) -> None:
+    """Let the app run until condition() holds (a guard against a hang, not a timing)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(step)
+    raise AssertionError("the app never got there")
+
+
+def tag_named(acct, name: str) -> int:
+    """The emulated account's tag id of that name."""
+    return next(t for t, (tag_name, _) in acct.tags().items() if tag_name == name)
+
+
 def openid_at(screen, index: int) -> str:
     return screen.table.source.row(index).openid
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import contextlib
 
-from ui_fixtures import demo_session, ready, settle, wait_for_screen
+from ui_fixtures import demo_session, notifications, ready, settle, tag_named, until, wait_for_screen
 from wxtui.jobs.events import DONE, RUNNING
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.main import MainScreen
 from wxtui.ui.screens.prompts import TagPickerScreen
 
 SIZE = (100, 30)
-
-
-def notifications(pilot) -> list[str]:
-    return [n.message for n in pilot.app._notifications]
-
-
-async def until(pilot, condition, tries: int = 500, step: float = 0.02) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(step)
-    raise AssertionError("the app never got there")
 
 
 async def opened_and_synced(pilot) -> MainScreen:
@@ -59,7 +47,7 @@ async def test_the_demo_comes_back_with_its_changes_and_its_jobs(tmp_path):
         await settle(pilot)
         job_id = next(iter(screen.jobs_panel.events))
         acct = app.session.emulator.account
-        vip = next(t for t, (name, _) in acct.tags().items() if name == "VIP")
+        vip = tag_named(acct, "VIP")
         members = acct.tag_members(vip)
         assert len(members) == 300
     # A clean exit wrote a snapshot and emptied the change log.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ui_fixtures import (app_for, confirm, demo_session, last_notification, notifications, openid_at, ready,
-                         select_rows, settle, wait_for_screen)
+                         select_rows, settle, tag_named, until, wait_for_screen)
 from wxtui.store import Filter
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.main import MainScreen
@@ -87,7 +87,7 @@ async def test_tag_the_selection_through_the_picker(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot)
             openids = await select_rows(pilot, screen, 3)
-            staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+            staff = tag_named(acct, "Staff")
             await pilot.press("t")
             await wait_for_screen(pilot, TagPickerScreen)
             await pilot.press(*"Staff", "enter")
@@ -115,7 +115,7 @@ async def test_picker_creates_a_missing_tag_then_tags(tmp_path):
             assert picker.query_one("#picker-options").get_option_at_index(0).id == "create"
             await pilot.press("enter")
             await confirm(pilot)
-            tagid = next(t for t, (name, _) in acct.tags().items() if name == "咖啡爱好者")
+            tagid = tag_named(acct, "咖啡爱好者")
             assert acct.tags_of(openid) == [tagid] + [t for t in acct.tags_of(openid) if t != tagid]
             assert session.store.tag_names()[tagid] == "咖啡爱好者"
 
@@ -568,7 +568,7 @@ async def test_letters_typed_in_the_picker_after_tab_still_search(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot)
             openids = await select_rows(pilot, screen, 2)
-            staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+            staff = tag_named(acct, "Staff")
             await pilot.press("t")
             picker = await wait_for_screen(pilot, TagPickerScreen)
             first = picker.query_one("#picker-options").get_option_at_index(0).id
@@ -597,7 +597,7 @@ async def test_z_offers_the_latest_job_even_cancelled_not_an_older_one(tmp_path)
 
     async with demo_session(tmp_path, followers=2000) as session:
         acct = session.emulator.account
-        staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+        staff = tag_named(acct, "Staff")
         targets = [o for o in acct.follower_openids() if staff not in acct.tags_of(o)][:1000]
         session.emulator.faults.latency_ms = 10
         service = JobService(session.client, session.store, family=session.family, concurrency=1,
@@ -624,11 +624,7 @@ async def test_z_offers_the_latest_job_even_cancelled_not_an_older_one(tmp_path)
             assert dialog.summary.target.startswith(f"job #{untag}:"), dialog.summary.target
             assert dialog.summary.count == cancelled.targets_done  # only what it changed
             await pilot.press("y")
-            for _ in range(300):
-                if set(targets) <= acct.tag_members(staff):
-                    break
-                await pilot.pause(0.02)
-            assert set(targets) <= acct.tag_members(staff)
+            await until(pilot, lambda: set(targets) <= acct.tag_members(staff))
 
 
 async def test_z_never_offers_an_older_job_over_a_paused_one(tmp_path):
@@ -638,7 +634,7 @@ async def test_z_never_offers_an_older_job_over_a_paused_one(tmp_path):
 
     async with demo_session(tmp_path) as session:
         acct = session.emulator.account
-        staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+        staff = tag_named(acct, "Staff")
         targets = [o for o in acct.follower_openids() if staff not in acct.tags_of(o)][:100]
         service = JobService(session.client, session.store, family=session.family)
         tagged = await service.run(service.submit(await service.plan(TagFollowers(staff, Followers.of(targets)))))

@@ -4,7 +4,7 @@ asserting the emulator's and the store's state, not only the screen."""
 from __future__ import annotations
 
 from ui_fixtures import (app_for, confirm, demo_session, last_notification, openid_at, ready, settle,
-                         tim_session, wait_for_screen)
+                         tag_named, tim_session, wait_for_screen)
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.follower import FollowerScreen
 from wxtui.ui.screens.main import MainScreen
@@ -188,7 +188,7 @@ async def test_picker_create_cancelled_leaves_no_tag_confirmed_creates_it_in_the
             await wait_for_screen(pilot, TagPickerScreen)
             await pilot.press(*"[autumn]", "enter")
             await confirm(pilot)
-            tagid = next(t for t, (name, _) in acct.tags().items() if name == "[autumn]")
+            tagid = tag_named(acct, "[autumn]")
             assert acct.tag_members(tagid) == {openid}
             assert store.tag_names()[tagid] == "[autumn]" and store.tag_counts()[tagid] == 1
             assert "[autumn]" in {e.name for e in main.tag_list.tag_entries}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+from ui_fixtures import app_for, demo_session, notifications, ready, settle, tag_named, until, wait_for_screen
 from wxtui.jobs.events import CANCELLED, DONE, RUNNING, JobEvent
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.job_detail import JobDetailScreen
@@ -49,7 +49,7 @@ async def test_the_newest_job_is_highlighted_and_x_cancels_it_even_with_calls_st
             def hang():
                 emulator.faults.p_slow, emulator.faults.slow_s = 1.0, 3600.0
 
-            newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+            newsletter = tag_named(acct, "Newsletter")
             await tag_selection(pilot, "Newsletter", before_confirm=hang)
             for _ in range(500):
                 if max(panel.events) != first and app.model.jobs.scheduler.in_flight:
@@ -140,23 +140,15 @@ async def test_a_job_paused_by_an_outage_resumes_by_itself_at_the_time_it_names(
             journal = app.model.jobs.journal
             await pilot.press("A", "a")
             await settle(pilot)
-            newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+            newsletter = tag_named(acct, "Newsletter")
             await tag_selection(pilot, "Newsletter",
                                 before_confirm=lambda: emulator.faults.update(p_5xx=1.0))
-            for _ in range(500):
-                events = screen.jobs_panel.events
-                if events and journal.job(max(events)).state == PAUSED:
-                    break
-                await pilot.pause(0.01)
-            job_id = max(screen.jobs_panel.events)
-            assert journal.job(job_id).state == PAUSED
-            assert "resumes by itself at" in "\n".join(n.message for n in app._notifications)
+            panel = screen.jobs_panel
+            await until(pilot, lambda: panel.events and journal.job(max(panel.events)).state == PAUSED)
+            job_id = max(panel.events)
+            assert "resumes by itself at" in "\n".join(notifications(pilot))
             emulator.faults.update(p_5xx=0.0)  # the platform is back before the time named
-            for _ in range(500):
-                if journal.job(job_id).state == DONE:
-                    break
-                await pilot.pause(0.02)
-            assert journal.job(job_id).state == DONE
+            await until(pilot, lambda: journal.job(job_id).state == DONE)
             assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())
 
 
@@ -168,7 +160,7 @@ async def test_quitting_mid_job_leaves_it_interrupted_and_the_next_start_offers_
     async with demo_session(tmp_path, followers=2000) as session:  # 40 calls: more than go at once
         emulator = session.emulator
         acct = emulator.account
-        newsletter = next(t for t, (name, _) in acct.tags().items() if name == "Newsletter")
+        newsletter = tag_named(acct, "Newsletter")
         emulator.faults.latency_ms = 300
         app = app_for(session)
         async with app.run_test(size=SIZE) as pilot:
@@ -177,12 +169,9 @@ async def test_quitting_mid_job_leaves_it_interrupted_and_the_next_start_offers_
             await pilot.press("A", "a")
             await settle(pilot)
             await tag_selection(pilot, "Newsletter")
-            for _ in range(500):
-                events = screen.jobs_panel.events
-                if events and events[max(events)].calls_done >= 1:
-                    break
-                await pilot.pause(0.01)
-            job_id = max(screen.jobs_panel.events)
+            panel = screen.jobs_panel
+            await until(pilot, lambda: panel.events and panel.events[max(panel.events)].calls_done >= 1)
+            job_id = max(panel.events)
             await pilot.press("ctrl+q")
         record = journal.job(job_id)
         assert (record.state, record.reason) == (PAUSED, CLOSED_REASON)
@@ -192,16 +181,9 @@ async def test_quitting_mid_job_leaves_it_interrupted_and_the_next_start_offers_
         app = app_for(session)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot)
-            for _ in range(200):
-                if job_id in screen.jobs_panel.events:
-                    break
-                await pilot.pause(0.02)
+            await until(pilot, lambda: job_id in screen.jobs_panel.events)
             assert screen.jobs_panel.events[job_id].message == "interrupted"
-            assert any("interrupted when wxtui last stopped" in n.message for n in app._notifications)
+            assert any("interrupted when wxtui last stopped" in n for n in notifications(pilot))
             await pilot.press("j", "R")
-            for _ in range(500):
-                if journal.job(job_id).state == DONE:
-                    break
-                await pilot.pause(0.02)
-            assert journal.job(job_id).state == DONE
+            await until(pilot, lambda: journal.job(job_id).state == DONE)
             assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())

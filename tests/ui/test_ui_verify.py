@@ -3,7 +3,7 @@ followers back found; the job's detail lists mismatches and repairs them with a 
 
 from __future__ import annotations
 
-from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+from ui_fixtures import app_for, demo_session, ready, settle, tag_named, wait_for_screen
 from wxtui.jobs.verify import MISMATCHED, VERIFIED
 from wxtui.ui.screens.confirm import ConfirmScreen
 from wxtui.ui.screens.job_detail import JobDetailScreen
@@ -45,7 +45,7 @@ async def test_a_clean_job_is_marked_verified_in_the_jobs_panel(tmp_path):
 async def test_mismatches_are_listed_in_the_detail_and_repaired(tmp_path):
     async with demo_session(tmp_path) as session:
         acct = session.emulator.account
-        staff = next(t for t, (name, _) in acct.tags().items() if name == "Staff")
+        staff = tag_named(acct, "Staff")
         app = app_for(session)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot)

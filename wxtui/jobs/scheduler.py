@@ -63,6 +63,12 @@ CLOSED_REASON = "interrupted: wxtui was closed while it ran"
 MARKED_AHEAD = 3
 
 
+def _leaves_early(run: JobRun) -> bool:
+    """Stopped by a cancel or by the program closing: its calls still out are waited for only
+    CANCEL_GRACE_S, and it is done if nothing was left to send."""
+    return run.stop_state == CANCELLED or run.stop_reason == CLOSED_REASON
+
+
 @dataclass(slots=True)
 class _Result:
     """A call's end, waiting to be written with others."""
@@ -184,7 +190,7 @@ class Scheduler:
         CANCEL_GRACE_S: those still out then stay pending, sent again on resume."""
         for job_id in list(self._runs):
             self._stop(job_id, PAUSED, CLOSED_REASON)
-            asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._give_up_calls, job_id, True)
+            asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._give_up_calls, job_id)
         if self._loop_task is not None:
             await asyncio.gather(self._loop_task, *self._tasks, return_exceptions=True)
         await asyncio.to_thread(self._writer.close)
@@ -297,8 +303,7 @@ class Scheduler:
             run.cleared = True
         if run.in_flight or not run.cleared:
             return
-        if (run.stop_state == CANCELLED or run.stop_reason == CLOSED_REASON) \
-                and self.journal.open_phase(run.job_id) is None:
+        if _leaves_early(run) and self.journal.open_phase(run.job_id) is None:
             self._end(run, DONE, "")  # stopped after its last call had gone: nothing was left
         elif run.stop_state is not None:
             self._end(run, run.stop_state, run.stop_reason, run.resume_after)
@@ -352,10 +357,10 @@ class Scheduler:
             run.cleared = True
             self._wake.set()
 
-    def _give_up_calls(self, job_id: int, closing: bool = False) -> None:
+    def _give_up_calls(self, job_id: int) -> None:
         """The cancel's (or the close's) grace is over: stop waiting for the job's calls still out."""
         run = self._runs.get(job_id)
-        if run is None or run.stop_state != CANCELLED and not closing:
+        if run is None or not _leaves_early(run):
             return
         self._given_up.add(job_id)
         for task in list(self._awaiting.get(job_id, ())):

@@ -26,7 +26,7 @@ from .intents import DeleteTag, Intent
 from .journal import CALL_DONE, Journal, JobRecord
 from .operations import CallSpec, OperationTable, UndoContext
 from .plans import Plan, PlanNote
-from .scheduler import Scheduler
+from .scheduler import CLOSED_REASON, Scheduler
 from .verify import (Verification, VerifySettings, latest_verification, repair_calls, set_repair_job,
                      verify_job)
 
@@ -161,8 +161,6 @@ class JobService:
     def interrupted(self) -> list[JobRecord]:
         """Jobs that were running when the program that ran them stopped or was closed (to
         offer a resume); not those running here or in another process."""
-        from .scheduler import CLOSED_REASON
-
         running = set(self.scheduler.running())
         return [j for j in self.journal.jobs(limit=1000, states=[RUNNING, PAUSED])
                 if (j.state == RUNNING or j.reason == CLOSED_REASON)
@@ -273,11 +271,12 @@ class JobService:
         calls: list[CallSpec] = []
         targets: set[str] = set()
         noops = 0
-        for (phase, op, params), members in sorted(groups.items()):
+        for (phase, op, key), members in sorted(groups.items()):
+            params = json.loads(key)
             members = list(dict.fromkeys(members))
             already = self.ops[op].already
             if already is not None and members and self.store is not None:
-                done_already = already(self.store, json.loads(params), members)
+                done_already = already(self.store, params, members)
                 if done_already:
                     noops += len(done_already)
                     members = [m for m in members if m not in done_already]
@@ -285,9 +284,9 @@ class JobService:
                         continue
             targets.update(members)
             if self.ops[op].batch_size == 0 or not members:
-                calls.append(CallSpec(op, json.loads(params), tuple(members), phase))
+                calls.append(CallSpec(op, params, tuple(members), phase))
             else:
-                calls.extend(self.ops.chunk(op, json.loads(params), members, phase))
+                calls.extend(self.ops.chunk(op, params, members, phase))
         if not calls and noops:
             warnings.append(PlanNote("nothing", f"Nothing to undo: the cache shows what job {job_id} "
                                      f"changed already back as it was ({noops:,})"))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from wxtui.jobs.events import DONE, PAUSED, format_duration
+from wxtui.jobs.events import CANCELLED, DONE, FAILED, PAUSED, RUNNING, format_duration
+from wxtui.jobs.journal import CALL_DONE
 from wxtui.jobs.rules import RuleRunner, health
 from wxtui.jobs.service import JobService
 from wxtui.jobs.verify import VerifySettings, settings_of as verify_settings_of
@@ -439,9 +440,6 @@ class AccountModel:
         or failed after changing something (a cancel at 95% is what a person most wants to take
         back). An older job is never offered over a later one still running or paused: then
         (None, why) says what to do first."""
-        from wxtui.jobs.events import CANCELLED, FAILED, PAUSED, RUNNING
-        from wxtui.jobs.journal import CALL_DONE
-
         records = self.jobs.jobs(limit=200)
         undone = {r.undo_of for r in records if r.undo_of is not None}
         for record in records:
@@ -452,7 +450,7 @@ class AccountModel:
             if record.state in (CANCELLED, FAILED) \
                     and self.jobs.journal.counts(record.id).calls.get(CALL_DONE, 0):
                 return record.id, ""
-            if record.state == PAUSED or record.state == RUNNING:
+            if record.state in (PAUSED, RUNNING):
                 # RUNNING here may be a job whose process died (the panel says "interrupted").
                 return None, (f"Job #{record.id} has not finished: resume it (j, then R) or cancel it "
                               "(j, then x) before undoing")

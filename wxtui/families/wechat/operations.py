@@ -165,41 +165,38 @@ def _no_keys(params: dict, targets) -> tuple:
 
 # -- what the cache shows already done (an undo skips it) ---------------------------------------
 
-def _tagged_already(store, params: dict, targets) -> set[str]:
-    tagid = params.get("tagid")
-    if not isinstance(tagid, int):  # a tag the undo creates first ({"$var": "tagid"}): nobody has it
-        return set()
-    return {o for o, tags in store.tag_ids_of(targets).items() if tagid in tags}
+def _carrying_already(carries: bool):
+    """Those the cache shows carrying (or not carrying) the call's tag; only followers it
+    knows, and nobody for a tag the undo creates first ({"$var": "tagid"})."""
+    def already(store, params: dict, targets) -> set[str]:
+        tagid = params.get("tagid")
+        if not isinstance(tagid, int):
+            return set()
+        return {o for o, tags in store.tag_ids_of(targets).items() if (tagid in tags) == carries}
+    return already
 
 
-def _untagged_already(store, params: dict, targets) -> set[str]:
-    tagid = params.get("tagid")
-    if not isinstance(tagid, int):
-        return set()
-    return {o for o, tags in store.tag_ids_of(targets).items() if tagid not in tags}
-
-
-def _blacklisted_already(store, params: dict, targets) -> set[str]:
-    return set(targets) & set(store.blacklist())
-
-
-def _unblacklisted_already(store, params: dict, targets) -> set[str]:
-    return set(targets) - set(store.blacklist())  # the cache holds the whole blacklist
+def _listed_already(listed: bool):
+    """Those the cache shows on (or off) the blacklist, which it holds whole."""
+    def already(store, params: dict, targets) -> set[str]:
+        blacklist = set(store.blacklist())
+        return {o for o in targets if (o in blacklist) == listed}
+    return already
 
 
 OPERATIONS = (
     Operation("tag", limits.TAGGING_BATCH, _tag, "tag", inverse=_inverse_tag,
               write_through=_cache_tagged, quota_key=TAGGING_PATH, merge_write_through=True,
-              already=_tagged_already),
+              already=_carrying_already(True)),
     Operation("untag", limits.TAGGING_BATCH, _untag, "untag", inverse=_inverse_untag,
               write_through=_cache_untagged, quota_key=UNTAGGING_PATH, merge_write_through=True,
-              already=_untagged_already),
+              already=_carrying_already(False)),
     Operation("blacklist", limits.BLACKLIST_BATCH, _blacklist, "blacklist", inverse=_inverse_blacklist,
               write_through=_cache_blacklisted, quota_key=BLACKLIST_PATH, merge_write_through=True,
-              already=_blacklisted_already),
+              already=_listed_already(True)),
     Operation("unblacklist", limits.BLACKLIST_BATCH, _unblacklist, "unblacklist",
               inverse=_inverse_unblacklist, write_through=_cache_unblacklisted, quota_key=UNBLACKLIST_PATH,
-              merge_write_through=True, already=_unblacklisted_already),
+              merge_write_through=True, already=_listed_already(False)),
     Operation("create_tag", 0, _create_tag, "create tag", conflict_keys=_no_keys, inverse=_inverse_create,
               write_through=_cache_created, quota_key=API + "/tags/create", exports=("tagid",),
               execute_again=_create_tag_again),
