@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,15 +42,23 @@ def server():
 
 
 def wxtui(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "wxtui", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    # stderr kept in a file: what a process that ended early said is in the failure.
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "wxtui", *args], stdout=subprocess.DEVNULL, stderr=err)
+    proc.err = err
+    return proc
+
+
+def said(proc: subprocess.Popen) -> str:
+    proc.err.seek(0)
+    return proc.err.read().decode("utf-8", "replace")[-3000:]
 
 
 def kill_when(proc: subprocess.Popen, db: sqlite3.Connection, job_after: int, done_calls: int) -> int:
     """SIGKILL the process once its job (newer than job_after) has this many calls done."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "the job ended before the kill"
+        assert proc.poll() is None, f"the job ended before the kill (exit {proc.returncode}): {said(proc)}"
         row = db.execute("SELECT max(id) FROM jobs").fetchone()
         job_id = row[0] or 0
         if job_id > job_after:
