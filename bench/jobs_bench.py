@@ -13,7 +13,11 @@ then, at the given latency:
 Each reports the time estimated at plan time (estimate_at_plan_s) and, once a tenth of the calls
 were in, the elapsed time plus the job's ETA (estimate_at_10pct_s, and its error against wall_s:
 aim within 25%), the mean share of the concurrency on the wire while it ran (wire_occupancy: 1.0
-means no slot ever waited for the engine); and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
+means no slot ever waited for the engine); client_only_wall_over_bound: the same number of calls,
+of the same shape, sent right after through the bare API client (WeChatClient, `concurrency` at
+once, no engine, no journal, no cache) on the same emulator: the floor this machine gives any
+engine, measured beside it (tag_100k's go to a third tag; clear_tags_20k's put the five tags
+back); and, in the same run, sequential_wall_s: the same calls sent one after another by a plain
 synchronous loop (what SDK users write). Prints one JSON object.
 """
 
@@ -114,14 +118,30 @@ class Bench:
         if event.state != "done" or event.failures_count:
             raise RuntimeError(f"the job ended {event.state} with {event.failures_count} failures: {event.message}")
         calls = stats["calls"].get(path, 0)
+        bound = len(plan.calls) * self.latency_ms / 1000 / self.concurrency
         return {"calls": calls, "planned_calls": len(plan.calls), "retries": event.retries,
                 "wall_s": round(wall, 2),
                 "estimate_at_plan_s": round(plan.estimated_s, 2),
                 "estimate_at_10pct_s": round(at_tenth[0], 2) if at_tenth else None,
                 "estimate_at_10pct_error": round(at_tenth[0] / wall - 1, 3) if at_tenth else None,
-                "bound_s": round(len(plan.calls) * self.latency_ms / 1000 / self.concurrency, 2),
+                "bound_s": round(bound, 2),
+                "wall_over_bound": round(wall / bound, 3),
                 "errors_45169": stats["openid_much_req"],
                 "wire_occupancy": round(sum(on_wire) / len(on_wire) / self.concurrency, 3) if on_wire else None}
+
+    async def client_only(self, client, calls: list[tuple[str, int, list[str]]]) -> float:
+        """calls (op, tagid, openids) through the bare client, `concurrency` at once: their wall
+        over their bound."""
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(op: str, tagid: int, openids: list[str]) -> None:
+            async with slots:
+                await (client.batch_tag if op == "tag" else client.batch_untag)(tagid, openids)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(*call) for call in calls))
+        wall = time.perf_counter() - started
+        return round(wall / (len(calls) * self.latency_ms / 1000 / self.concurrency), 3)
 
     @staticmethod
     async def sample_wire(scheduler, samples: list[int]) -> None:
@@ -151,12 +171,14 @@ async def tag_100k(bench: Bench, account: dict, sequential: bool) -> dict:
 
     client, store, jobs = await bench.open(account, "tag100k")
     try:
-        tags = [await client.create_tag(name) for name in ("bench engine", "bench sequential")]
+        tags = [await client.create_tag(name) for name in ("bench engine", "bench sequential", "bench floor")]
         for tag in tags:
             store.apply_tag_created(tag)
         plan = await jobs.plan(TagFollowers(tags[0].id, Followers(filter=Filter())), check_quota=False)
         result = await bench.timed_job(jobs, plan, "/cgi-bin/tags/members/batchtagging")
         result.pop("errors_45169")
+        result["client_only_wall_over_bound"] = await bench.client_only(
+            client, [("tag", tags[2].id, list(call.targets)) for call in plan.calls])
         result["sequential_wall_s"] = None
         if sequential:
             plan = await jobs.plan(TagFollowers(tags[1].id, Followers(filter=Filter())), check_quota=False)
@@ -176,6 +198,9 @@ async def clear_tags_20k(bench: Bench, account: dict, sequential: bool) -> dict:
     try:
         plan = await jobs.plan(ClearTags(Followers(filter=Filter())), check_quota=False)
         result = await bench.timed_job(jobs, plan, "/cgi-bin/tags/members/batchuntagging")
+        # The floor: the same calls the other way round (each puts its tag back), bare.
+        result["client_only_wall_over_bound"] = await bench.client_only(
+            client, [("tag", call.params["tagid"], list(call.targets)) for call in plan.calls])
         result["sequential_wall_s"] = None
         if sequential:
             # Put every tag back (undo, at no latency), then clear them again with a plain loop.
