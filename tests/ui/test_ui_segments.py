@@ -77,6 +77,26 @@ async def test_question_mark_explains_and_tag_names_complete(tmp_path):
             assert screen.view_filter.tags == {vip}
 
 
+async def test_the_query_help_fits_an_80_column_terminal_without_wrapping(tmp_path):
+    """Over SSH the terminal is often 80 columns: every line of the help and of its example is
+    shown whole, so a description never wraps under the next term."""
+    from rich.cells import cell_len
+
+    from wxtui.ui.screens.segments import QueryHelpScreen
+
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await pilot.press("slash", "question_mark")
+            help_screen = await wait_for_screen(pilot, QueryHelpScreen)
+            await settle(pilot)
+            for widget in help_screen.query("Static"):
+                lines = str(widget.render()).splitlines()
+                assert lines
+                widest = max(cell_len(line) for line in lines)
+                assert widest <= widget.content_region.width, (widest, widget.content_region.width, lines)
+
+
 async def test_S_saves_a_segment_listed_with_its_count_and_choosing_it_filters(tmp_path):
     async with demo_session(tmp_path) as session:
         async with app_for(session).run_test(size=SIZE) as pilot:

@@ -37,13 +37,17 @@ _SPECIAL = frozenset('"\\:|')
 
 SYNTAX_HELP = """\
 Terms, all of which must hold (separated by spaces):
-  tag:VIP            carries the tag VIP          tag:VIP|Gold   carries VIP or Gold
-  -tag:Staff         does not carry Staff         untagged       carries no tag
-  blacklisted        on the blacklist             -blacklisted   not on the blacklist
-  scene:qr_code      followed from a QR code      scene:search|paid   either scene
-  followed:2024-01-01..2024-06-30   followed in those days (either end may be left out)
-  lang:zh_CN         language zh_CN               李 or "Li Wei"  remark contains it, or openid starts with it
-Names with spaces go in double quotes: tag:"Big spenders". Several tag: terms: all of them."""
+  tag:VIP            carries the tag VIP
+  tag:VIP|Gold       carries VIP or Gold (several tag: terms: all of them)
+  -tag:Staff         does not carry Staff
+  untagged           carries no tag
+  blacklisted        on the blacklist; -blacklisted: not on it
+  scene:qr_code      followed from a QR code; scene:search|paid: either
+  lang:zh_CN         language zh_CN
+  followed:2024-01-01..2024-06-30
+                     followed in those days (either end may be left out)
+  李, "Li Wei"       the remark contains it, or the openid starts with it
+Names with spaces go in double quotes: tag:"Big spenders"."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,9 +46,10 @@ class QueryHelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog help query-help"):
             yield Label("Filter queries", classes="dialog-title")
             yield Static(Text(SYNTAX_HELP), id="query-syntax")
-            yield Static("Example: tag:VIP tag:广东 -tag:Staff scene:qr_code followed:2024-01-01..2024-06-30 李",
+            # One term a line: at 80 columns a query this long wraps anywhere.
+            yield Static("Example:\n  tag:VIP tag:广东 -tag:Staff scene:qr_code\n  followed:2024-01-01..2024-06-30 李",
                          classes="note")
-            yield Static("→ accepts a suggested tag name · S saves the query as a segment · esc clears the bar",
+            yield Static("→ accepts a suggested tag name · esc clears the bar\nS saves the query as a segment",
                          classes="note")
             yield Label("esc closes", classes="meter")
 
