@@ -187,3 +187,45 @@ async def test_quitting_mid_job_leaves_it_interrupted_and_the_next_start_offers_
             await pilot.press("j", "R")
             await until(pilot, lambda: journal.job(job_id).state == DONE)
             assert set(acct.tag_members(newsletter)) == set(acct.follower_openids())
+
+
+@pytest.mark.parametrize("width", [80, 100])
+async def test_the_jobs_panel_lines_up_titles_and_bars_of_every_job_at_any_width(width):
+    """A running job with retries needs a briefer line than a finished one: the panel gives them
+    all the same layout, so their bars and percentages sit in the same columns."""
+    from textual.app import App
+
+    from wxtui.jobs.events import DONE
+    from wxtui.jobs.verify import VERIFIED, Verification
+    from wxtui.ui.widgets.jobs_panel import JobsPanel
+
+    class Panel(App):
+        def compose(self):
+            yield JobsPanel(id="jobs")
+
+    app = Panel()
+    async with app.run_test(size=(width, 12)) as pilot:
+        panel = app.query_one(JobsPanel)
+        panel.show_event(event(job_id=1, title='create tag "Zed" and tag 1 follower', state=DONE,
+                               calls_done=40, targets_done=2000))
+        panel.show_verification(Verification(job_id=1, state=VERIFIED, targets=1, sampled=1, checked=1))
+        panel.show_event(event(job_id=2, title='tag "Zed" → 400 followers', rate=1873.0, eta_s=1, retries=1))
+        await pilot.pause()
+
+        def lines() -> list[str]:
+            return [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+
+        def columns(line: str) -> tuple[int, int]:
+            start = min(i for i in (line.find("█"), line.find("░")) if i >= 0)
+            return start, line.index("%")
+
+        shown = lines()
+        assert len(shown) == 2 and all(len(line) <= panel.scrollable_content_region.width for line in shown)
+        assert "1 retry" in shown[0] and "✓ verified 1/1" in shown[1]
+        assert columns(shown[0]) == columns(shown[1]), shown
+        # A new event of the running job that needs a briefer line moves the other line too.
+        panel.show_event(event(job_id=2, title='tag "Zed" → 400 followers', rate=1873.0, eta_s=7265,
+                               retries=12345, failures_count=1234))
+        await pilot.pause()
+        shown = lines()
+        assert columns(shown[0]) == columns(shown[1]), shown

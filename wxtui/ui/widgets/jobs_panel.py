@@ -58,26 +58,44 @@ MIN_TITLE = 10
 MIN_BAR = 5
 
 
+Layout = tuple[int, int, int]  # (level of brevity, title width, bar width): see job_line
+
+
 def job_line(event: JobEvent, title_width: int = 24, width: int | None = None,
-             members: str = "followers", verification=None) -> Text:
+             members: str = "followers", verification=None, layout: Layout | None = None) -> Text:
     """One job on one line. When the whole line does not fit `width`, it is said shorter, step
     by step, before anything is cut: the call rate goes, the rate loses its noun, the gaps
     narrow, the title and then the bar shorten; so the counts at its end (retries, failed)
-    still show on an 80-column terminal."""
-    text = _job_line(event, title_width, members, verification, 0)
-    if not width or text.cell_len <= width:
-        return text
-    for level in (1, 2, 3):
+    still show on an 80-column terminal. A panel of several lines gives them all one layout
+    (shared_layout), so that their titles and bars line up."""
+    level, title, bar_width = layout or line_layout(event, title_width, width, members, verification)
+    text = _job_line(event, title, members, verification, level, bar_width)
+    if width:
+        text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
+    return text
+
+
+def line_layout(event: JobEvent, title_width: int, width: int | None, members: str = "followers",
+                verification=None) -> Layout:
+    """The least brief layout at which the job's line fits `width`."""
+    if not width:
+        return 0, title_width, BAR_WIDTH
+    for level in (0, 1, 2, 3):
         text = _job_line(event, title_width, members, verification, level)
         if text.cell_len <= width:
-            return text
+            return level, title_width, BAR_WIDTH
     over = text.cell_len - width
     title = max(MIN_TITLE, title_width - over)
     over -= title_width - title
-    bar_width = max(MIN_BAR, BAR_WIDTH - max(0, over))
-    text = _job_line(event, title, members, verification, 3, bar_width)
-    text.truncate(width, overflow="ellipsis")  # one line per job, whatever the terminal
-    return text
+    return 3, title, max(MIN_BAR, BAR_WIDTH - max(0, over))
+
+
+def shared_layout(layouts: list[Layout]) -> Layout | None:
+    """One layout for lines shown together: as brief as the briefest of them needs."""
+    if not layouts:
+        return None
+    return (max(level for level, _, _ in layouts), min(title for _, title, _ in layouts),
+            min(bar_width for _, _, bar_width in layouts))
 
 
 def _job_line(event: JobEvent, title_width: int, members: str, verification, level: int,
@@ -123,28 +141,41 @@ class JobsPanel(OptionList):
         self.events: dict[int, JobEvent] = {}
         self.members = "followers"  # what the rate counts ("users" on a Tencent Cloud IM account)
         self.verifications: dict[int, object] = {}  # job id -> its latest Verification
+        self._shown_layout: Layout | None = None  # the one the lines shown share
         self.display = False
 
     def show_verification(self, verification) -> None:
         self.verifications[verification.job_id] = verification
         if verification.job_id in self.events:
-            self.replace_option_prompt(f"job:{verification.job_id}", self._line(self.events[verification.job_id]))
+            self._show_line(self.events[verification.job_id])
 
     def show_event(self, event: JobEvent) -> None:
         known = event.job_id in self.events
         self.events[event.job_id] = event
         option_id = f"job:{event.job_id}"
         if known:
-            self.replace_option_prompt(option_id, self._line(event))
+            self._show_line(event)
             return
         self.events = {e.job_id: e for e in sorted(self.events.values(), key=lambda e: -e.job_id)[:MAX_JOBS]}
         # A new job is the one the user means next (x, R, enter): the highlight goes to it.
         self._redraw(highlight=event.job_id)
         self.display = True
 
-    def _line(self, event: JobEvent) -> Text:
+    def _show_line(self, event: JobEvent) -> None:
+        """Redraw one job's line; every line when the layout they share has to change."""
+        if self._layout() != self._shown_layout:
+            self._redraw()
+        else:
+            self.replace_option_prompt(f"job:{event.job_id}", self._line(event, self._shown_layout))
+
+    def _layout(self) -> Layout | None:
+        title_width, width = self._title_width(), self._line_width()
+        return shared_layout([line_layout(e, title_width, width, self.members, self.verifications.get(e.job_id))
+                              for e in self.events.values()])
+
+    def _line(self, event: JobEvent, layout: Layout | None) -> Text:
         return job_line(event, self._title_width(), self._line_width(), self.members,
-                        self.verifications.get(event.job_id))
+                        self.verifications.get(event.job_id), layout)
 
     def _title_width(self) -> int:
         # What the state, bar, percentage, rates, ETA and counts leave (about 84 cells).
@@ -155,7 +186,8 @@ class JobsPanel(OptionList):
 
     def _redraw(self, highlight: int | None = None) -> None:
         highlighted = self.highlighted_job_id if highlight is None else highlight
-        self.set_options(Option(self._line(e), id=f"job:{e.job_id}") for e in self.events.values())
+        layout = self._shown_layout = self._layout()
+        self.set_options(Option(self._line(e, layout), id=f"job:{e.job_id}") for e in self.events.values())
         self.highlighted = self.get_option_index(f"job:{highlighted}") if highlighted in self.events else 0
 
     def on_resize(self) -> None:
