@@ -649,3 +649,36 @@ async def test_z_never_offers_an_older_job_over_a_paused_one(tmp_path):
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmScreen)
             assert any(f"Job #{paused} has not finished: resume it" in n for n in notifications(pilot))
+
+
+async def test_a_key_pressed_while_an_action_is_planned_on_a_slow_network_does_not_drop_it(tmp_path):
+    """On a slow network the plan (it asks the API for the quota) takes a moment after the tag
+    is picked, with nothing else on screen: the user is told it is being planned, and a second
+    action key is refused with a word instead of silently cancelling the first."""
+    from ui_fixtures import app_for, demo_session, notifications, ready, until, wait_for_screen
+    from wxtui.families.wechat.emulator import Emulator
+    from wxtui.ui.screens.actions import PLANNING
+    from wxtui.ui.screens.confirm import ConfirmScreen
+    from wxtui.ui.screens.guard import STILL_BUSY
+    from wxtui.ui.screens.prompts import TagPickerScreen
+
+    emulator = Emulator.demo(followers=200, seed=7)
+    async with demo_session(tmp_path, emulator=emulator) as session:
+        async with app_for(session).run_test(size=(100, 30)) as pilot:
+            screen = await ready(pilot)
+            emulator.faults.latency_ms = 1500
+            await pilot.press("space", "t")
+            await wait_for_screen(pilot, TagPickerScreen)
+            await pilot.press(*"Yak")
+            await pilot.pause(0.1)
+            await pilot.press("enter")  # "+ create Yak": planned next
+            await until(pilot, lambda: pilot.app.screen is screen)
+            await pilot.press("t", "b")  # while it is planned: both refused, neither lost
+            await until(pilot, lambda: STILL_BUSY in notifications(pilot))
+            assert not isinstance(pilot.app.screen, (TagPickerScreen, ConfirmScreen))
+            await until(pilot, lambda: PLANNING in notifications(pilot), tries=100)
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert 'tag "Yak"' in dialog.summary.target and "a new tag" in dialog.summary.target
+            emulator.faults.latency_ms = 0
+            await pilot.press("y")
+            await until(pilot, lambda: any(name == "Yak" for name, _ in emulator.account.tags().values()), tries=500)

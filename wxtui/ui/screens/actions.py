@@ -25,6 +25,8 @@ from wxtui.ui.summary import failure_text, quota_state
 from wxtui.core.errors import redact
 
 DATA_REFRESH_S = 1.0  # while jobs change the cache, redraw the data at most this often
+SLOW_NOTICE_S = 0.4  # a wait on the API longer than this is said on screen
+PLANNING = "Planning… (the confirmation comes next)"
 
 
 class ActionsMixin:
@@ -48,9 +50,19 @@ class ActionsMixin:
     def _fail(self, what: str, exc: BaseException) -> None:
         self.notify(plain_error(exc), title=what, severity="error", timeout=12, markup=False)
 
+    async def _noticed(self, awaitable, message: str):
+        """awaitable's result; if it takes longer than a moment (a slow network: the plan asks
+        the API for its quota), the user is told what is going on meanwhile."""
+        notice = asyncio.get_running_loop().call_later(
+            SLOW_NOTICE_S, lambda: self.notify(message, timeout=3) if screen_is_live(self) else None)
+        try:
+            return await awaitable
+        finally:
+            notice.cancel()
+
     async def _confirm_and_start(self, intent: Intent) -> None:
         try:
-            planned = await self.model.plan(intent)
+            planned = await self._noticed(self.model.plan(intent), PLANNING)
         except Exception as exc:
             self._fail("Could not plan the action", exc)
             return
@@ -91,7 +103,7 @@ class ActionsMixin:
     def action_untag(self) -> None:
         self._tag_flow(untag=True)
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def _tag_flow(self, untag: bool) -> None:
         target = await self._target()
         if target is None:
@@ -105,19 +117,19 @@ class ActionsMixin:
         # A new tag (tagid None) is the job's first call: confirmed with it, or never created.
         await self._confirm_and_start(Intent("untag" if untag else "tag", target, choice.tagid, choice.name))
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_clear_tags(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("clear_tags", target))
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_blacklist(self) -> None:
         target = await self._target()
         if target is not None:
             await self._confirm_and_start(Intent("blacklist", target))
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_unblacklist(self) -> None:
         target = await self._target()
         if target is not None:
@@ -128,7 +140,7 @@ class ActionsMixin:
     def _names(self) -> list[str]:
         return [e.name for e in self.tag_list.tag_entries]
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_new_tag(self) -> None:
         most, size = self.model.family.max_tags, self.model.family.max_tag_bytes
         if most is not None and len(self.tag_list.tag_entries) >= most:
@@ -159,7 +171,7 @@ class ActionsMixin:
             return None
         return entry
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_rename_tag(self) -> None:
         entry = self._editable_tag("rename")
         if entry is None:
@@ -178,7 +190,7 @@ class ActionsMixin:
         self.notify(f"Renamed {entry.name!r} to {name!r}")
         self.reload()
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_delete_tag(self) -> None:
         entry = self._editable_tag("delete")
         if entry is not None:
@@ -235,7 +247,7 @@ class ActionsMixin:
 
     # -- import / export ----------------------------------------------------------------------
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_export(self) -> None:
         what = f"the {self.selected:,} selected followers" if self.selected else "the followers in view"
         default = self.model.default_export_path()
@@ -251,7 +263,7 @@ class ActionsMixin:
             return
         self.notify(f"Exported {count:,} followers to {path}")
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_import_openids(self) -> None:
         path = await self.app.push_screen_wait(TextPromptScreen(
             "Import openids into the selection (one per line, or a CSV with an openid column)",
@@ -361,7 +373,7 @@ class ActionsMixin:
         self.notify(f"Cancelling {event.title}: nothing more is sent, and calls still out are given up "
                     "within a second; press R to resume it later")
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_resume_job(self) -> None:
         event = self._highlighted_job()
         if event is None:
@@ -374,7 +386,7 @@ class ActionsMixin:
         except Exception as exc:
             self._fail("Could not resume the job", exc)
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_job_details(self) -> None:
         from wxtui.ui.screens.job_detail import JobDetailScreen
 
@@ -419,7 +431,7 @@ class ActionsMixin:
         except Exception as exc:
             self._fail(f"Could not start the {what}", exc)
 
-    @screen_work(group="action", exclusive=True)
+    @screen_work(group="action", one=True)
     async def action_undo(self) -> None:
         await self._undo(None)
 

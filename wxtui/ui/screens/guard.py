@@ -34,8 +34,17 @@ def screen_is_live(screen) -> bool:
             and bool(screen.children))
 
 
-def screen_work(*, group: str, exclusive: bool = False, what: str = "Something went wrong"):
-    """Like textual's @work, for a screen's async methods, through the guard above."""
+# Said when a key asks for an action while the one before it is still under way (one=True).
+STILL_BUSY = "Still working on the last action (its confirmation comes next): press the key again after it"
+
+
+def screen_work(*, group: str, exclusive: bool = False, one: bool = False, what: str = "Something went wrong"):
+    """Like textual's @work, for a screen's async methods, through the guard above.
+
+    one: while a worker of the group is still under way on this screen, a new one is not
+    started and the user is told (STILL_BUSY). Exclusive would cancel the one under way
+    instead: a key pressed while an action is planned (a second or two on a slow network,
+    nothing on screen yet) would silently drop the action the user had already chosen."""
 
     def decorate(method):
         @functools.wraps(method)
@@ -49,6 +58,17 @@ def screen_work(*, group: str, exclusive: bool = False, what: str = "Something w
                 self.notify(plain_error(exc), title=what, severity="error", timeout=12)
                 return None
 
-        return work(group=group, exclusive=exclusive, exit_on_error=False)(guarded)
+        start = work(group=group, exclusive=exclusive, exit_on_error=False)(guarded)
+        if not one:
+            return start
+
+        @functools.wraps(method)
+        def start_one(self, *args, **kwargs):
+            if any(w.group == group and w.node is self and not w.is_finished for w in self.app.workers):
+                self.notify(STILL_BUSY, severity="warning", timeout=4)
+                return None
+            return start(self, *args, **kwargs)
+
+        return start_one
 
     return decorate

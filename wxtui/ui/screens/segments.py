@@ -101,7 +101,7 @@ class SegmentsMixin:
     def action_query_help(self) -> None:
         self.app.push_screen(QueryHelpScreen())
 
-    @screen_work(group="action", exclusive=True, what="Could not save the segment")
+    @screen_work(group="action", one=True, what="Could not save the segment")
     async def action_save_segment(self) -> None:
         from wxtui.ui.screens.prompts import TextPromptScreen
 
@@ -137,7 +137,7 @@ class SegmentsMixin:
         else:
             self._delete_segment(entry)
 
-    @screen_work(group="action", exclusive=True, what="Could not delete the segment")
+    @screen_work(group="action", one=True, what="Could not delete the segment")
     async def _delete_segment(self, entry: TagEntry) -> None:
         from wxtui.store.query import format as format_query
 
