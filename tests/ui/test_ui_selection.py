@@ -195,3 +195,34 @@ async def test_shift_tab_walks_back_and_the_jobs_panel_keeps_the_order(tmp_path)
             assert forward == ["jobs", "tags", "filter", "members"]
             backward = await focus_order(pilot, "shift+tab", 4)
             assert backward == ["filter", "tags", "jobs", "members"]
+
+
+async def test_shift_down_past_the_first_rows_read_loses_no_key(tmp_path, monkeypatch):
+    """The view shows its first rows before the rest of its ids are read: shift+down held past
+    them selects every row the cursor went over, once the ids are in, and goes on from the same
+    anchor (the keys pressed meanwhile used to be dropped, and the anchor reset)."""
+    import time
+
+    from wxtui.store.views import View
+    from wxtui.ui.screens.main import FIRST_ROWS
+
+    read_all = View.row_ids
+
+    def slowly(self):  # a large view: its ids take a moment (here, longer than the keys)
+        time.sleep(0.5)
+        return read_all(self)
+
+    monkeypatch.setattr(View, "row_ids", slowly)
+    presses = FIRST_ROWS + 40
+    async with demo_session(tmp_path, followers=2_000) as session:
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            assert not screen.table.source.all_ids_known  # only the first rows are read
+            await pilot.press("home", *["shift+down"] * presses)
+            await settle(pilot)
+            assert screen.table.cursor == presses
+            assert screen.model.selection_count() == presses + 1
+            await pilot.press(*["shift+down"] * 5)  # the same range goes on
+            await settle(pilot)
+            view = session.store.view(screen.view_filter)
+            assert set(screen.model.selection.ids()) == set(view.row_ids()[: presses + 6])

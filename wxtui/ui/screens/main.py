@@ -306,7 +306,7 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             return
         self.table.empty_text = self.empty_text()  # the view is read: empty now means empty
         self.table.set_source(self.model.row_source(first, length=count, wanted=lambda: self._want_all_ids(view)),
-                              keep_cursor_row=True)
+                              keep_cursor_row=True, same_view=view.filter == self.shown_filter)
         self.shown_filter = view.filter
         self.matching = count
         self._show_counts()
@@ -325,7 +325,7 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             return
         if view is not self._view:
             return
-        self.table.set_source(self.model.row_source(ids), keep_cursor_row=True)
+        self.table.set_source(self.model.row_source(ids), keep_cursor_row=True, same_view=True)
         self.matching = len(ids)  # a job or a sync may have changed it since the count
         self._show_counts()
 

@@ -144,19 +144,24 @@ class MemberTable(ScrollView, can_focus=True):
         self.empty_text = "No followers here"
         self._marks: dict[int, set[int]] = {}
         self._anchor: int | None = None
+        self._pending_range: tuple[int, int] | None = None  # see _select_range
         self._columns: list[Column] = []
         self._columns_width = -1
         self.shown: dict[str, str] | None = None  # the family's columns (key -> heading); None: all
 
     # -- data ---------------------------------------------------------------------------------
 
-    def set_source(self, source: RowSource, *, keep_cursor_row: bool = True) -> None:
-        """Show another view; the cursor stays on the same follower when it is still there."""
+    def set_source(self, source: RowSource, *, keep_cursor_row: bool = True, same_view: bool = False) -> None:
+        """Show another view; the cursor stays on the same follower when it is still there.
+        same_view: the source is the one shown, counted or read further (its rows stay where
+        they were): a range being extended goes on from the same anchor, and a range asked
+        for before its ids were read is selected now."""
         old_id = self.cursor_row_id if keep_cursor_row else None
         old_index = self.cursor
+        anchor, pending = self._anchor, self._pending_range
         self.source = source
         self._marks.clear()
-        self._anchor = None
+        self._anchor = self._pending_range = None
         height = len(source) + 1
         if not source.complete:
             # The first rows of a view not counted yet: its length comes with the count. Until
@@ -172,6 +177,14 @@ class MemberTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self.refresh()
         self.post_message(self.CursorMoved(self, self.cursor, self.cursor_row_id))
+        if same_view:
+            self._anchor = anchor
+            if pending is not None:
+                row_ids = source.ids_between(*pending)
+                if row_ids is None:  # still being read (the next source has them)
+                    self._pending_range = pending
+                else:
+                    self.post_message(self.RangeRequested(*pending, row_ids))
 
     def refresh_marks(self) -> None:
         """Re-read the selection for the rows on screen (after it changed)."""
@@ -268,10 +281,19 @@ class MemberTable(ScrollView, can_focus=True):
         if self._anchor is None:
             self._anchor = self.cursor
         self.move_cursor(self.cursor + step)
-        start, stop = sorted((self._anchor, self.cursor))
+        self._select_range(*sorted((self._anchor, self.cursor)))
+
+    def _select_range(self, start: int, stop: int) -> None:
+        """Ask for the rows from start to stop to be selected. Past the ids read so far, the
+        range waits (with those asked for meanwhile: all of them hold the anchor, so they
+        make one range) until they are read (set_source), and no key pressed meanwhile is lost."""
         row_ids = self.source.ids_between(start, stop)
-        if row_ids is None:  # past the ids read so far: they are being read, extend again then
-            self.notify("Reading the rest of the view…", timeout=2)
+        if row_ids is None:
+            if self._pending_range is None:
+                self.notify("Reading the rest of the view: the range is selected once it is read", timeout=2)
+                self._pending_range = (start, stop)
+            else:
+                self._pending_range = (min(self._pending_range[0], start), max(self._pending_range[1], stop))
             return
         self.post_message(self.RangeRequested(start, stop, row_ids))
 
