@@ -260,3 +260,17 @@ def test_what_a_query_means_names_the_days_it_wrote(query, meaning):
     """The meaning shown beside a segment (segments show, the confirmation) reads as the query
     does: the last day is the last day included, not the day after it."""
     assert ok(query).describe(NAMES) == meaning
+
+
+def test_a_scene_or_language_nobody_has_is_named_with_those_the_cache_holds():
+    from wxtui.store.query import absent_values
+
+    typo = parse("scene:qrcode lang:xx").filter
+    held = {"ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH"}
+    said = absent_values(typo, held, {"zh_CN", "en"})
+    assert said == ("no follower has scene:qrcode (scenes here: qr_code, search); "
+                    "no follower has lang:xx (languages here: en, zh_CN)")
+    # One of the alternatives is held: the filter is not a typo, nothing is said.
+    assert absent_values(parse("scene:qrcode|search").filter, held, None) == ""
+    assert absent_values(parse("lang:en").filter, None, {"en"}) == ""
+    assert absent_values(typo, None, None) == ""  # the cache cannot say: nothing is guessed

@@ -215,3 +215,21 @@ async def test_the_audit_log_shows_when_and_state_beside_a_long_title_at_80_colu
             assert sum(c.get_render_width(table) for c in (title, when, state)) <= table.size.width
             shown = str(table.get_row_at(0)[0])
             assert shown.endswith("…") and shown.startswith('#1 tag "Autumn promo')
+
+
+async def test_a_scene_typo_that_matches_nobody_says_which_scenes_the_account_has(tmp_path):
+    async with demo_session(tmp_path) as session:
+        held = session.store.values_present("scene")
+        assert held and all(s.startswith("ADD_SCENE_") for s in held)
+        assert held == {r[0] for r in session.store.reader().execute("SELECT DISTINCT scene FROM followers")}
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("slash", *"scene:qrcode")
+            await settle(pilot)
+            assert screen.matching == 0
+            assert "no follower has scene:qrcode (scenes here: " in screen.table.empty_text
+            assert "qr_code" in screen.table.empty_text
+            bar = screen.query_one("#filter")
+            bar.value = "scene:qr_code"  # a scene some follower has: nothing is explained
+            await settle(pilot)
+            assert screen.matching > 0 and "no follower has" not in screen.table.empty_text

@@ -278,6 +278,13 @@ class Store(SyncWrites, WriteThrough):
     def tags(self) -> list[TagRow]:
         return [TagRow(*r) for r in self._read("SELECT id, name, count FROM tags ORDER BY id")]
 
+    def values_present(self, kind: str) -> set[str] | None:
+        """The scenes ("scene") or languages ("language") some cached follower has; None when
+        the cache cannot say at once (its follower sets are being rebuilt)."""
+        from . import followersets
+
+        return followersets.present(self.reader(), kind)
+
     def tag_names(self) -> dict[int, str]:
         return dict(self._read("SELECT id, name FROM tags"))
 

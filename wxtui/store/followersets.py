@@ -434,6 +434,15 @@ class Match:
     exact: bool
 
 
+def present(conn: sqlite3.Connection, kind: str) -> set[str] | None:
+    """The scenes ("scene") or languages ("language") at least one cached follower has; None
+    while the kept sets are stale (nothing says it cheaply then)."""
+    if current(conn) is None:
+        return None
+    return {key for key, members in conn.execute("SELECT key, members FROM follower_sets WHERE kind = ?", (kind,))
+            if BitMap.deserialize(members)}
+
+
 def _no_grams(conn) -> bool:
     """Whether the remark sets were left out (too many: see GRAM_CAP)."""
     return conn.execute("SELECT 1 FROM follower_sets WHERE kind = ? AND key = ?", NO_GRAMS).fetchone() is not None

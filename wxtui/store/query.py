@@ -364,6 +364,21 @@ def format(flt: Filter, tag_names: dict[int, str] | None = None) -> str:  # noqa
     return " ".join(parts)
 
 
+def absent_values(flt: Filter, scenes: set[str] | None, languages: set[str] | None) -> str:
+    """Why a filter matches nobody when that is because no follower has one of its scenes or
+    languages (scenes and languages: those the cache holds, None when unknown): a typo such as
+    scene:qrcode otherwise reads as an account where nobody came from a QR code. "" otherwise."""
+    said = []
+    if flt.scenes and scenes is not None and not flt.scenes & scenes:
+        here = ", ".join(_scene_word(s) for s in sorted(scenes)) or "none"
+        said.append(f"no follower has scene:{'|'.join(_scene_word(s) for s in sorted(flt.scenes))} "
+                    f"(scenes here: {here})")
+    if flt.languages and languages is not None and not flt.languages & languages:
+        here = ", ".join(sorted(lang for lang in languages if lang)) or "none"
+        said.append(f"no follower has lang:{'|'.join(sorted(flt.languages))} (languages here: {here})")
+    return "; ".join(said)
+
+
 def _scene_word(scene: str) -> str:
     short = scene.removeprefix(SCENE_PREFIX)
     return short.lower() if short and _SCENE_RE.fullmatch(short) and short.upper() == short else scene

@@ -18,7 +18,7 @@ from textual.widgets import Input, Label
 
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
-from wxtui.store.query import combine, parse as parse_query
+from wxtui.store.query import absent_values, combine, parse as parse_query
 from wxtui.ui import format as fmt, keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
@@ -304,12 +304,21 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             count = len(first) if len(first) < FIRST_ROWS else await asyncio.to_thread(view.count)
         except QueryCancelled:
             return
-        self.table.empty_text = self.empty_text()  # the view is read: empty now means empty
+        why = ""
+        if count == 0 and (view.filter.scenes or view.filter.languages):
+            why = await asyncio.to_thread(self._why_nobody, view.filter)
+        # The view is read: empty now means empty (and a scene or language nobody has says so).
+        self.table.empty_text = self.empty_text() + (f": {why}" if why else "")
         self.table.set_source(self.model.row_source(first, length=count, wanted=lambda: self._want_all_ids(view)),
                               keep_cursor_row=True, same_view=view.filter == self.shown_filter)
         self.shown_filter = view.filter
         self.matching = count
         self._show_counts()
+
+    def _why_nobody(self, flt: Filter) -> str:
+        store = self.model.store
+        return absent_values(flt, store.values_present("scene") if flt.scenes else None,
+                             store.values_present("language") if flt.languages else None)
 
     def _want_all_ids(self, view: View) -> None:
         # Asked while the table draws: the read starts after this refresh.
