@@ -147,3 +147,14 @@ def test_a_running_job_whose_process_is_gone_is_listed_interrupted(account, caps
     finally:
         store.close()
     assert not any(account.is_blacklisted(o) for o in targets)
+
+
+def test_a_scene_nobody_has_is_named_with_those_there_are(account, capsys, emu):
+    status = main(["tag", "--tag", "VIP", "--scene", "qrcode", "--yes"])
+    out, err = capsys.readouterr()
+    assert status == 0 and "Nothing to send." in out
+    assert "no follower has scene:qrcode (scenes here: " in err and "qr_code" in err
+    assert emu.stats.calls[TAGGING_PATH] == 0
+    status = main(["tag", "--tag", "VIP", "--query", "lang:en scene:qr_code", "--dry-run"])
+    out, err = capsys.readouterr()
+    assert status == 0 and "no follower has" not in err
