@@ -682,3 +682,31 @@ async def test_a_key_pressed_while_an_action_is_planned_on_a_slow_network_does_n
             emulator.faults.latency_ms = 0
             await pilot.press("y")
             await until(pilot, lambda: any(name == "Yak" for name, _ in emulator.account.tags().values()), tries=500)
+
+
+async def test_enters_typed_ahead_never_tag_anyone(tmp_path):
+    """t, then Enter, Enter typed ahead: the picker takes no tag without a search or a ↓, and
+    the confirmation of more than one follower has Cancel focused (y confirms)."""
+    from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+    from wxtui.ui.screens.confirm import ConfirmScreen
+    from wxtui.ui.screens.prompts import TagPickerScreen
+
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=(100, 30)) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("space", "down", "space", "t", "enter", "enter")
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, TagPickerScreen)
+            await pilot.press("down", "enter")
+            dialog = await wait_for_screen(pilot, ConfirmScreen)
+            assert dialog.summary.count + dialog.summary.skipped == 2
+            assert pilot.app.focused.id == "cancel"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert pilot.app.screen is screen and session.store.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+            # One follower: Enter confirms, as the single-row edits expect.
+            await pilot.press("A", "t", *"VIP")
+            await settle(pilot)
+            await pilot.press("enter")
+            await wait_for_screen(pilot, ConfirmScreen)
+            assert pilot.app.focused.id == "confirm"

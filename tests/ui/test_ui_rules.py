@@ -128,7 +128,10 @@ async def test_the_rules_tag_picker_says_when_nothing_matches_and_enter_keeps_it
             await wait_for_screen(pilot, RulesScreen)
             await pilot.press("n")
             await wait_for_screen(pilot, TagPickerScreen)
-            await pilot.press("enter")  # the segment
+            await pilot.press("enter")  # nothing typed, nothing chosen: the picker stays
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, TagPickerScreen)
+            await pilot.press("down", "enter")  # the segment
             await settle(pilot)
             picker = await wait_for_screen(pilot, TagPickerScreen)
             await pilot.press(*"NoSuchTag")

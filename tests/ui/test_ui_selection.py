@@ -82,7 +82,7 @@ async def play(pilot, screen: MainScreen, sequence: list[str]) -> int:
         await pilot.press(key)
         await settle(pilot)
         if isinstance(pilot.app.screen, TagPickerScreen):
-            await pilot.press("enter")
+            await pilot.press("down", "enter")  # the first tag (Enter alone chooses nothing)
             await settle(pilot)
         if not isinstance(pilot.app.screen, ConfirmScreen):
             continue  # nothing to change, or nothing to act on: told, not asked

@@ -37,10 +37,14 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(s.verb, id="confirm", variant="error" if s.destructive else "primary")
                 yield Button("Cancel", id="cancel")
+            yield Label("y confirms · n or esc cancels", classes="meter")
 
     def on_mount(self) -> None:
-        # Focus the safe choice for destructive actions: an Enter typed ahead must not delete.
-        self.query_one("#cancel" if self.summary.destructive else "#confirm", Button).focus()
+        # The safe choice has the focus unless the action is not destructive and touches one
+        # follower at most: an Enter typed ahead (t, Enter, Enter) must not change thousands.
+        # y confirms.
+        safe = self.summary.destructive or self.summary.count > 1
+        self.query_one("#cancel" if safe else "#confirm", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -172,8 +172,11 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
         elif query and not matches:
             note = f"No {self.what} matches {query!r}"
         options.set_options(items)
-        if items:
-            options.highlighted = 0
+        # Nothing typed, nothing chosen: an Enter typed ahead (t, Enter, Enter) must not take
+        # whatever tag comes first. ↓ or a letter chooses.
+        options.highlighted = 0 if items and query else None
+        if not query and items:
+            note = "Type to search, or ↓ to choose"
         self.query_one("#picker-note", Label).update(fmt.literal(note))
 
     @on(Input.Changed)
