@@ -233,3 +233,30 @@ async def test_a_scene_typo_that_matches_nobody_says_which_scenes_the_account_ha
             bar.value = "scene:qr_code"  # a scene some follower has: nothing is explained
             await settle(pilot)
             assert screen.matching > 0 and "no follower has" not in screen.table.empty_text
+
+
+async def test_a_and_S_are_refused_while_the_filter_bar_marks_an_error(tmp_path):
+    """tag:Nope shows the rows of the last query that read (everyone): a must not select them
+    all, nor S save that older query under the new name."""
+    from ui_fixtures import notifications
+
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("slash", *"tag:VIP tag:Nope", "enter")
+            await settle(pilot)
+            assert screen.query_one("#filter-error").display
+            await pilot.press("a")
+            await settle(pilot)
+            assert session.store.selection("main").count() == 0
+            await pilot.press("S")
+            await settle(pilot)
+            assert not isinstance(pilot.app.screen, TextPromptScreen)
+            assert Segments(session.store).list() == []
+            assert sum("The filter has an error" in n for n in notifications(pilot)) == 2
+            bar = screen.query_one("#filter")
+            bar.value = "tag:VIP"  # fixed: a selects what it matches
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            assert session.store.selection("main").count() == screen.matching > 0

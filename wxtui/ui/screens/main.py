@@ -384,8 +384,20 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
         self._selection_changed()
 
     def action_select_all(self) -> None:
+        if self.refused_for_query_error("select all that match"):
+            return
         self.model.selection.select_all(self.view_filter)
         self._selection_changed()
+
+    def refused_for_query_error(self, what: str) -> bool:
+        """While the filter bar marks an error, the rows shown are those of the last query that
+        read (everyone, for a first term mistyped): what it would match is not known, and
+        taking the rows shown instead would act on followers the user did not ask for."""
+        if not self.query_one("#filter-error", Label).display:
+            return False
+        self.notify(f"The filter has an error (marked under the bar): fix it, or clear it with esc, to {what}",
+                    severity="warning")
+        return True
 
     def action_clear_selection(self) -> None:
         self.model.selection.clear()
