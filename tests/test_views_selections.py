@@ -107,3 +107,53 @@ def test_selection_agrees_with_a_set(cache, steps):
     assert sel.count() == len(wanted)
     assert list(sel.ids()) == sorted(wanted)
     assert sel.contained(everyone) == wanted
+
+
+def test_select_all_keeps_who_matched_then_whatever_jobs_and_syncs_change(tmp_path):
+    """"Select all" of the untagged, then a job tags them: they stay selected (the selection
+    used to follow the filter, and emptied itself as the job ran). Followers who leave are
+    no longer counted nor acted on."""
+    model = crafted_model(120, seed=5)
+    store = Store.open(tmp_path / "c.sqlite")
+    try:
+        load(store, model)
+        untagged = Filter(untagged=True)
+        chosen = set(store.view(untagged).row_ids())
+        assert len(chosen) > 10
+        sel = store.selection("main")
+        sel.select_all(untagged)
+        by_id = {v: k for k, v in store.follower_ids(model.followers).items()}
+        store.apply_tagged(100, [by_id[i] for i in sorted(chosen)])  # the job's write-through
+        assert store.view(untagged).count() < len(chosen)
+        assert sel.count() == len(chosen) and set(sel.ids()) == chosen
+        assert sel.contained(list(by_id)) == chosen and sel.filter == untagged
+        # A follower who leaves is not selected any more; one who was not chosen never is.
+        gone = min(chosen)
+        store.remove_followers([by_id[gone]])
+        assert sel.count() == len(chosen) - 1 and set(sel.ids()) == chosen - {gone}
+        assert [o for chunk in sel.iter_openids() for o in chunk] == [by_id[i] for i in sorted(chosen - {gone})]
+    finally:
+        store.close()
+
+
+def test_a_selection_kept_as_a_filter_by_an_older_version_becomes_its_members(tmp_path):
+    model = crafted_model(80, seed=9)
+    store = Store.open(tmp_path / "c.sqlite")
+    try:
+        load(store, model)
+        flt = Filter(tags={100})
+        matching = list(store.view(flt).row_ids())
+        outside = next(i for i in store.follower_ids(model.followers).values() if i not in matching)
+        sel = store.selection("old")
+        with store.transaction():  # as the older version wrote it: the filter, and exceptions
+            store.conn.execute("UPDATE selections SET filter = ?, members = NULL WHERE id = ?", (flt.to_json(), sel.id))
+            store.conn.executemany("INSERT INTO selection_members VALUES (?, ?, ?)",
+                                   [(sel.id, matching[0], 0), (sel.id, outside, 1)])
+        wanted = (set(matching) - {matching[0]}) | {outside}
+        assert sel.count() == len(wanted) and set(sel.ids()) == wanted
+        row = store.conn.execute("SELECT members IS NOT NULL FROM selections WHERE id = ?", (sel.id,)).fetchone()
+        assert row[0] == 1  # turned into its members, once
+        assert store.conn.execute("SELECT count(*) FROM selection_members WHERE selection = ?",
+                                  (sel.id,)).fetchone()[0] == 0
+    finally:
+        store.close()

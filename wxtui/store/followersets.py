@@ -434,6 +434,14 @@ class Match:
     exact: bool
 
 
+def everyone(conn: sqlite3.Connection) -> BitMap | None:
+    """Every follower's id, from the kept sets (None when they are stale or missing)."""
+    if current(conn) is None:
+        return None
+    found = conn.execute("SELECT members FROM follower_sets WHERE kind = 'all' AND key = ''").fetchone()
+    return BitMap.deserialize(found[0]) if found else None
+
+
 def present(conn: sqlite3.Connection, kind: str) -> set[str] | None:
     """The scenes ("scene") or languages ("language") at least one cached follower has; None
     while the kept sets are stale (nothing says it cheaply then)."""

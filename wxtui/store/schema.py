@@ -225,6 +225,15 @@ def m008_follower_sets(db: Database) -> None:
         db.execute(sql)
 
 
+@cache_migrations()
+def m009_selection_snapshots(db: Database) -> None:
+    # "Select all that match" keeps the followers that matched when it was pressed, as a
+    # bitmap (selections.py), no longer the filter itself: a job that tags the untagged it
+    # selected used to empty the selection as it ran (and an undo filled it again). Selections
+    # kept as a filter by an older version are turned into their members when first read.
+    db.execute("ALTER TABLE selections ADD COLUMN members BLOB")
+
+
 def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for statement in script.split(";"):

@@ -1,9 +1,15 @@
-"""Selections kept in SQLite: explicit ids, or a filter plus exceptions.
+"""Selections kept in SQLite: explicit ids, or the followers a filter matched.
 
-Selecting all 600,000 followers of a filter stores the filter, not 600,000 ids; deselecting a
-few of them stores those few. A selection holds:
-    selected = (filter matches and not excluded) or included
-Members with included = 1 are added, included = 0 are exceptions to the filter.
+A selection is one of:
+- explicit ids, one row each in selection_members (space, shift+arrows, an imported file);
+- the followers a filter matched when "select all" was pressed, as a compressed bitmap in
+  selections.members (10M ids take a megabyte or so), with the filter it came from beside it.
+  Later rows picked or dropped change the bitmap. It is a snapshot: a job that tags the
+  untagged it selected leaves them selected, and a sync does not add the followers it brings.
+
+Followers that have gone (unfollowed, dropped by a sync) are never counted nor returned, in
+either form. A selection an older version kept as a live filter (plus exceptions) is turned
+into its members when it is first read.
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ from __future__ import annotations
 from array import array
 from typing import Iterable, Iterator, Sequence
 
+from pyroaring import BitMap
+
+from . import followersets
 from .filters import Filter, NEWEST_FIRST
 
 _CHUNK = 500
@@ -39,38 +48,50 @@ class Selection:
 
     @property
     def filter(self) -> Filter | None:
-        """The filter whose matches are selected, or None for explicit ids only."""
+        """The filter whose matches "select all" took (the selection may have changed since),
+        or None for explicit ids only."""
         value = self.store._scalar("SELECT filter FROM selections WHERE id = ?", (self.id,))
         return Filter.from_json(value) if value else None
 
     # ---- changing it -----------------------------------------------------------------------
 
     def select_all(self, flt: Filter) -> None:
-        """Everything the filter matches (now and after later syncs), and nothing else."""
-        self._reset(flt.to_json())
+        """Everything the filter matches now, and nothing else."""
+        members = self.store.view(flt).member_set()
+        with self.store.transaction():
+            conn = self.store.conn
+            conn.execute("UPDATE selections SET filter = ?, members = ? WHERE id = ?",
+                         (flt.to_json(), members.serialize(), self.id))
+            conn.execute("DELETE FROM selection_members WHERE selection = ?", (self.id,))
 
     def clear(self) -> None:
-        self._reset(None)
+        with self.store.transaction():
+            conn = self.store.conn
+            conn.execute("UPDATE selections SET filter = NULL, members = NULL WHERE id = ?", (self.id,))
+            conn.execute("DELETE FROM selection_members WHERE selection = ?", (self.id,))
 
     def add(self, ids: Iterable[int]) -> None:
+        ids = [int(i) for i in ids]
         with self.store.transaction():
+            members = self._members()
+            if members is not None:
+                members |= BitMap(ids)
+                self._keep(members)
+                return
             self.store.conn.executemany(
-                "INSERT INTO selection_members (selection, follower, included) VALUES (?, ?, 1) "
-                "ON CONFLICT (selection, follower) DO UPDATE SET included = 1",
-                ((self.id, int(i)) for i in ids),
-            )
+                "INSERT OR IGNORE INTO selection_members (selection, follower, included) VALUES (?, ?, 1)",
+                ((self.id, i) for i in ids))
 
     def remove(self, ids: Iterable[int]) -> None:
+        ids = [int(i) for i in ids]
         with self.store.transaction():
-            if self.filter is None:
-                self.store.conn.executemany(
-                    "DELETE FROM selection_members WHERE selection = ? AND follower = ?",
-                    ((self.id, int(i)) for i in ids))
-            else:
-                self.store.conn.executemany(
-                    "INSERT INTO selection_members (selection, follower, included) VALUES (?, ?, 0) "
-                    "ON CONFLICT (selection, follower) DO UPDATE SET included = 0",
-                    ((self.id, int(i)) for i in ids))
+            members = self._members()
+            if members is not None:
+                members -= BitMap(ids)
+                self._keep(members)
+                return
+            self.store.conn.executemany(
+                "DELETE FROM selection_members WHERE selection = ? AND follower = ?", ((self.id, i) for i in ids))
 
     def add_range(self, view_ids: Sequence[int], start: int, stop: int) -> None:
         """Rows start..stop-1 (positions) of a view's row ids, as a shift-click selects."""
@@ -85,22 +106,20 @@ class Selection:
         self.add([follower_id])
         return True
 
-    def _reset(self, filter_json: str | None) -> None:
-        with self.store.transaction():
-            conn = self.store.conn
-            conn.execute("UPDATE selections SET filter = ? WHERE id = ?", (filter_json, self.id))
-            conn.execute("DELETE FROM selection_members WHERE selection = ?", (self.id,))
+    def _keep(self, members: BitMap) -> None:
+        self.store.conn.execute("UPDATE selections SET members = ? WHERE id = ?", (members.serialize(), self.id))
 
     # ---- reading it ------------------------------------------------------------------------
 
     def count(self, build_sets: bool = True) -> int:
-        """Exact number of selected followers (that still exist); build_sets as View.count's."""
-        flt = self.filter
-        included = self._members_count(1, flt, matching=False)
-        if flt is None:
-            return included
-        excluded = self._members_count(0, flt, matching=True)
-        return self.store.view(flt).count(build_sets=build_sets) - excluded + included
+        """Exact number of selected followers that still exist (build_sets: kept for callers
+        of View.count's form; the follower sets are never rebuilt here)."""
+        members = self._members()
+        if members is None:
+            return self.store._scalar(
+                "SELECT count(*) FROM selection_members s JOIN followers f ON f.id = s.follower "
+                "WHERE s.selection = ?", (self.id,))
+        return len(members & self._everyone())
 
     def is_empty(self) -> bool:
         return self.count() == 0
@@ -111,34 +130,27 @@ class Selection:
     def contained(self, ids: Iterable[int]) -> set[int]:
         """Which of these ids are selected: one query for a screenful of rows."""
         ids = [int(i) for i in ids]
-        members: dict[int, int] = {}
+        members = self._members()
+        if members is not None:
+            return {i for i in ids if i in members}
         conn = self.store.reader()
+        selected: set[int] = set()
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            members.update(conn.execute(
-                "SELECT follower, included FROM selection_members WHERE selection = ? "
-                f"AND follower IN ({','.join('?' * len(chunk))})", [self.id, *chunk]).fetchall())
-        selected = {i for i, inc in members.items() if inc}
-        flt = self.filter
-        if flt is not None:
-            selected |= self.store.view(flt).matching_of(i for i in ids if i not in members)
+            selected.update(r[0] for r in conn.execute(
+                "SELECT follower FROM selection_members WHERE selection = ? "
+                f"AND follower IN ({','.join('?' * len(chunk))})", [self.id, *chunk]))
         return selected
 
     def ids(self) -> array:
-        """Every selected id in ascending order, as array('q'), a snapshot of this moment."""
-        flt = self.filter
-        conn = self.store.reader()
-        included = ("SELECT s.follower FROM selection_members s JOIN followers f ON f.id = s.follower "
-                    "WHERE s.selection = ? AND s.included = 1")
-        if flt is None:
-            sql, params = included + " ORDER BY s.follower", [self.id]
-        else:
-            matching, mparams = self.store.view(flt, NEWEST_FIRST).id_set_sql()
-            sql = (f"SELECT id FROM ({matching}) WHERE id NOT IN (SELECT follower FROM "
-                   f"selection_members WHERE selection = ? AND included = 0) UNION {included} ORDER BY 1")
-            params = [*mparams, self.id, self.id]
+        """Every selected id that still exists, in ascending order, as array('q')."""
+        members = self._members()
+        if members is not None:
+            return array("q", (members & self._everyone()).to_array())
         out = array("q")
-        cursor = conn.execute(sql, params)
+        cursor = self.store.reader().execute(
+            "SELECT s.follower FROM selection_members s JOIN followers f ON f.id = s.follower "
+            "WHERE s.selection = ? ORDER BY s.follower", (self.id,))
         while batch := cursor.fetchmany(8192):
             out.extend([r[0] for r in batch])
         return out
@@ -153,12 +165,40 @@ class Selection:
             if found:
                 yield found
 
-    def _members_count(self, included: int, flt: Filter | None, matching: bool) -> int:
-        sql = ("SELECT count(*) FROM selection_members s JOIN followers f ON f.id = s.follower "
-               "WHERE s.selection = ? AND s.included = ?")
-        params: list = [self.id, included]
-        if flt is not None:
-            where, wparams = self.store.view(flt).condition_sql()
-            sql += f" AND {'' if matching else 'NOT '}({where})"
-            params += wparams
-        return self.store._scalar(sql, params)
+    # ---- the bitmap ------------------------------------------------------------------------
+
+    def _members(self) -> BitMap | None:
+        """The selection's bitmap, or None when it is explicit ids. One kept by an older version
+        as a filter with exceptions is turned into its members here, once."""
+        row = self.store.reader().execute("SELECT filter, members FROM selections WHERE id = ?",
+                                          (self.id,)).fetchone()
+        if row is None or (row[0] is None and row[1] is None):
+            return None
+        if row[1] is not None:
+            return BitMap.deserialize(row[1])
+        members = self._of_old_form(Filter.from_json(row[0]))
+        with self.store.transaction():
+            self._keep(members)
+            self.store.conn.execute("DELETE FROM selection_members WHERE selection = ?", (self.id,))
+        return members
+
+    def _of_old_form(self, flt: Filter) -> BitMap:
+        """(what the filter matches and is not excluded) or included, as an older version kept it."""
+        rows = self.store.reader().execute(
+            "SELECT follower, included FROM selection_members WHERE selection = ?", (self.id,)).fetchall()
+        members = self.store.view(flt, NEWEST_FIRST).member_set()
+        members -= BitMap([f for f, included in rows if not included])
+        members |= BitMap([f for f, included in rows if included])
+        return members
+
+    def _everyone(self) -> BitMap:
+        """Every follower in the cache: the kept set when current, else read."""
+        conn = self.store.reader()
+        everyone = followersets.everyone(conn)
+        if everyone is not None:
+            return everyone
+        out = array("I")
+        cursor = conn.execute("SELECT id FROM followers")
+        while batch := cursor.fetchmany(8192):
+            out.extend([r[0] for r in batch])
+        return BitMap(out)

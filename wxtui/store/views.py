@@ -271,6 +271,23 @@ class View:
             self._count = self._fetch(conn, sql, params)[0][0]
         return self._count
 
+    def member_set(self) -> BitMap:
+        """Every matching id, unordered: from the follower sets when they are current (never
+        rebuilt here), the text condition confirmed by SQL; else from the plans."""
+        conn = self.store.reader()
+        found = self._match(conn, build=False)
+        out = array("I")  # follower ids fit 32 bits, as in every set
+        if found is not None and found.exact:
+            return BitMap(found.members)
+        if found is not None and len(found.members) <= CONFIRM_CAP:
+            where, params = self._confirm(found)
+            self._fetch_into(conn, f"SELECT f.id FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value{where}",
+                             [_json(found.members), *params], out)
+            return BitMap(out)
+        sql, params = self.id_set_sql()
+        self._fetch_into(conn, sql, params, out)
+        return BitMap(out)
+
     def id_set_sql(self) -> tuple[str, list]:
         """A subquery of the matching ids (column `id`, no order), for set operations."""
         _, conds, sources, _ = self._plan_inputs()
