@@ -710,3 +710,25 @@ async def test_enters_typed_ahead_never_tag_anyone(tmp_path):
             await pilot.press("enter")
             await wait_for_screen(pilot, ConfirmScreen)
             assert pilot.app.focused.id == "confirm"
+
+
+async def test_letters_typed_right_after_t_go_to_the_picker_not_to_the_table(tmp_path):
+    """t, then a tag's first letters: they search the picker, which names who it acts on once
+    that is counted, and the table never sees them (a there selects everyone). The picker is
+    opened by t's own handler, before the next key is read: typed ahead in one read by a real
+    terminal, the letters still land in it (Pilot waits between keys, so this checks where
+    they land, not the race)."""
+    from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+    from wxtui.ui.screens.prompts import TagPickerScreen
+
+    async with demo_session(tmp_path) as session:
+        async with app_for(session).run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            await pilot.press("space")
+            await settle(pilot)
+            await pilot.press("t", "a", "b")  # typed ahead: the count behind t is not in yet
+            picker = await wait_for_screen(pilot, TagPickerScreen)
+            await settle(pilot)
+            assert picker.query_one("#picker-input").value == "ab"
+            assert session.store.selection("main").count() == 1
+            assert "Tag 1 selected follower with" in str(picker.query_one(".dialog-title").render())

@@ -18,7 +18,7 @@ from wxtui.jobs.verify import MISMATCHED, VERIFIED
 from wxtui.ui.account import Intent
 from wxtui.ui.format import china_time
 from wxtui.ui.screens.confirm import ConfirmScreen
-from wxtui.ui.screens.guard import plain_error, screen_is_live, screen_work
+from wxtui.ui.screens.guard import plain_error, refuse_while_busy, screen_is_live, screen_work
 from wxtui.ui.screens.prompts import (TagChoice, TagPickerScreen, TextPromptScreen, tag_name_check,
                                       tag_name_meter)
 from wxtui.ui.summary import failure_text, quota_state
@@ -98,20 +98,35 @@ class ActionsMixin:
     # -- bulk actions -------------------------------------------------------------------------
 
     def action_tag(self) -> None:
-        self._tag_flow(untag=False)
+        self._open_tag_flow(untag=False)
 
     def action_untag(self) -> None:
-        self._tag_flow(untag=True)
+        self._open_tag_flow(untag=True)
+
+    def _open_tag_flow(self, untag: bool) -> None:
+        """The picker opens at once, from the key's own handler: letters typed right after t
+        (a tag's name) land in its search, not on the table (where a selected everyone). Who
+        it acts on is counted meanwhile and named in its title."""
+        if refuse_while_busy(self, "action"):
+            return
+        picker = TagPickerScreen("Untag — which tag?" if untag else "Tag with…", self._tag_rows(with_reserved=True),
+                                 allow_create=not untag, most_bytes=self.model.family.max_tag_bytes)
+        chosen: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.app.push_screen(picker, lambda choice: None if chosen.done() else chosen.set_result(choice))
+        self._tag_flow(untag, picker, chosen)
 
     @screen_work(group="action", one=True)
-    async def _tag_flow(self, untag: bool) -> None:
-        target = await self._target()
+    async def _tag_flow(self, untag: bool, picker: TagPickerScreen, chosen: asyncio.Future) -> None:
+        try:
+            target = await self._target()
+        except BaseException:
+            _close(picker, chosen)
+            raise
         if target is None:
+            _close(picker, chosen)
             return
-        title = f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…"
-        choice: TagChoice | None = await self.app.push_screen_wait(
-            TagPickerScreen(title, self._tag_rows(with_reserved=True), allow_create=not untag,
-                            most_bytes=self.model.family.max_tag_bytes))
+        picker.set_title(f"Untag {target.description} — which tag?" if untag else f"Tag {target.description} with…")
+        choice: TagChoice | None = await chosen
         if choice is None:
             return
         # A new tag (tagid None) is the job's first call: confirmed with it, or never created.
@@ -456,3 +471,9 @@ def _path_check(*, for_writing: bool):
         return ""
 
     return check
+
+
+def _close(picker, chosen: asyncio.Future) -> None:
+    """Take down a picker opened for a flow that ends before it was answered."""
+    if not chosen.done() and picker.is_current:
+        picker.dismiss(None)

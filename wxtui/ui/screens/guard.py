@@ -38,6 +38,14 @@ def screen_is_live(screen) -> bool:
 STILL_BUSY = "Still working on the last action (its confirmation comes next): press the key again after it"
 
 
+def refuse_while_busy(screen, group: str) -> bool:
+    """Whether a worker of the group is still under way on the screen (the user is told)."""
+    if any(w.group == group and w.node is screen and not w.is_finished for w in screen.app.workers):
+        screen.notify(STILL_BUSY, severity="warning", timeout=4)
+        return True
+    return False
+
+
 def screen_work(*, group: str, exclusive: bool = False, one: bool = False, what: str = "Something went wrong"):
     """Like textual's @work, for a screen's async methods, through the guard above.
 
@@ -64,8 +72,7 @@ def screen_work(*, group: str, exclusive: bool = False, one: bool = False, what:
 
         @functools.wraps(method)
         def start_one(self, *args, **kwargs):
-            if any(w.group == group and w.node is self and not w.is_finished for w in self.app.workers):
-                self.notify(STILL_BUSY, severity="warning", timeout=4)
+            if refuse_while_busy(self, group):
                 return None
             return start(self, *args, **kwargs)
 

@@ -147,6 +147,13 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 
     def on_mount(self) -> None:
         self._fill("")
+        self.query_one(".dialog-title", Label).update(fmt.literal(self.title_text))  # set_title's, if earlier
+
+    def set_title(self, title: str) -> None:
+        """Name who it acts on, once that is counted (the picker opens before)."""
+        self.title_text = title
+        for label in self.query(".dialog-title"):
+            label.update(fmt.literal(title))
 
     def _fill(self, query: str) -> None:
         options = self.query_one(OptionList)
@@ -207,7 +214,9 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
         """Typing while the list has the focus (after tab) searches, as it does in the box:
         the letters must not be lost, leaving Enter to take the first tag."""
         field = self.query_one(Input)
-        if self.focused is field:
+        # A letter the box took never gets here (the box stops it): one that does was typed
+        # before the box had the focus (right after t, while the picker opened) or on the list.
+        if self.focused is field and not (event.is_printable and event.character):
             return
         if event.is_printable and event.character:
             field.focus()
