@@ -270,3 +270,29 @@ async def test_a_job_runs_in_one_process_at_a_time(tmp_path):
         finally:
             await other.aclose()
             other_store.close()
+
+
+async def test_the_rate_plans_are_estimated_from_is_not_a_jobs_slow_tail(tmp_path, monkeypatch):
+    """The last call of a job waits out a slow answer: the rate at its end is a trickle, and
+    the next plan's estimate must come from the pace the job kept before it."""
+    emu = Emulator.demo(followers=1500, seed=30)
+    emu.faults.latency_ms = 1
+    async with job_service(emu, tmp_path / "c.sqlite", concurrency=1) as jobs:
+        plan = await jobs.plan(TagFollowers(VIP, Followers.of(emu.account.follower_openids())))
+        last = set(plan.calls[-1].targets)
+        batch_tag = WeChatClient.batch_tag
+        slowed = []
+
+        async def slow_at_the_end(self, tagid, openids):
+            openids = list(openids)
+            if set(openids) == last:
+                slowed.append(True)
+                await asyncio.sleep(6)  # longer than the rate's window
+            return await batch_tag(self, tagid, openids)
+
+        monkeypatch.setattr(WeChatClient, "batch_tag", slow_at_the_end)
+        final = await jobs.run(jobs.submit(plan))
+        assert final.state == DONE and slowed == [True]
+        assert jobs.scheduler.calls_per_second() > 20  # the body's pace, not the tail's 0.2/s
+        again = await jobs.plan(TagFollowers(VIP + 1, Followers.of(emu.account.follower_openids())))
+        assert len(again.calls) >= 20 and again.estimated_s < 10

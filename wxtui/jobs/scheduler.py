@@ -567,8 +567,12 @@ class Scheduler:
         rate = run.rate.rate()
         remaining = c.calls_total - c.calls_done - c.calls_failed
         eta = remaining / rate if rate > 0 else None
-        if rate > 0 and run.rate.count >= 2 * self.max_concurrency:
-            self._throughput = rate  # enough answers for the rate to say what a job gets
+        if rate > 0 and run.rate.count >= 2 * self.max_concurrency and remaining > 2 * self.max_concurrency \
+                and run.stop_state is None:
+            # Enough answers for the rate to say what a job gets, and not yet its tail: the last
+            # calls (a few left on the wire, one waiting out a retry's backoff) answer at a
+            # trickle, and a plan estimated from that rate said 7 minutes for 3 seconds' work.
+            self._throughput = rate
         if state is None:
             state = RUNNING
         return JobEvent(
