@@ -229,3 +229,14 @@ async def test_the_jobs_panel_lines_up_titles_and_bars_of_every_job_at_any_width
         await pilot.pause()
         shown = lines()
         assert columns(shown[0]) == columns(shown[1]), shown
+
+
+def test_a_job_short_of_its_end_never_shows_a_full_bar_or_100_percent():
+    from wxtui.ui.widgets.jobs_panel import bar, percent
+
+    cancelled = event(state=CANCELLED, calls_done=240, calls_total=241, targets_done=11_950, targets_total=12_000,
+                      message="cancelled")
+    line = job_line(cancelled, 24, 100).plain
+    assert " 99%" in line and "100%" not in line and "░" in line
+    assert percent(0.996) == " 99%" and percent(1.0) == "100%" and percent(0.0) == "  0%"
+    assert bar(0.999, 10) == "█" * 9 + "░" and bar(1.0, 10) == "█" * 10 and bar(0.0, 10) == "░" * 10

@@ -160,7 +160,7 @@ async def test_L_shows_every_job_and_call_from_the_journal_and_searches(tmp_path
             assert jobs and calls
             keys = [row.value for row in table.rows]
             assert keys == [f"job:{jobs[0][0]}"] + [f"call:{c}" for c, _ in calls]
-            assert "1 jobs" in str(log_screen.query_one("#audit-counts").render())
+            assert str(log_screen.query_one("#audit-counts").render()).startswith(f"1 job, {len(calls):,} call")
             await pilot.press("slash", *"no such thing")
             await settle(pilot)
             assert table.row_count == 0

@@ -226,3 +226,15 @@ async def test_shift_down_past_the_first_rows_read_loses_no_key(tmp_path, monkey
             await settle(pilot)
             view = session.store.view(screen.view_filter)
             assert set(screen.model.selection.ids()) == set(view.row_ids()[: presses + 6])
+
+
+async def test_the_counts_never_touch_the_title_on_a_narrow_terminal(tmp_path):
+    """At 60 columns a 100,000-follower account read "Followers100,000 · 12,300 selected"."""
+    async with demo_session(tmp_path, followers=2_000) as session:
+        async with app_for(session).run_test(size=(50, 20)) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            title, counts = screen.query_one("#view-title"), screen.query_one("#view-counts")
+            assert "selected" in str(counts.render())
+            assert counts.region.x >= title.region.x + len(str(title.render())) + 1

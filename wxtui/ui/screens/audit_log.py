@@ -97,7 +97,7 @@ class AuditLogScreen(Screen):
         for key, cells in rows(entries, title_width(self.app.size.width)):
             table.add_row(*cells, key=key)
         calls = sum(len(e.calls) for e in entries)
-        what = f"{len(entries):,} jobs, {calls:,} calls"
+        what = f"{len(entries):,} job{'' if len(entries) == 1 else 's'}, {calls:,} call{'' if calls == 1 else 's'}"
         self.query_one("#audit-counts", Label).update(
             fmt.literal(what + (f" matching {self.search!r}" if self.search else "")))
 

@@ -35,8 +35,16 @@ def state_label(event: JobEvent) -> str:
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    filled = round(max(0.0, min(1.0, fraction)) * width)
+    """Full only when everything is done: 240 of 241 calls is not a full bar."""
+    fraction = max(0.0, min(1.0, fraction))
+    filled = width if fraction >= 1.0 else min(width - 1, round(fraction * width))
     return "█" * filled + "░" * (width - filled)
+
+
+def percent(fraction: float) -> str:
+    """' 99%' for 99.6%: 100% only when everything is done (a cancelled job showed 100%)."""
+    shown = 100 if fraction >= 1.0 else min(99, int(max(0.0, fraction) * 100))
+    return f"{shown:3d}%"
 
 
 def verification_mark(verification) -> tuple[str, str]:
@@ -108,7 +116,7 @@ def _job_line(event: JobEvent, title_width: int, members: str, verification, lev
     text.append(fmt.fit(label, STATE_WIDTH), style=_STATE_STYLE.get(label, ""))
     text.append(" " + fmt.fit(event.title, title_width) + " ")
     text.append(bar(event.fraction, bar_width), style="bold" if event.state == RUNNING else "")
-    text.append(f" {event.fraction * 100:3.0f}%")
+    text.append(f" {percent(event.fraction)}")
     if event.state == RUNNING and not event.stopping:
         rate = f"{event.target_rate:,.0f}"
         if level == 0:
