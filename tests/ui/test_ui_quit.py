@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
-from wxtui.jobs.events import CANCELLED, RUNNING
+from wxtui.jobs.events import CANCELLED, PAUSED, RUNNING
 from wxtui.ui.screens.confirm import ConfirmScreen
 
 SIZE = (100, 30)
@@ -55,6 +55,8 @@ async def test_quit_at_any_point_of_a_job(tmp_path, turns):
         if records:  # the job was journaled: it ended, or stopped resumable, never left "running"
             record = records[0]
             assert record.state != RUNNING
+            # The one stopped by the closing is named for the terminal (cli.app says it there).
+            assert app.interrupted_on_exit == ([record.id] if record.state == PAUSED else [])
             listed = set(acct.blacklist())
             assert before <= listed
             assert set(session.store.blacklist()) == listed

@@ -101,6 +101,11 @@ def _run_app(make_app, args) -> int:
         return 2
     app = make_app()
     app.run(mouse=not getattr(args, "no_mouse", False))
+    stopped = getattr(app, "interrupted_on_exit", None)
+    if stopped:
+        jobs = ", ".join(f"#{job_id}" for job_id in stopped)
+        print(f"wxtui: job{'s' if len(stopped) > 1 else ''} {jobs} stopped when wxtui closed, with nothing lost: "
+              f"the next start offers to resume {'them' if len(stopped) > 1 else 'it'}", file=sys.stderr)
     return int(app.return_code or 0)
 
 

@@ -30,6 +30,8 @@ class WxtuiApp(App):
     TITLE = "wxtui"
     BINDINGS = keys.APP
 
+    interrupted_on_exit: list[int] = []  # jobs the closing stopped (said on the terminal after)
+
     def __init__(self, opener: Opener | None = None, *, keymap: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time, sync_on_start: bool | None = None,
                  demo_opener: Opener | None = None, keyring_note: str = "",
@@ -167,7 +169,9 @@ class WxtuiApp(App):
         return stopped
 
     async def on_unmount(self) -> None:
-        await self._close_session()
+        # Said on the terminal once the app has left it (see cli.app): quitting mid-job is safe,
+        # and the user should not have to relaunch to learn what became of the job.
+        self.interrupted_on_exit = await self._close_session()
 
     def open_configured(self, name: str) -> None:
         from wxtui.core.session import account_opener
