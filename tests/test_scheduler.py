@@ -296,3 +296,29 @@ async def test_the_rate_plans_are_estimated_from_is_not_a_jobs_slow_tail(tmp_pat
         assert jobs.scheduler.calls_per_second() > 20  # the body's pace, not the tail's 0.2/s
         again = await jobs.plan(TagFollowers(VIP + 1, Followers.of(emu.account.follower_openids())))
         assert len(again.calls) >= 20 and again.estimated_s < 10
+
+
+async def test_a_call_waiting_out_a_backoff_is_said_on_the_jobs_events(tmp_path):
+    """A job stalled by a busy platform says why: its events name the wait until the soonest
+    retry (the panel shows "retry in 2s"), and the wait goes once the call is answered."""
+    from wxtui.core.transport import RetryPolicy
+
+    emu = Emulator.demo(followers=300, seed=30)
+    emu.faults.latency_ms = 1
+    emu.faults.p_busy = 1.0  # every call answers -1 (busy) until the first wait is seen
+    seen = []
+
+    def watch(event) -> None:
+        if event.retry_in_s is not None:
+            seen.append(event.retry_in_s)
+            emu.faults.p_busy = 0.0
+
+    slow_retry = RetryPolicy(base_delay=1.0, max_delay=1.0, timeout_s=5.0)
+    async with job_service(emu, tmp_path / "c.sqlite", concurrency=1, retry=slow_retry) as jobs:
+        plan = await jobs.plan(TagFollowers(VIP, Followers.of(emu.account.follower_openids())))
+        job_id = jobs.submit(plan)
+        unsubscribe = jobs.subscribe(watch, job_id)
+        final = await jobs.run(job_id)
+        unsubscribe()
+    assert final.state == DONE and final.retries >= 1 and final.retry_in_s is None
+    assert seen and 0 < seen[0] <= 1.0

@@ -240,3 +240,9 @@ def test_a_job_short_of_its_end_never_shows_a_full_bar_or_100_percent():
     assert " 99%" in line and "100%" not in line and "░" in line
     assert percent(0.996) == " 99%" and percent(1.0) == "100%" and percent(0.0) == "  0%"
     assert bar(0.999, 10) == "█" * 9 + "░" and bar(1.0, 10) == "█" * 10 and bar(0.0, 10) == "░" * 10
+
+
+def test_a_job_waiting_out_a_backoff_says_when_it_retries():
+    line = job_line(event(rate=0.1, eta_s=900, retries=3, retry_in_s=24.2), 24, 120).plain
+    assert "retry in 25s" in line and "3 retries" in line
+    assert "retry in" not in job_line(event(rate=20.0, eta_s=90), 24, 120).plain

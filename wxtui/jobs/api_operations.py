@@ -55,9 +55,9 @@ class ApiOperations(OperationTable):
         return Outcome(Verdict.CALL_FAILED, None, redact(f"{type(exc).__name__}: {exc}"))
 
     @contextlib.contextmanager
-    def watch_retries(self, on_retry: Callable[[bool], None]) -> Iterator[None]:
+    def watch_retries(self, on_retry: Callable[[bool, float], None]) -> Iterator[None]:
         def observe(event: RetryEvent) -> None:
-            on_retry(self.is_throttle(event))
+            on_retry(self.is_throttle(event), event.delay_s)
 
         token = call_observer.set(observe)
         try:

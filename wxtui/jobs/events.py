@@ -52,6 +52,7 @@ class JobEvent:
     message: str = ""  # why it paused/stopped, or the last notable thing
     resume_after: float | None = None  # unix seconds: when a paused job is worth resuming
     stopping: str = ""  # while running: the state it was asked to stop into (cancelled, paused)
+    retry_in_s: float | None = None  # while running: until the soonest call waiting to be retried goes
 
     @property
     def paused_for_quota(self) -> bool:

@@ -119,9 +119,10 @@ class OperationTable:
         """Raise what the first call would, if it can be known without sending one (no
         credentials): the job then stops once, before any call, instead of once per call."""
 
-    def watch_retries(self, on_retry: Callable[[bool], None]) -> ContextManager:
+    def watch_retries(self, on_retry: Callable[[bool, float], None]) -> ContextManager:
         """Within this context, the family's client reports each retry of the current call to
-        on_retry(throttled): throttled is True when the service asked to slow down."""
+        on_retry(throttled, delay_s): throttled is True when the service asked to slow down;
+        delay_s is how long the call waits before it goes again."""
         return contextlib.nullcontext()
 
     def chunk(self, op: str, params: Mapping[str, Any], targets: Iterable[str],

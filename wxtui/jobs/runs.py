@@ -46,6 +46,8 @@ class JobRun:
     # Transient failures of each call (by id) in this run: what it spent of its retry budget.
     transient_failures: dict[int, int] = field(default_factory=dict)
     cleared: bool = False  # the family's check before the first call has passed
+    # Calls (by id) waiting out a retry's backoff inside the client: when each goes again.
+    waits: dict[int, float] = field(default_factory=dict)
     preflight: asyncio.Task | None = None
 
     def take(self, busy: set[str], now: float) -> Ready | None:

@@ -201,7 +201,7 @@ class Scheduler:
         jobs' calls. It waits while a call holding one of its keys is in flight, holds them while
         it is out (no job call touching them goes meanwhile), and takes one of the slots.
         `fetch(client)` makes the call; what it raises is the caller's to sort out."""
-        def on_retry(throttled: bool) -> None:
+        def on_retry(throttled: bool, delay_s: float = 0.0) -> None:
             if throttled:
                 self._limit.slow_down(self._latency)
 
@@ -373,12 +373,15 @@ class Scheduler:
         op = self.family[call.op]
         retries = 0
 
-        def on_retry(throttled: bool) -> None:
+        def on_retry(throttled: bool, delay_s: float = 0.0) -> None:
             nonlocal retries
             retries += 1
             run.counters.retries += 1
             if throttled:
                 self._limit.slow_down(self._latency)
+            # Said on the job's line at once: a call waiting out a backoff is why it stalls.
+            run.waits[call.id] = self._clock() + delay_s
+            self._publish(run, force=True)
 
         outcome: Outcome | None = None
         on_wire = unsent = False
@@ -401,6 +404,7 @@ class Scheduler:
                             output = await execute(self.client, params, list(call.targets)) or {}
                 finally:
                     awaiting.discard(asyncio.current_task())
+                    run.waits.pop(call.id, None)
             except asyncio.CancelledError:
                 if run.job_id not in self._given_up:
                     raise
@@ -567,6 +571,9 @@ class Scheduler:
         rate = run.rate.rate()
         remaining = c.calls_total - c.calls_done - c.calls_failed
         eta = remaining / rate if rate > 0 else None
+        now = self._clock()
+        waits = [*run.waits.values(), *(when for when, _ in run.delayed)]
+        retry_in = max(0.0, min(waits) - now) if waits else None
         if rate > 0 and run.rate.count >= 2 * self.max_concurrency and remaining > 2 * self.max_concurrency \
                 and run.stop_state is None:
             # Enough answers for the rate to say what a job gets, and not yet its tail: the last
@@ -584,6 +591,7 @@ class Scheduler:
             message=run.stop_reason if message is None else message,
             resume_after=run.resume_after,
             stopping=(run.stop_state or "") if state == RUNNING else "",
+            retry_in_s=retry_in if state == RUNNING else None,
         )
 
     def _publish(self, run: JobRun, force: bool = False) -> None:

@@ -161,11 +161,11 @@ def test_rate_limit_retries_slow_the_engine_down_and_busy_ones_do_not():
     seen = []
     from wxtui.core.transport import RetryEvent, call_observer
 
-    with ops.watch_retries(seen.append):
+    with ops.watch_retries(lambda throttled, delay_s: seen.append((throttled, delay_s))):
         observe = call_observer.get()
         for reason in ("errcode 60018", "errcode 91000", "HTTP 502"):
             observe(RetryEvent("/v4/all_member_push/im_add_tag", reason, 1, 0.1, "console.tim.qq.com"))
-    assert seen == [True, False, False]
+    assert seen == [(True, 0.1), (False, 0.1), (False, 0.1)]  # and how long each waits
 
 
 async def test_a_wrong_secret_key_stops_the_job_with_the_error_tables_hint(emu, tmp_path):

@@ -6,6 +6,8 @@ the line of the job that changed.
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -127,6 +129,9 @@ def _job_line(event: JobEvent, title_width: int, members: str, verification, lev
             text.append(f"{gap}{rate}/s")
         if event.eta_s is not None:
             text.append(f"{gap}ETA {format_duration(event.eta_s)}")
+        if event.retry_in_s is not None:
+            # Why it stalls: a call waits out a backoff (a busy platform, an outage).
+            text.append(f"{gap}retry in {math.ceil(event.retry_in_s)}s", style="italic")
     if event.retries:
         text.append(f"{gap}{event.retries:,} retries" if event.retries != 1 else f"{gap}1 retry")
     text.append(f"{gap}{event.failures_count:,} failed", style="bold" if event.failures_count else "")
