@@ -168,6 +168,24 @@ class WxtuiApp(App):
         await stack.aclose()
         return stopped
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            event._typed_to = self.screen  # noqa: SLF001 - see _on_key
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys typed ahead in one read (t, then a tag's first letters) are each sent to the
+        screen that was showing, and come back here unhandled after t's binding has opened
+        the tag picker over it: checked against the picker's bindings, the letters were
+        dropped. A letter typed to a screen a text dialog has since covered goes to the dialog."""
+        # Textual calls App._on_key after this one (handlers run down the classes), unless the
+        # default is prevented.
+        typed_to = getattr(event, "_typed_to", None)
+        if (typed_to is not None and typed_to is not self.screen and event.is_printable and event.character
+                and self.screen.query(Input)):
+            event.prevent_default()
+            self.screen.post_message(events.Key(event.key, event.character))
+
     async def on_unmount(self) -> None:
         # Said on the terminal once the app has left it (see cli.app): quitting mid-job is safe,
         # and the user should not have to relaunch to learn what became of the job.
