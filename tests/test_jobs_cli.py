@@ -153,7 +153,7 @@ def test_a_scene_nobody_has_is_named_with_those_there_are(account, capsys, emu):
     status = main(["tag", "--tag", "VIP", "--scene", "qrcode", "--yes"])
     out, err = capsys.readouterr()
     assert status == 0 and "Nothing to send." in out
-    assert "no follower has scene:qrcode (scenes here: " in err and "qr_code" in err
+    assert "no follower has scene:qrcode (did you mean qr_code? scenes here: " in err
     assert emu.stats.calls[TAGGING_PATH] == 0
     status = main(["tag", "--tag", "VIP", "--query", "lang:en scene:qr_code", "--dry-run"])
     out, err = capsys.readouterr()

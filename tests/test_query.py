@@ -268,8 +268,11 @@ def test_a_scene_or_language_nobody_has_is_named_with_those_the_cache_holds():
     typo = parse("scene:qrcode lang:xx").filter
     held = {"ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH"}
     said = absent_values(typo, held, {"zh_CN", "en"})
-    assert said == ("no follower has scene:qrcode (scenes here: qr_code, search); "
+    assert said == ("no follower has scene:qrcode (did you mean qr_code? scenes here: qr_code, search); "
                     "no follower has lang:xx (languages here: en, zh_CN)")
+    # lang: matches as typed: a wrong case is the likeliest slip, and it is named.
+    assert absent_values(parse("lang:zh_cn").filter, None, {"zh_CN", "en"}).startswith(
+        "no follower has lang:zh_cn (did you mean zh_CN? ")
     # One of the alternatives is held: the filter is not a typo, nothing is said.
     assert absent_values(parse("scene:qrcode|search").filter, held, None) == ""
     assert absent_values(parse("lang:en").filter, None, {"en"}) == ""

@@ -696,10 +696,17 @@ async def test_enters_typed_ahead_never_tag_anyone(tmp_path):
             screen = await ready(pilot)
             await pilot.press("space", "down", "space", "t", "enter", "enter")
             await settle(pilot)
-            assert isinstance(pilot.app.screen, TagPickerScreen)
+            picker = pilot.app.screen
+            assert isinstance(picker, TagPickerScreen)
+            options = picker.query_one("#picker-options")
+            star = 2  # WeChat's reserved star tag (星标组)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            assert f"tag:{star}" in ids and ids[0] != f"tag:{star}"  # offered, but last
+            assert ids[-1] == f"tag:{star}"
             await pilot.press("down", "enter")
             dialog = await wait_for_screen(pilot, ConfirmScreen)
             assert dialog.summary.count + dialog.summary.skipped == 2
+            assert "星标组" not in dialog.summary.target
             assert pilot.app.focused.id == "cancel"
             await pilot.press("enter")
             await settle(pilot)

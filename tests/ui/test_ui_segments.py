@@ -227,7 +227,7 @@ async def test_a_scene_typo_that_matches_nobody_says_which_scenes_the_account_ha
             await pilot.press("slash", *"scene:qrcode")
             await settle(pilot)
             assert screen.matching == 0
-            assert "no follower has scene:qrcode (scenes here: " in screen.table.empty_text
+            assert "no follower has scene:qrcode (did you mean qr_code? scenes here: " in screen.table.empty_text
             assert "qr_code" in screen.table.empty_text
             bar = screen.query_one("#filter")
             bar.value = "scene:qr_code"  # a scene some follower has: nothing is explained

@@ -370,13 +370,25 @@ def absent_values(flt: Filter, scenes: set[str] | None, languages: set[str] | No
     scene:qrcode otherwise reads as an account where nobody came from a QR code. "" otherwise."""
     said = []
     if flt.scenes and scenes is not None and not flt.scenes & scenes:
-        here = ", ".join(_scene_word(s) for s in sorted(scenes)) or "none"
-        said.append(f"no follower has scene:{'|'.join(_scene_word(s) for s in sorted(flt.scenes))} "
-                    f"(scenes here: {here})")
+        words = [_scene_word(s) for s in sorted(scenes)]
+        asked = [_scene_word(s) for s in sorted(flt.scenes)]
+        said.append(f"no follower has scene:{'|'.join(asked)} ({_closest(asked, words)}scenes here: "
+                    f"{', '.join(words) or 'none'})")
     if flt.languages and languages is not None and not flt.languages & languages:
-        here = ", ".join(sorted(lang for lang in languages if lang)) or "none"
-        said.append(f"no follower has lang:{'|'.join(sorted(flt.languages))} (languages here: {here})")
+        words = sorted(lang for lang in languages if lang)
+        asked = sorted(flt.languages)
+        said.append(f"no follower has lang:{'|'.join(asked)} ({_closest(asked, words)}languages here: "
+                    f"{', '.join(words) or 'none'})")
     return "; ".join(said)
+
+
+def _closest(asked: list[str], held: list[str]) -> str:
+    """'did you mean qr_code? ' for scene:qrcode: said first, as the list may be cut on screen."""
+    import difflib
+
+    near = [m for a in asked for m in difflib.get_close_matches(a.casefold(), [h.casefold() for h in held], 1, 0.6)]
+    names = {h.casefold(): h for h in held}
+    return f"did you mean {', '.join(dict.fromkeys(names[m] for m in near))}? " if near else ""
 
 
 def _scene_word(scene: str) -> str:

@@ -87,13 +87,14 @@ class ActionsMixin:
             self.header.quota, self.header.quota_warning = text, warning
 
     def _tag_rows(self, *, with_reserved: bool) -> list[tuple[int, str, int]]:
-        out = []
+        out, kept = [], []
         for entry in self.tag_list.tag_entries:
             # reserved tags are never put on anyone, except the star where reserved ones are offered
             if entry.reserved and (not with_reserved or entry.tagid != self.model.family.star_tag):
                 continue
-            out.append((entry.tagid, entry.name, entry.count))
-        return out
+            (kept if entry.reserved else out).append((entry.tagid, entry.name, entry.count))
+        # The service's own star tag last: the first ↓ in the picker must not land on it.
+        return out + kept
 
     # -- bulk actions -------------------------------------------------------------------------
 
