@@ -688,6 +688,7 @@ async def test_enters_typed_ahead_never_tag_anyone(tmp_path):
     """t, then Enter, Enter typed ahead: the picker takes no tag without a search or a ↓, and
     the confirmation of more than one follower has Cancel focused (y confirms)."""
     from ui_fixtures import app_for, demo_session, ready, settle, wait_for_screen
+    from wxtui.families.wechat.limits import STAR_TAG_ID
     from wxtui.ui.screens.confirm import ConfirmScreen
     from wxtui.ui.screens.prompts import TagPickerScreen
 
@@ -699,7 +700,7 @@ async def test_enters_typed_ahead_never_tag_anyone(tmp_path):
             picker = pilot.app.screen
             assert isinstance(picker, TagPickerScreen)
             options = picker.query_one("#picker-options")
-            star = 2  # WeChat's reserved star tag (星标组)
+            star = STAR_TAG_ID  # WeChat's reserved star tag (星标组)
             ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
             assert f"tag:{star}" in ids and ids[0] != f"tag:{star}"  # offered, but last
             assert ids[-1] == f"tag:{star}"

@@ -56,7 +56,7 @@ async def test_quit_at_any_point_of_a_job(tmp_path, turns):
             record = records[0]
             assert record.state != RUNNING
             # The one stopped by the closing is named for the terminal (cli.app says it there).
-            assert app.interrupted_on_exit == ([record.id] if record.state == PAUSED else [])
+            assert app.interrupted_on_exit == ((record.id,) if record.state == PAUSED else ())
             listed = set(acct.blacklist())
             assert before <= listed
             assert set(session.store.blacklist()) == listed

@@ -182,23 +182,13 @@ async def _action(args, profile, openids: list[str] | None, junk: list, family) 
             intent = {"clear-tags": ClearTags, "blacklist": BlacklistFollowers,
                       "unblacklist": UnblacklistFollowers}[verb](followers)
         plan = await jobs.plan(intent)
-        if not plan.calls and followers.filter is not None:
-            _why_nobody(store, followers.filter)
+        if not plan.calls and followers.filter is not None and (why := store.why_nobody(followers.filter)):
+            warn(why)
         status = await _confirm_and_run(jobs, plan, args)
     if status == EXIT_OK and junk:
         warn(f"{len(junk):,} line(s) were not {family.nouns.member_ids} and were not sent (listed above)")
         return EXIT_FAILED
     return status
-
-
-def _why_nobody(store, flt: Filter) -> None:
-    """A scene or language no follower has (a typo, most often) is said, with those there are."""
-    from wxtui.store.query import absent_values
-
-    why = absent_values(flt, store.values_present("scene") if flt.scenes else None,
-                        store.values_present("language") if flt.languages else None)
-    if why:
-        warn(why)
 
 
 async def _confirm_and_run(jobs: JobService, plan: Plan, args) -> int:

@@ -201,7 +201,7 @@ class Scheduler:
         jobs' calls. It waits while a call holding one of its keys is in flight, holds them while
         it is out (no job call touching them goes meanwhile), and takes one of the slots.
         `fetch(client)` makes the call; what it raises is the caller's to sort out."""
-        def on_retry(throttled: bool, delay_s: float = 0.0) -> None:
+        def on_retry(throttled: bool, delay_s: float) -> None:
             if throttled:
                 self._limit.slow_down(self._latency)
 
@@ -373,7 +373,7 @@ class Scheduler:
         op = self.family[call.op]
         retries = 0
 
-        def on_retry(throttled: bool, delay_s: float = 0.0) -> None:
+        def on_retry(throttled: bool, delay_s: float) -> None:
             nonlocal retries
             retries += 1
             run.counters.retries += 1

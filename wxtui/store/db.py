@@ -285,6 +285,14 @@ class Store(SyncWrites, WriteThrough):
 
         return followersets.present(self.reader(), kind)
 
+    def why_nobody(self, flt: Filter) -> str:
+        """Why a filter matches nobody when no follower has its scene or language (a typo,
+        most often), with those there are; "" otherwise (see query.absent_values)."""
+        from .query import absent_values
+
+        return absent_values(flt, self.values_present("scene") if flt.scenes else None,
+                             self.values_present("language") if flt.languages else None)
+
     def tag_names(self) -> dict[int, str]:
         return dict(self._read("SELECT id, name FROM tags"))
 

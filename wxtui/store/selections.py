@@ -111,9 +111,9 @@ class Selection:
 
     # ---- reading it ------------------------------------------------------------------------
 
-    def count(self, build_sets: bool = True) -> int:
-        """Exact number of selected followers that still exist (build_sets: kept for callers
-        of View.count's form; the follower sets are never rebuilt here)."""
+    def count(self) -> int:
+        """Exact number of selected followers that still exist (never rebuilds the follower
+        sets: stale, the followers are read instead)."""
         members = self._members()
         if members is None:
             return self.store._scalar(

@@ -276,9 +276,9 @@ class View:
         rebuilt here), the text condition confirmed by SQL; else from the plans."""
         conn = self.store.reader()
         found = self._match(conn, build=False)
-        out = array("I")  # follower ids fit 32 bits, as in every set
         if found is not None and found.exact:
             return BitMap(found.members)
+        out = array("I")  # follower ids fit 32 bits, as in every set
         if found is not None and len(found.members) <= CONFIRM_CAP:
             where, params = self._confirm(found)
             self._fetch_into(conn, f"SELECT f.id FROM json_each(?) j CROSS JOIN followers f ON f.id = j.value{where}",

@@ -239,9 +239,8 @@ class AccountModel:
 
     def selection_count(self) -> int:
         # Read as the screen opens (and at every change of the selection): like the tag list's
-        # counts, it never waits for stale sets to be rebuilt, which holds the GIL for seconds
-        # (30 s at 10M) and stalls the first frame.
-        return self.selection.count(build_sets=False)
+        # counts, it never waits for stale sets to be rebuilt (Selection.count never does).
+        return self.selection.count()
 
     def target(self, cursor_row: MemberRow | None, selected: int) -> Target | None:
         """The selection when there is one, else the follower under the cursor, else None."""

@@ -30,7 +30,7 @@ class WxtuiApp(App):
     TITLE = "wxtui"
     BINDINGS = keys.APP
 
-    interrupted_on_exit: list[int] = []  # jobs the closing stopped (said on the terminal after)
+    interrupted_on_exit: tuple[int, ...] = ()  # jobs the closing stopped (said on the terminal after)
 
     def __init__(self, opener: Opener | None = None, *, keymap: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time, sync_on_start: bool | None = None,
@@ -189,7 +189,7 @@ class WxtuiApp(App):
     async def on_unmount(self) -> None:
         # Said on the terminal once the app has left it (see cli.app): quitting mid-job is safe,
         # and the user should not have to relaunch to learn what became of the job.
-        self.interrupted_on_exit = await self._close_session()
+        self.interrupted_on_exit = tuple(await self._close_session())
 
     def open_configured(self, name: str) -> None:
         from wxtui.core.session import account_opener

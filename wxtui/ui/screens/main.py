@@ -18,7 +18,7 @@ from textual.widgets import Input, Label
 
 from wxtui.jobs.events import PAUSED
 from wxtui.store import Filter, QueryCancelled, View
-from wxtui.store.query import absent_values, combine, parse as parse_query
+from wxtui.store.query import combine, parse as parse_query
 from wxtui.ui import format as fmt, keys
 from wxtui.ui.account import AccountModel, TagSummary
 from wxtui.ui.rows import RowSource
@@ -306,7 +306,7 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
             return
         why = ""
         if count == 0 and (view.filter.scenes or view.filter.languages):
-            why = await asyncio.to_thread(self._why_nobody, view.filter)
+            why = await asyncio.to_thread(self.model.store.why_nobody, view.filter)
         # The view is read: empty now means empty (and a scene or language nobody has says so).
         self.table.empty_text = self.empty_text() + (f": {why}" if why else "")
         self.table.set_source(self.model.row_source(first, length=count, wanted=lambda: self._want_all_ids(view)),
@@ -314,11 +314,6 @@ class MainScreen(RulesMixin, SegmentsMixin, ActionsMixin, Screen):
         self.shown_filter = view.filter
         self.matching = count
         self._show_counts()
-
-    def _why_nobody(self, flt: Filter) -> str:
-        store = self.model.store
-        return absent_values(flt, store.values_present("scene") if flt.scenes else None,
-                             store.values_present("language") if flt.languages else None)
 
     def _want_all_ids(self, view: View) -> None:
         # Asked while the table draws: the read starts after this refresh.

@@ -147,7 +147,6 @@ class TagPickerScreen(ModalScreen[TagChoice | None]):
 
     def on_mount(self) -> None:
         self._fill("")
-        self.query_one(".dialog-title", Label).update(fmt.literal(self.title_text))  # set_title's, if earlier
 
     def set_title(self, title: str) -> None:
         """Name who it acts on, once that is counted (the picker opens before)."""

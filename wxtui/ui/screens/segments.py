@@ -106,9 +106,10 @@ class SegmentsMixin:
         from wxtui.ui.screens.prompts import TextPromptScreen
 
         flt = self.current_filter()
-        if flt is None or self.refused_for_query_error("save it as a segment"):
-            if flt is None:
-                self.notify("Fix the query first: it has an error (see under the filter bar)", severity="warning")
+        if flt is None:
+            self.notify("Fix the query first: it has an error (see under the filter bar)", severity="warning")
+            return
+        if self.refused_for_query_error("save it as a segment"):
             return
         if flt.is_empty:
             self.notify("The view shows every follower: filter it first (/ then a query)", severity="warning")
